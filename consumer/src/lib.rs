@@ -1,0 +1,5 @@
+//! OpenID 2.0 Relying Party.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod urinorm;
