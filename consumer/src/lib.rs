@@ -2,4 +2,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod crypto;
+pub mod message;
+pub mod nonce;
+pub mod store;
 pub mod urinorm;
