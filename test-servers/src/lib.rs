@@ -44,6 +44,8 @@ pub use server::Server;
 type Registry = HashMap<Backend, Result<Arc<Server>, ServerError>>;
 
 /// The server of this backend shared by every test in the process, started on first use.
+/// A child process of a test process that started one (a cross-process test) gets the
+/// parent's server.
 ///
 /// Returns `Ok(None)` when `OPENID_TEST_SKIP` names the backend (a `SKIPPED` line is
 /// printed). A failed start is remembered, so later tests report the same error quickly.
@@ -58,7 +60,7 @@ pub fn shared(backend: Backend) -> Result<Option<Arc<Server>>, ServerError> {
     }
     let mut guard = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
     let map = guard.get_or_insert_with(HashMap::new);
-    let entry = map.entry(backend).or_insert_with(|| Server::launch(backend).map(Arc::new));
+    let entry = map.entry(backend).or_insert_with(|| Server::launch(backend, true).map(Arc::new));
     entry.clone().map(Some)
 }
 
@@ -78,5 +80,5 @@ pub fn dedicated(backend: Backend) -> Result<Option<Server>, ServerError> {
         backend.print_skipped("an external server cannot be stopped by a test");
         return Ok(None);
     }
-    Server::launch(backend).map(Some)
+    Server::launch(backend, false).map(Some)
 }

@@ -26,11 +26,26 @@ struct Managed {
 }
 
 impl Server {
-    pub(crate) fn launch(backend: Backend) -> Result<Self, ServerError> {
+    pub(crate) fn launch(backend: Backend, shared: bool) -> Result<Self, ServerError> {
         if let Some(url) = backend.external_url() {
             return Ok(Self { backend, url, managed: None });
         }
-        let Launched { url, dir, nodes, probe } = start::launch(backend)?;
+        if shared {
+            // A child of a test process that started this backend uses its parent's server,
+            // so both race on the same data.
+            let parent = start::shared_dir(backend, std::os::unix::process::parent_id());
+            if let Ok(url) = std::fs::read_to_string(parent.join("url")) {
+                return Ok(Self { backend, url, managed: None });
+            }
+        }
+        let Launched { url, dir, nodes, probe } = start::launch(backend, shared)?;
+        if shared {
+            std::fs::write(dir.join("url"), &url).map_err(|e| ServerError::Failed {
+                backend: backend.name(),
+                step: "recording the shared server's URL".into(),
+                detail: e.to_string(),
+            })?;
+        }
         let (specs, children) = nodes.into_iter().unzip();
         tracing::info!(%backend, %url, dir = %dir.display(), "started throwaway server");
         Ok(Self {

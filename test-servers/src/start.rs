@@ -50,8 +50,9 @@ impl Probe {
     }
 }
 
-pub(crate) fn launch(backend: Backend) -> Result<Launched, ServerError> {
-    let dir = temp_dir(backend).map_err(|e| failed(backend, "creating a data directory", e))?;
+pub(crate) fn launch(backend: Backend, shared: bool) -> Result<Launched, ServerError> {
+    let dir =
+        temp_dir(backend, shared).map_err(|e| failed(backend, "creating a data directory", e))?;
     let result = match backend {
         Backend::Postgres => postgres(&dir),
         Backend::Mysql => mysql(&dir),
@@ -414,20 +415,30 @@ fn free_port(also_bus: bool) -> u16 {
     }
 }
 
-fn temp_dir(backend: Backend) -> std::io::Result<PathBuf> {
+fn temp_dir(backend: Backend, shared: bool) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = format!(
-        "openid-test-{}-{}-{}-{nanos}",
-        backend.name(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let dir = std::env::temp_dir().join(name);
+    let dir = if shared {
+        shared_dir(backend, std::process::id())
+    } else {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "openid-test-{}-{}-{}-{nanos}",
+            backend.name(),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        std::env::temp_dir().join(name)
+    };
     std::fs::create_dir(&dir)?;
     Ok(dir)
+}
+
+/// The data directory of the shared server of process `pid`: a child process (the
+/// conformance suite's cross-process case) finds its parent's server there.
+pub(crate) fn shared_dir(backend: Backend, pid: u32) -> PathBuf {
+    std::env::temp_dir().join(format!("openid-test-{}-{pid}-shared", backend.name()))
 }
 
 /// Finds a program on PATH, in the sbin directories (not on a non-root PATH), or for

@@ -1,0 +1,96 @@
+//! Where stores get the time: [`Clock`], the [`SystemClock`] and a settable [`ManualClock`].
+
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A source of the current time in Unix seconds.
+///
+/// Stores take one (`Arc<dyn Clock>`) and read every time from it, so tests can move time
+/// instead of sleeping. Production code uses [`SystemClock`].
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time, Unix seconds.
+    fn now(&self) -> i64;
+}
+
+/// The operating system's wall clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        }
+    }
+}
+
+/// A clock that only moves when told: for tests.
+///
+/// Share it with `Arc<ManualClock>`: the test keeps one handle to move time and gives the
+/// store another (as `Arc<dyn Clock>`).
+///
+/// # Example
+/// ```
+/// use std::sync::Arc;
+/// use openid_consumer::store::{Clock, ManualClock};
+///
+/// let clock = Arc::new(ManualClock::new(1_000));
+/// let for_store: Arc<dyn Clock> = clock.clone();
+/// clock.advance(60);
+/// assert_eq!(for_store.now(), 1_060);
+/// clock.set(5);
+/// assert_eq!(for_store.now(), 5);
+/// ```
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    now: AtomicI64,
+}
+
+impl ManualClock {
+    /// A clock stopped at `now` (Unix seconds).
+    pub fn new(now: i64) -> Self {
+        Self { now: AtomicI64::new(now) }
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now: i64) {
+        self.now.store(now, Ordering::SeqCst);
+    }
+
+    /// Moves the time by `seconds` (negative goes back), saturating.
+    pub fn advance(&self, seconds: i64) {
+        // fetch_update only fails when the closure returns None, which it never does.
+        let _ = self
+            .now
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| Some(t.saturating_add(seconds)));
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.now.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_clock_is_after_2020() {
+        assert!(SystemClock.now() > 1_577_836_800);
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told_and_saturates() {
+        let clock = ManualClock::new(10);
+        assert_eq!(clock.now(), 10);
+        clock.advance(-20);
+        assert_eq!(clock.now(), -10);
+        clock.set(i64::MAX - 1);
+        clock.advance(5);
+        assert_eq!(clock.now(), i64::MAX);
+    }
+}

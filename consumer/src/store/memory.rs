@@ -1,0 +1,225 @@
+//! [`MemoryStore`]: associations and nonces in this process's memory.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use super::{Association, Clock, OpenIdStore, StoreError, SystemClock};
+use crate::nonce::{SKEW, within_skew};
+
+/// Associations and nonces kept in memory, behind one mutex.
+///
+/// For tests, single-process sites and as the reference implementation of
+/// [`OpenIdStore`]. Everything is lost when the process ends, and processes do not share
+/// it: a site with several processes needs a shared store (file, SQLite or a server).
+///
+/// Clones share the same data (the store is a handle), so one store can be handed to
+/// several components.
+///
+/// # Semantics
+/// - Expiry: an association is never returned once [`Association::is_expired`] at the
+///   clock's now; storing an association also drops the expired ones of that server.
+/// - Nonces: `use_nonce` checks the skew and inserts under the mutex, so exactly one caller
+///   gets `true`. Memory stays bounded without calling cleanup: each `use_nonce` first
+///   drops the nonces that fell out of the skew window (oldest first, each dropped once),
+///   so the set holds at most the nonces of the last `2 * SKEW` seconds.
+/// - Cleanup counts what it removes (exactly).
+/// - A poisoned mutex is recovered: every operation leaves the maps consistent before it
+///   can panic, so a panic elsewhere cannot leave half-written state.
+///
+/// # Example
+/// ```
+/// use openid_consumer::store::{MemoryStore, OpenIdStore, SystemClock, Clock};
+///
+/// let store = MemoryStore::new();
+/// let now = SystemClock.now();
+/// assert!(store.use_nonce("https://op.example/", now, "abc")?);
+/// assert!(!store.use_nonce("https://op.example/", now, "abc")?);
+/// # Ok::<(), openid_consumer::store::StoreError>(())
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// server URL -> handle -> association.
+    associations: HashMap<String, HashMap<String, Association>>,
+    /// (timestamp, server URL, salt), ordered by time so expired ones are at the front.
+    nonces: BTreeSet<(i64, String, String)>,
+}
+
+impl MemoryStore {
+    /// An empty store on the [`SystemClock`].
+    pub fn new() -> Self {
+        Self { inner: Arc::default(), clock: Arc::new(SystemClock) }
+    }
+
+    /// The same store reading time from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How many associations (expired included) and nonces it holds.
+    pub fn len(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.associations.values().map(HashMap::len).sum(), inner.nonces.len())
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == (0, 0)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (associations, nonces) = self.len();
+        f.debug_struct("MemoryStore")
+            .field("associations", &associations)
+            .field("nonces", &nonces)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+impl OpenIdStore for MemoryStore {
+    fn store_association(
+        &self,
+        server_url: &str,
+        association: &Association,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut inner = self.lock();
+        let server = inner.associations.entry(server_url.to_owned()).or_default();
+        server.retain(|_, a| !a.is_expired(now));
+        server.insert(association.handle().to_owned(), association.clone());
+        Ok(())
+    }
+
+    fn get_association(
+        &self,
+        server_url: &str,
+        handle: Option<&str>,
+    ) -> Result<Option<Association>, StoreError> {
+        let now = self.clock.now();
+        let inner = self.lock();
+        let Some(server) = inner.associations.get(server_url) else {
+            return Ok(None);
+        };
+        let live = |a: &&Association| !a.is_expired(now);
+        let found = match handle {
+            Some(handle) => server.get(handle).filter(live),
+            // Ties on `issued` go to the greatest handle, so the answer is deterministic.
+            None => server
+                .values()
+                .filter(live)
+                .max_by(|a, b| (a.issued(), a.handle()).cmp(&(b.issued(), b.handle()))),
+        };
+        Ok(found.cloned())
+    }
+
+    fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some(server) = inner.associations.get_mut(server_url) else {
+            return Ok(false);
+        };
+        let removed = server.remove(handle).is_some();
+        if server.is_empty() {
+            inner.associations.remove(server_url);
+        }
+        Ok(removed)
+    }
+
+    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        if !within_skew(timestamp, now, SKEW) {
+            return Ok(false);
+        }
+        let mut inner = self.lock();
+        prune_nonces(&mut inner.nonces, now);
+        Ok(inner.nonces.insert((timestamp, server_url.to_owned(), salt.to_owned())))
+    }
+
+    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        Ok(prune_nonces(&mut self.lock().nonces, now))
+    }
+
+    fn cleanup_associations(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let mut inner = self.lock();
+        let mut removed = 0;
+        inner.associations.retain(|_, server| {
+            let before = server.len();
+            server.retain(|_, a| !a.is_expired(now));
+            removed += before - server.len();
+            !server.is_empty()
+        });
+        Ok(removed)
+    }
+}
+
+/// Drops the nonces older than the skew window at `now` (they would be refused anyway) and
+/// returns how many.
+fn prune_nonces(nonces: &mut BTreeSet<(i64, String, String)>, now: i64) -> usize {
+    let oldest_accepted = now.saturating_sub(SKEW);
+    let mut removed = 0;
+    while nonces.first().is_some_and(|(timestamp, _, _)| *timestamp < oldest_accepted) {
+        nonces.pop_first();
+        removed += 1;
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::AssociationType;
+    use crate::store::ManualClock;
+
+    #[test]
+    fn use_nonce_prunes_what_fell_out_of_the_window() {
+        let clock = Arc::new(ManualClock::new(100_000));
+        let store = MemoryStore::new().with_clock(clock.clone());
+        assert!(store.use_nonce("s", 100_000, "a").unwrap());
+        assert!(store.use_nonce("s", 100_001, "b").unwrap());
+        clock.advance(SKEW + 1);
+        assert!(store.use_nonce("s", 100_000 + SKEW + 1, "c").unwrap());
+        assert_eq!(store.len(), (0, 2), "the nonce at 100000 is gone, the one at 100001 kept");
+    }
+
+    #[test]
+    fn debug_shows_counts_not_secrets() {
+        let store = MemoryStore::new().with_clock(Arc::new(ManualClock::new(0)));
+        let association =
+            Association::new("h", b"topsecret".to_vec(), 0, 10, AssociationType::HmacSha1).unwrap();
+        store.store_association("s", &association).unwrap();
+        let shown = format!("{store:?}");
+        assert!(shown.contains("associations: 1"), "{shown}");
+        assert!(!shown.contains("topsecret") && !shown.contains("116"), "{shown}");
+    }
+
+    #[test]
+    fn clones_share_data() {
+        let store = MemoryStore::new();
+        let other = store.clone();
+        let now = SystemClock.now();
+        assert!(store.use_nonce("s", now, "x").unwrap());
+        assert!(!other.use_nonce("s", now, "x").unwrap());
+    }
+}

@@ -1,0 +1,60 @@
+//! `cleanup_nonces` and `cleanup_associations`: remove what expired, keep the rest, count.
+
+use openid_consumer::nonce::SKEW;
+
+use crate::StoreFactory;
+use crate::support::{association, get, nonce, put, setup};
+
+/// `cleanup_nonces` removes the nonces that left the skew window, counts them (0 for
+/// self-expiring backends), and live nonces stay replays.
+pub fn cleanup_nonces_removes_only_expired_nonces_and_counts_them(factory: &dyn StoreFactory) {
+    let (f, store) = setup(factory, "cleanup-nonces");
+    let server = f.server_url();
+    let now = f.now();
+    assert!(nonce(&*store, &server, now - SKEW + 10, "old1"));
+    assert!(nonce(&*store, &server, now - SKEW + 20, "old2"));
+    assert!(nonce(&*store, &server, now - SKEW + 200, "recent1"));
+    assert!(nonce(&*store, &server, now, "recent2"));
+    f.manual_clock().advance(100);
+    let removed = store.cleanup_nonces().expect("cleanup_nonces");
+    let expected = if factory.capabilities().self_expiring { 0 } else { 2 };
+    assert_eq!(removed, expected, "nonces removed");
+    assert!(!nonce(&*store, &server, now - SKEW + 200, "recent1"), "a live nonce was removed");
+    assert!(!nonce(&*store, &server, now, "recent2"), "a live nonce was removed");
+    assert!(!nonce(&*store, &server, now - SKEW + 10, "old1"), "out of the window");
+    assert_eq!(store.cleanup_nonces().expect("cleanup_nonces"), 0, "second cleanup");
+}
+
+/// `cleanup_associations` removes the expired associations of every server, counts them
+/// (0 for self-expiring backends), and live ones stay.
+pub fn cleanup_associations_removes_only_expired_ones_and_counts_them(factory: &dyn StoreFactory) {
+    let (f, store) = setup(factory, "cleanup-associations");
+    let (one, two) = (f.server_url(), format!("{}/2", f.server_url()));
+    let now = f.now();
+    let live = association("live", now - 50, 1_000);
+    put(&*store, &one, &association("short", now, 100));
+    put(&*store, &one, &live);
+    put(&*store, &two, &association("short", now, 50));
+    f.manual_clock().advance(100);
+    let removed = store.cleanup_associations().expect("cleanup_associations");
+    let expected = if factory.capabilities().self_expiring { 0 } else { 2 };
+    assert_eq!(removed, expected, "associations removed");
+    assert_eq!(get(&*store, &one, None), Some(live.clone()));
+    assert_eq!(get(&*store, &one, Some("live")), Some(live));
+    assert_eq!(get(&*store, &one, Some("short")), None);
+    assert_eq!(get(&*store, &two, None), None);
+    assert_eq!(store.cleanup_associations().expect("cleanup_associations"), 0, "second cleanup");
+}
+
+/// Cleanup of a store with nothing expired removes nothing.
+pub fn cleanup_of_an_empty_store_removes_nothing(factory: &dyn StoreFactory) {
+    let (f, store) = setup(factory, "cleanup-empty");
+    assert_eq!(store.cleanup_nonces().expect("cleanup_nonces"), 0);
+    assert_eq!(store.cleanup_associations().expect("cleanup_associations"), 0);
+    let server = f.server_url();
+    assert!(nonce(&*store, &server, f.now(), "salt"));
+    put(&*store, &server, &association("h", f.now(), 600));
+    assert_eq!(store.cleanup().expect("cleanup"), (0, 0));
+    assert!(!nonce(&*store, &server, f.now(), "salt"));
+    assert!(get(&*store, &server, Some("h")).is_some());
+}

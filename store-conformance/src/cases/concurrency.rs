@@ -1,0 +1,112 @@
+//! Races: threads and processes using the same nonces, removing and replacing the same
+//! association.
+
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use openid_consumer::crypto::AssociationType;
+use openid_consumer::store::Association;
+
+use crate::StoreFactory;
+use crate::support::{association, nonce, put, remove, setup};
+
+/// Nonces raced over by every thread and process.
+pub(crate) const RACED_NONCES: usize = 1_000;
+
+/// 8 threads each call `use_nonce` on the same 1,000 nonces: exactly one call per nonce,
+/// 1,000 in total, gets `true`.
+pub fn eight_threads_racing_use_nonce_get_exactly_one_true_per_nonce(factory: &dyn StoreFactory) {
+    let (f, store) = setup(factory, "nonce-race");
+    let server = f.server_url();
+    let wins: Vec<AtomicU32> = (0..RACED_NONCES).map(|_| AtomicU32::new(0)).collect();
+    let barrier = Barrier::new(8);
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                barrier.wait();
+                for (i, win) in wins.iter().enumerate() {
+                    if nonce(&*store, &server, f.now(), &format!("salt-{i}")) {
+                        win.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let counts: Vec<u32> = wins.iter().map(|w| w.load(Ordering::SeqCst)).collect();
+    let total: u32 = counts.iter().sum();
+    let wrong: Vec<(usize, u32)> =
+        counts.iter().copied().enumerate().filter(|&(_, n)| n != 1).take(10).collect();
+    assert_eq!(total, 1_000, "total trues; nonces not won exactly once: {wrong:?}");
+    assert!(wrong.is_empty(), "nonces not won exactly once: {wrong:?}");
+}
+
+/// 8 threads racing to remove one association: exactly one gets `true`, 20 times over.
+pub fn racing_removes_get_exactly_one_true(factory: &dyn StoreFactory) {
+    let (f, store) = setup(factory, "remove-race");
+    let server = f.server_url();
+    for round in 0..20 {
+        let handle = format!("h{round}");
+        put(&*store, &server, &association(&handle, f.now(), 600));
+        let trues = AtomicU32::new(0);
+        let barrier = Barrier::new(8);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    barrier.wait();
+                    if remove(&*store, &server, &handle) {
+                        trues.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(trues.load(Ordering::SeqCst), 1, "round {round}");
+    }
+}
+
+/// While 4 threads keep replacing one association, 4 readers always find a whole one:
+/// never none, never an error, never a mix of two writes.
+pub fn readers_never_see_a_partial_replacement(factory: &dyn StoreFactory) {
+    let (f, store) = setup(factory, "replace-race");
+    let server = f.server_url();
+    let version = |writer: u8, n: u8| {
+        // Secret and lifetime both encode (writer, n), so a torn read shows as a mismatch.
+        Association::new(
+            "h",
+            vec![writer.wrapping_mul(64).wrapping_add(n); 32],
+            f.now(),
+            600 + i64::from(writer) * 1_000 + i64::from(n),
+            AssociationType::HmacSha256,
+        )
+        .expect("valid association")
+    };
+    put(&*store, &server, &version(0, 0));
+    std::thread::scope(|scope| {
+        for writer in 0..4u8 {
+            let (store, server) = (&store, &server);
+            scope.spawn(move || {
+                for n in 0..25 {
+                    put(&**store, server, &version(writer, n));
+                }
+            });
+        }
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..100 {
+                    let found = crate::support::get(&*store, &server, Some("h"))
+                        .expect("the association vanished during a replacement");
+                    let code = found.lifetime() - 600;
+                    let (writer, n) = (code / 1_000, code % 1_000);
+                    let expected =
+                        version(u8::try_from(writer).expect("writer"), u8::try_from(n).expect("n"));
+                    assert_eq!(found, expected, "a torn association");
+                }
+            });
+        }
+    });
+}
+
+/// Two processes (this test binary run again as a child), 4 threads each, call `use_nonce`
+/// on the same 1,000 nonces of one backing store: exactly 1,000 `true` in total.
+pub fn two_processes_racing_use_nonce_get_exactly_one_true_per_nonce(factory: &dyn StoreFactory) {
+    crate::process::race_two_processes(factory);
+}

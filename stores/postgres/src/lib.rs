@@ -1,0 +1,55 @@
+//! A PostgreSQL [`OpenIdStore`](openid_consumer::store::OpenIdStore): associations and
+//! nonces shared by every web server of a site.
+//!
+//! ```
+//! use openid_consumer::store::OpenIdStore;
+//! use openid_store_postgres::PostgresStore;
+//!
+//! # // The doctest starts a throwaway server; in an application the URL is configuration.
+//! # let Some(server) = openid_test_servers::shared(openid_test_servers::Backend::Postgres)? else { return Ok(()) };
+//! # let url = format!("{}?schema=doc_example&migrate=true", server.url());
+//! // e.g. "postgres://openid:secret@db.internal/site?migrate=true"
+//! let store = PostgresStore::from_url(&url)?;
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+//! let salt = format!("doc-{now}");
+//! assert!(store.use_nonce("https://op.example/server", now, &salt)?);
+//! assert!(!store.use_nonce("https://op.example/server", now, &salt)?, "a replay is refused");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Semantics
+//!
+//! - **Schema.** Two tables (names configurable, in a configurable schema) and a version
+//!   table. They are created or upgraded by [`PostgresStore::migrate`], or by
+//!   `?migrate=true` in the URL: never implicitly, because operators decide when schemas
+//!   change. Migrations are idempotent and serialised by an advisory lock.
+//! - **Keys.** Server URLs and whole nonces are hashed (SHA-256) into `bytea` keys, so any
+//!   length and any characters work; the URL is kept in clear beside the key.
+//! - **Expiry.** Every time comes from the store's clock and is bound as a parameter,
+//!   never the database's `now()`. An association row is returned only while
+//!   `expires_at > now`; [`cleanup_associations`](openid_consumer::store::OpenIdStore::cleanup_associations)
+//!   deletes the others and returns the count. Nonces older than the skew window are
+//!   refused without a query, and [`cleanup_nonces`](openid_consumer::store::OpenIdStore::cleanup_nonces)
+//!   deletes them.
+//! - **Atomicity.** `use_nonce` is one `INSERT ... ON CONFLICT DO NOTHING` on the nonce's
+//!   primary key: exactly one concurrent caller inserts the row and gets `true`.
+//!   `store_association` is a real upsert (`ON CONFLICT ... DO UPDATE`).
+//! - **Connections.** An r2d2 pool (16 by default) with statements prepared once per
+//!   connection. When the server goes away every call fails with
+//!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within
+//!   the timeout (5 s default); when it comes back the same store reconnects.
+//! - **Durability.** Whatever the server's settings give: a `true` from `use_nonce` is
+//!   committed before it is returned.
+//! - **Secrets.** `Debug` shows the server and tables, never the password or secrets.
+
+#![deny(missing_docs)]
+
+mod error;
+mod pool;
+mod schema;
+mod store;
+
+pub use store::{PostgresStore, PostgresStoreBuilder};
+
+/// The `postgres` driver, whose `Config` [`PostgresStore::builder`] takes.
+pub use postgres;
