@@ -36,6 +36,7 @@
 mod association;
 mod clock;
 mod error;
+pub mod keys;
 mod memory;
 
 use std::sync::Arc;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::nonce::{SKEW, within_skew};
+use openid_consumer::store::keys::{nonce_digest, redact_url, server_digest};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 use postgres::Row;
-use sha2::{Digest, Sha256};
 
 use crate::error::PgError;
 use crate::pool::{Connection, Manager};
@@ -89,7 +89,7 @@ impl PostgresStore {
             format!("{base}?{}", driver_options.join("&"))
         };
         let config: postgres::Config = driver_url.parse().map_err(|e: postgres::Error| {
-            StoreError::config(format!("invalid PostgreSQL URL {}: {e}", redact(url)), None)
+            StoreError::config(format!("invalid PostgreSQL URL {}: {e}", redact_url(url)), None)
         })?;
         let mut builder = Self::builder(config);
         for (key, value) in own {
@@ -303,7 +303,7 @@ impl OpenIdStore for PostgresStore {
         server_url: &str,
         association: &Association,
     ) -> Result<(), StoreError> {
-        let key = server_key(server_url);
+        let key = server_digest(server_url);
         self.run(
             || format!("storing association {:?}", association.handle()),
             |connection, sql| {
@@ -331,7 +331,7 @@ impl OpenIdStore for PostgresStore {
         server_url: &str,
         handle: Option<&str>,
     ) -> Result<Option<Association>, StoreError> {
-        let key = server_key(server_url);
+        let key = server_digest(server_url);
         let now = self.clock.now();
         let row = self.run(
             || format!("reading association {handle:?}"),
@@ -349,7 +349,7 @@ impl OpenIdStore for PostgresStore {
     }
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
-        let key = server_key(server_url);
+        let key = server_digest(server_url);
         self.run(
             || format!("removing association {handle:?}"),
             |connection, sql| {
@@ -363,7 +363,7 @@ impl OpenIdStore for PostgresStore {
         if !within_skew(timestamp, self.clock.now(), SKEW) {
             return Ok(false);
         }
-        let key = nonce_key(server_url, timestamp, salt);
+        let key = nonce_digest(server_url, timestamp, salt);
         self.run(
             || "recording a nonce".to_owned(),
             |connection, sql| {
@@ -436,20 +436,6 @@ fn count(rows: u64) -> usize {
     usize::try_from(rows).unwrap_or(usize::MAX)
 }
 
-fn server_key(server_url: &str) -> [u8; 32] {
-    Sha256::digest(server_url.as_bytes()).into()
-}
-
-/// One digest of the whole triple, length-prefixed so no two triples share an encoding.
-fn nonce_key(server_url: &str, timestamp: i64, salt: &str) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update((server_url.len() as u64).to_be_bytes());
-    hasher.update(server_url.as_bytes());
-    hasher.update(timestamp.to_be_bytes());
-    hasher.update(salt.as_bytes());
-    hasher.finalize().into()
-}
-
 /// `user@host:port/dbname` from a config, without the password.
 fn describe(config: &postgres::Config) -> String {
     let host = config.get_hosts().first().map_or_else(
@@ -465,35 +451,9 @@ fn describe(config: &postgres::Config) -> String {
     format!("postgres://{user}@{host}:{port}/{db}")
 }
 
-/// The URL with any password replaced by `***`.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return "<unparsable URL>".into() };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{tail}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(redact("postgres://u:secret@h:5/db?x=1"), "postgres://u:***@h:5/db?x=1");
-        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
-    }
-
-    #[test]
-    fn nonce_keys_do_not_collide_across_fields() {
-        assert_ne!(nonce_key("ab", 1, "c"), nonce_key("a", 1, "bc"));
-        assert_ne!(nonce_key("a", 1, "b"), nonce_key("a", 2, "b"));
-    }
 
     #[test]
     fn bad_urls_and_options_are_config_errors_without_password() {

@@ -1,0 +1,55 @@
+//! A MySQL and MariaDB [`OpenIdStore`](openid_consumer::store::OpenIdStore): associations
+//! and nonces shared by every web server of a site.
+//!
+//! ```
+//! use openid_consumer::store::OpenIdStore;
+//! use openid_store_mysql::MysqlStore;
+//!
+//! # // The doctest starts a throwaway MariaDB; in an application the URL is configuration.
+//! # let Some(server) = openid_test_servers::shared(openid_test_servers::Backend::Mysql)? else { return Ok(()) };
+//! # let url = format!("{}?associations_table=doc_assoc&nonces_table=doc_nonce&migrate=true", server.url());
+//! // e.g. "mysql://openid:secret@db.internal/site?migrate=true"
+//! let store = MysqlStore::from_url(&url)?;
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+//! let salt = format!("doc-{now}");
+//! assert!(store.use_nonce("https://op.example/server", now, &salt)?);
+//! assert!(!store.use_nonce("https://op.example/server", now, &salt)?, "a replay is refused");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Semantics
+//!
+//! - **Schema.** Two InnoDB tables in utf8mb4 with binary collation (names configurable)
+//!   and a version table, created or upgraded by [`MysqlStore::migrate`] or `?migrate=true`
+//!   in the URL, never implicitly. Migrations are idempotent and serialised by a named
+//!   lock (`GET_LOCK`).
+//! - **Keys.** Server URLs and whole nonces are SHA-256 digests in `BINARY(32)` keys: no
+//!   index-prefix collisions between long URLs that share their first bytes, and any
+//!   length or character works.
+//! - **Expiry.** Every time comes from the store's clock and is bound as a parameter,
+//!   never `NOW()`. An association row is returned only while `expires_at > now`;
+//!   `cleanup_associations` deletes the others and returns the count. Nonces outside the
+//!   skew window are refused without a query; `cleanup_nonces` deletes the old ones.
+//! - **Atomicity.** `use_nonce` is a plain `INSERT` on the nonce's primary key: exactly one
+//!   concurrent caller inserts it. Only the duplicate-key error (1062) means "seen before";
+//!   every other error is returned (unlike `INSERT IGNORE`, which would turn errors into
+//!   warnings). `store_association` is `INSERT ... ON DUPLICATE KEY UPDATE`.
+//! - **Connections.** The `mysql` crate's pool (16 by default), statements prepared once
+//!   per connection and kept (connections are not reset on return). When the server goes
+//!   away every call fails with
+//!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within the
+//!   timeout (5 s default); when it comes back the same store reconnects.
+//! - **Durability.** Whatever the server's settings give (`innodb_flush_log_at_trx_commit`):
+//!   a `true` from `use_nonce` is committed before it is returned.
+//! - **Secrets.** `Debug` and errors show the server and tables, never the password.
+
+#![deny(missing_docs)]
+
+mod error;
+mod schema;
+mod store;
+
+pub use store::{MysqlStore, MysqlStoreBuilder};
+
+/// The `mysql` driver, whose `Opts` [`MysqlStore::builder`] takes.
+pub use mysql;

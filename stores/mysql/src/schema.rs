@@ -1,0 +1,156 @@
+//! Table layout, the SQL the store runs, and migrations.
+//!
+//! InnoDB tables in utf8mb4 with binary collation (keys compare byte for byte, so handles
+//! and URLs differing only in case stay distinct). Keys are SHA-256 digests in
+//! `BINARY(32)` columns: a long URL cannot overflow an index prefix or collide with another
+//! URL sharing its first bytes. Times are `BIGINT` Unix seconds.
+
+use openid_consumer::store::StoreError;
+
+/// The schema version this code writes and reads.
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
+/// Longest table name: MySQL allows 64 characters and the version table adds
+/// `_schema_version`.
+const MAX_NAME: usize = 48;
+
+/// Quoted table names.
+#[derive(Debug, Clone)]
+pub(crate) struct Names {
+    pub(crate) associations: String,
+    pub(crate) nonces: String,
+    pub(crate) versions: String,
+}
+
+impl Names {
+    pub(crate) fn new(associations: &str, nonces: &str) -> Result<Self, StoreError> {
+        for name in [associations, nonces] {
+            check_identifier(name)?;
+        }
+        Ok(Self {
+            associations: format!("`{associations}`"),
+            nonces: format!("`{nonces}`"),
+            versions: format!("`{associations}_schema_version`"),
+        })
+    }
+}
+
+/// The statements, with the table names filled in.
+#[derive(Debug, Clone)]
+pub(crate) struct Statements {
+    pub(crate) store_association: String,
+    pub(crate) get_by_handle: String,
+    pub(crate) get_newest: String,
+    pub(crate) remove_association: String,
+    pub(crate) use_nonce: String,
+    pub(crate) cleanup_nonces: String,
+    pub(crate) cleanup_associations: String,
+}
+
+impl Statements {
+    pub(crate) fn new(names: &Names) -> Self {
+        let (a, n) = (&names.associations, &names.nonces);
+        Self {
+            store_association: format!(
+                "INSERT INTO {a} (server_key, handle, server_url, secret, issued, lifetime, assoc_type, expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE server_url = VALUES(server_url), secret = VALUES(secret), \
+                 issued = VALUES(issued), lifetime = VALUES(lifetime), assoc_type = VALUES(assoc_type), \
+                 expires_at = VALUES(expires_at)"
+            ),
+            get_by_handle: format!(
+                "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
+                 WHERE server_key = ? AND handle = ? AND expires_at > ?"
+            ),
+            get_newest: format!(
+                "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
+                 WHERE server_key = ? AND expires_at > ? ORDER BY issued DESC, handle DESC LIMIT 1"
+            ),
+            remove_association: format!("DELETE FROM {a} WHERE server_key = ? AND handle = ?"),
+            // A plain INSERT, not INSERT IGNORE: IGNORE also turns truncation and other
+            // errors into warnings, and only the duplicate key may mean "seen before".
+            use_nonce: format!(
+                "INSERT INTO {n} (nonce_key, server_url, timestamp, salt) VALUES (?, ?, ?, ?)"
+            ),
+            cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < ?"),
+            cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?"),
+        }
+    }
+}
+
+/// SQL that creates the version table if needed.
+pub(crate) fn bootstrap(names: &Names) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (version INT PRIMARY KEY, applied_at BIGINT NOT NULL) \
+         ENGINE=InnoDB",
+        names.versions
+    )
+}
+
+/// The migrations, in order; migration `i` brings the schema to version `i + 1`. Each is
+/// a list of statements (MySQL runs DDL one statement at a time).
+pub(crate) fn migrations(names: &Names) -> Vec<Vec<String>> {
+    let (a, n) = (&names.associations, &names.nonces);
+    let table_options = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+    vec![vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS {a} (
+                 server_key BINARY(32) NOT NULL,
+                 handle VARBINARY(255) NOT NULL,
+                 server_url MEDIUMTEXT NOT NULL,
+                 secret BLOB NOT NULL,
+                 issued BIGINT NOT NULL,
+                 lifetime BIGINT NOT NULL,
+                 assoc_type VARCHAR(32) NOT NULL,
+                 expires_at BIGINT NOT NULL,
+                 PRIMARY KEY (server_key, handle),
+                 KEY newest (server_key, issued),
+                 KEY expiry (expires_at)
+             ) {table_options}"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {n} (
+                 nonce_key BINARY(32) NOT NULL PRIMARY KEY,
+                 server_url MEDIUMTEXT NOT NULL,
+                 timestamp BIGINT NOT NULL,
+                 salt MEDIUMTEXT NOT NULL,
+                 KEY age (timestamp)
+             ) {table_options}"
+        ),
+    ]]
+}
+
+/// Letters, digits and `_` only, not starting with a digit, at most [`MAX_NAME`]
+/// characters, so names can be quoted without escaping.
+fn check_identifier(name: &str) -> Result<(), StoreError> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::config(
+            format!(
+                "invalid MySQL table name {name:?}: use 1 to {MAX_NAME} letters, digits or \
+                 underscores, not starting with a digit"
+            ),
+            None,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_and_quoted() {
+        let names = Names::new("assoc", "nonce").unwrap();
+        assert_eq!(names.associations, "`assoc`");
+        assert_eq!(names.versions, "`assoc_schema_version`");
+        for bad in ["", "a-b", "1abc", "x`y", &"a".repeat(49)] {
+            assert!(Names::new(bad, "n").unwrap_err().is_config(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! [`MysqlStore`]: the [`OpenIdStore`] operations as SQL.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mysql::prelude::Queryable;
+use mysql::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, PooledConn};
+use openid_consumer::crypto::AssociationType;
+use openid_consumer::nonce::{SKEW, within_skew};
+use openid_consumer::store::keys::{nonce_digest, redact_url, server_digest};
+use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
+
+use crate::error::{into_store, is_duplicate_key};
+use crate::schema::{self, Names, SCHEMA_VERSION, Statements};
+
+/// Default time limit for connecting, for each read and write, and for waiting for a
+/// pooled connection.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default number of pooled connections.
+const DEFAULT_POOL_SIZE: usize = 16;
+
+/// A row of the associations table.
+type AssociationRow = (Vec<u8>, Vec<u8>, i64, i64, String);
+
+/// Associations and nonces in MySQL or MariaDB tables, shared by every process that
+/// connects.
+pub struct MysqlStore {
+    pool: Pool,
+    timeout: Duration,
+    names: Names,
+    sql: Statements,
+    clock: Arc<dyn Clock>,
+    /// `mysql://user@host:port/db`, never the password.
+    target: String,
+}
+
+/// Options for a [`MysqlStore`]; from [`MysqlStore::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MysqlStoreBuilder {
+    opts: Opts,
+    associations_table: String,
+    nonces_table: String,
+    pool_size: usize,
+    timeout: Duration,
+    migrate: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl MysqlStore {
+    /// Options for a store on the server `opts` describes (the database must be named).
+    pub fn builder(opts: Opts) -> MysqlStoreBuilder {
+        MysqlStoreBuilder {
+            opts,
+            associations_table: "openid_associations".into(),
+            nonces_table: "openid_nonces".into(),
+            pool_size: DEFAULT_POOL_SIZE,
+            timeout: DEFAULT_TIMEOUT,
+            migrate: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// A store from a URL: `mysql://user:password@host:port/database?options`.
+    ///
+    /// Options of this store: `associations_table`, `nonces_table`, `pool_size`,
+    /// `timeout_ms` (connect, each read and write, pool wait) and `migrate=true` (create or
+    /// upgrade the tables now). Other options go to the `mysql` driver; an option neither
+    /// knows is an error.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
+    /// [`StoreError::Unavailable`] if the server cannot be reached.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut driver_options = Vec::new();
+        let mut own = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "associations_table" | "nonces_table" | "pool_size" | "timeout_ms" | "migrate" => {
+                    own.push((key, value));
+                }
+                _ => driver_options.push(pair),
+            }
+        }
+        let driver_url = if driver_options.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", driver_options.join("&"))
+        };
+        let opts = Opts::from_url(&driver_url).map_err(|e| {
+            StoreError::config(format!("invalid MySQL URL {}: {e}", redact_url(url)), None)
+        })?;
+        let mut builder = Self::builder(opts);
+        for (key, value) in own {
+            let bad = || {
+                StoreError::config(
+                    format!("invalid value {value:?} for option {key} in MySQL URL"),
+                    None,
+                )
+            };
+            builder = match key {
+                "associations_table" => builder.associations_table(value),
+                "nonces_table" => builder.nonces_table(value),
+                "pool_size" => builder.pool_size(value.parse().map_err(|_| bad())?),
+                "timeout_ms" => {
+                    builder.timeout(Duration::from_millis(value.parse().map_err(|_| bad())?))
+                }
+                _ => builder.migrate(match value {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => return Err(bad()),
+                }),
+            };
+        }
+        builder.build()
+    }
+
+    /// Creates the tables, or upgrades them to this version. Idempotent, and safe to run
+    /// from several processes at once (a named lock serialises them).
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] if the database has a newer schema than this code knows;
+    /// [`StoreError::Unavailable`].
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        let context = "migrating the schema";
+        let mut connection = self.connection(context)?;
+        let fail = |e| into_store(e, format!("{context} on {}", self.target));
+        let lock = format!("openid-migrate-{}", self.names.associations);
+        let locked: Option<i64> = connection
+            .exec_first("SELECT GET_LOCK(?, ?)", (&lock, self.timeout.as_secs().max(1)))
+            .map_err(fail)?;
+        if locked != Some(1) {
+            return Err(StoreError::unavailable(
+                format!("{context} on {}", self.target),
+                "another process holds the migration lock",
+            ));
+        }
+        let result = self.migrate_locked(&mut connection);
+        let released: Result<Option<i64>, _> =
+            connection.exec_first("SELECT RELEASE_LOCK(?)", (&lock,));
+        result?;
+        released.map_err(fail)?;
+        Ok(())
+    }
+
+    fn migrate_locked(&self, connection: &mut PooledConn) -> Result<(), StoreError> {
+        let fail = |e| into_store(e, format!("migrating the schema on {}", self.target));
+        connection.query_drop(schema::bootstrap(&self.names)).map_err(fail)?;
+        let current: Option<Option<u32>> = connection
+            .query_first(format!("SELECT max(version) FROM {}", self.names.versions))
+            .map_err(fail)?;
+        let current = current.flatten().unwrap_or(0);
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::config(
+                format!(
+                    "{}: tables {} have schema version {current}, newer than this \
+                     openid-store-mysql ({SCHEMA_VERSION}); upgrade the library",
+                    self.target, self.names.associations
+                ),
+                None,
+            ));
+        }
+        let now = self.clock.now();
+        for (version, statements) in (1..).zip(schema::migrations(&self.names)) {
+            if version > current {
+                for statement in statements {
+                    connection.query_drop(statement).map_err(fail)?;
+                }
+                connection
+                    .exec_drop(
+                        format!(
+                            "INSERT INTO {} (version, applied_at) VALUES (?, ?)",
+                            self.names.versions
+                        ),
+                        (version, now),
+                    )
+                    .map_err(fail)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The schema version in the database (`None` before the first migration).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        let context = "reading the schema version";
+        let mut connection = self.connection(context)?;
+        let table = self.names.versions.trim_matches('`');
+        let fail = |e| into_store(e, format!("{context} on {}", self.target));
+        let exists: Option<i64> = connection
+            .exec_first(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+                (table,),
+            )
+            .map_err(fail)?;
+        if exists.unwrap_or(0) == 0 {
+            return Ok(None);
+        }
+        let version: Option<Option<u32>> = connection
+            .query_first(format!("SELECT max(version) FROM {}", self.names.versions))
+            .map_err(fail)?;
+        Ok(version.flatten())
+    }
+
+    fn connection(&self, context: &str) -> Result<PooledConn, StoreError> {
+        self.pool
+            .try_get_conn(self.timeout)
+            .map_err(|e| into_store(e, format!("{context} on {}", self.target)))
+    }
+
+    /// Runs `operation` on a pooled connection, naming the store in errors.
+    fn run<T>(
+        &self,
+        context: impl Fn() -> String,
+        operation: impl FnOnce(&mut PooledConn, &Statements) -> Result<T, mysql::Error>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.connection(&context())?;
+        operation(&mut connection, &self.sql)
+            .map_err(|e| into_store(e, format!("{} on {}", context(), self.target)))
+    }
+
+    fn association_from_row(&self, row: AssociationRow) -> Result<Association, StoreError> {
+        let corrupt = |detail: String| {
+            StoreError::corrupt(
+                format!(
+                    "association row in {} on {}: {detail}",
+                    self.names.associations, self.target
+                ),
+                None,
+            )
+        };
+        let (handle, secret, issued, lifetime, kind) = row;
+        let handle =
+            String::from_utf8(handle).map_err(|_| corrupt("handle is not UTF-8".into()))?;
+        let kind: AssociationType = kind.parse().map_err(|e| corrupt(format!("{e}")))?;
+        Association::new(handle, secret, issued, lifetime, kind).map_err(|e| corrupt(e.to_string()))
+    }
+}
+
+impl MysqlStoreBuilder {
+    /// The associations table (default `openid_associations`).
+    pub fn associations_table(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.associations_table);
+        self
+    }
+
+    /// The nonces table (default `openid_nonces`).
+    pub fn nonces_table(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.nonces_table);
+        self
+    }
+
+    /// The most connections kept open (default 16).
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = size;
+        self
+    }
+
+    /// How long connecting, each read and write, or waiting for a free connection may take
+    /// before the operation fails with [`StoreError::Unavailable`] (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Whether [`build`](Self::build) runs [`MysqlStore::migrate`] (default no).
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    /// The clock every time comes from (default the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Connects (one connection, to fail early) and, if asked, migrates.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] for invalid names, pool size or a URL without a database;
+    /// [`StoreError::Unavailable`] if the server cannot be reached.
+    pub fn build(self) -> Result<MysqlStore, StoreError> {
+        let names = Names::new(&self.associations_table, &self.nonces_table)?;
+        let target = describe(&self.opts);
+        if self.opts.get_db_name().is_none() {
+            return Err(StoreError::config(
+                format!(
+                    "MySQL URL {target} names no database: use mysql://user:password@host/database"
+                ),
+                None,
+            ));
+        }
+        let constraints = PoolConstraints::new(0, self.pool_size)
+            .ok_or_else(|| StoreError::config("MySQL pool_size must be at least 1", None))?;
+        let opts = OptsBuilder::from_opts(self.opts)
+            .tcp_connect_timeout(Some(self.timeout))
+            .read_timeout(Some(self.timeout))
+            .write_timeout(Some(self.timeout))
+            .pool_opts(
+                // No reset on return: COM_RESET_CONNECTION would also drop the prepared
+                // statements the driver caches per connection.
+                PoolOpts::default().with_constraints(constraints).with_reset_connection(false),
+            );
+        let pool = Pool::new(opts).map_err(|e| into_store(e, format!("connecting to {target}")))?;
+        let store = MysqlStore {
+            pool,
+            timeout: self.timeout,
+            sql: Statements::new(&names),
+            names,
+            clock: self.clock,
+            target,
+        };
+        drop(store.connection("connecting")?);
+        if self.migrate {
+            store.migrate()?;
+        }
+        Ok(store)
+    }
+}
+
+impl OpenIdStore for MysqlStore {
+    fn store_association(
+        &self,
+        server_url: &str,
+        association: &Association,
+    ) -> Result<(), StoreError> {
+        let key = server_digest(server_url);
+        self.run(
+            || format!("storing association {:?}", association.handle()),
+            |connection, sql| {
+                connection.exec_drop(
+                    &sql.store_association,
+                    (
+                        &key[..],
+                        association.handle().as_bytes(),
+                        server_url,
+                        association.secret(),
+                        association.issued(),
+                        association.lifetime(),
+                        association.assoc_type().as_str(),
+                        association.expires_at(),
+                    ),
+                )
+            },
+        )
+    }
+
+    fn get_association(
+        &self,
+        server_url: &str,
+        handle: Option<&str>,
+    ) -> Result<Option<Association>, StoreError> {
+        let key = server_digest(server_url);
+        let now = self.clock.now();
+        let row: Option<AssociationRow> = self.run(
+            || format!("reading association {handle:?}"),
+            |connection, sql| {
+                if let Some(handle) = handle {
+                    connection.exec_first(&sql.get_by_handle, (&key[..], handle.as_bytes(), now))
+                } else {
+                    connection.exec_first(&sql.get_newest, (&key[..], now))
+                }
+            },
+        )?;
+        row.map(|row| self.association_from_row(row)).transpose()
+    }
+
+    fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
+        let key = server_digest(server_url);
+        self.run(
+            || format!("removing association {handle:?}"),
+            |connection, sql| {
+                connection.exec_drop(&sql.remove_association, (&key[..], handle.as_bytes()))?;
+                Ok(connection.affected_rows() > 0)
+            },
+        )
+    }
+
+    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
+        if !within_skew(timestamp, self.clock.now(), SKEW) {
+            return Ok(false);
+        }
+        let key = nonce_digest(server_url, timestamp, salt);
+        self.run(
+            || "recording a nonce".to_owned(),
+            |connection, sql| match connection
+                .exec_drop(&sql.use_nonce, (&key[..], server_url, timestamp, salt))
+            {
+                Ok(()) => Ok(true),
+                Err(error) if is_duplicate_key(&error) => Ok(false),
+                Err(error) => Err(error),
+            },
+        )
+    }
+
+    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
+        let cutoff = self.clock.now().saturating_sub(SKEW);
+        self.run(
+            || "deleting old nonces".to_owned(),
+            |connection, sql| {
+                connection.exec_drop(&sql.cleanup_nonces, (cutoff,))?;
+                Ok(count(connection.affected_rows()))
+            },
+        )
+    }
+
+    fn cleanup_associations(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        self.run(
+            || "deleting expired associations".to_owned(),
+            |connection, sql| {
+                connection.exec_drop(&sql.cleanup_associations, (now,))?;
+                Ok(count(connection.affected_rows()))
+            },
+        )
+    }
+}
+
+impl fmt::Debug for MysqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MysqlStore")
+            .field("target", &self.target)
+            .field("associations", &self.names.associations)
+            .field("nonces", &self.names.nonces)
+            .finish_non_exhaustive()
+    }
+}
+
+fn count(rows: u64) -> usize {
+    usize::try_from(rows).unwrap_or(usize::MAX)
+}
+
+/// `mysql://user@host:port/db`, without the password.
+fn describe(opts: &Opts) -> String {
+    format!(
+        "mysql://{}@{}:{}/{}",
+        opts.get_user().unwrap_or("?"),
+        opts.get_ip_or_hostname(),
+        opts.get_tcp_port(),
+        opts.get_db_name().unwrap_or("")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_urls_and_options_are_config_errors_without_password() {
+        for url in [
+            "mysql://u:hunter2@127.0.0.1:1/db?pool_size=x",
+            "mysql://u:hunter2@127.0.0.1:1/db?bogus_option=1",
+            "mysql://u:hunter2@127.0.0.1:1/db?nonces_table=bad-name",
+            "mysql://u:hunter2@127.0.0.1:1/db?migrate=maybe",
+            "mysql://u:hunter2@127.0.0.1:1",
+            "mysql://u:hunter2@127.0.0.1:1/db?pool_size=0",
+        ] {
+            let error = MysqlStore::from_url(url).unwrap_err();
+            assert!(error.is_config(), "{url}: {error}");
+            assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
+        }
+    }
+}

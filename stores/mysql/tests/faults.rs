@@ -1,0 +1,95 @@
+//! Faults and configuration against a real MariaDB server: the server going away and
+//! coming back, migrations, and errors that name what is wrong.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use openid_consumer::crypto::AssociationType;
+use openid_consumer::store::{Association, OpenIdStore};
+use openid_store_mysql::MysqlStore;
+use openid_test_servers::{Backend, dedicated, shared};
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn calls_fail_as_unavailable_while_the_server_is_down_and_work_after_restart() {
+    let Some(server) = dedicated(Backend::Mysql).unwrap() else { return };
+    let store =
+        MysqlStore::from_url(&format!("{}?timeout_ms=2000&migrate=true", server.url())).unwrap();
+    let association =
+        Association::new("h1", vec![1; 32], now(), 600, AssociationType::HmacSha256).unwrap();
+    store.store_association("https://op/", &association).unwrap();
+
+    server.stop().unwrap();
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let error = store.use_nonce("https://op/", now(), &format!("down-{attempt}")).unwrap_err();
+        assert!(error.is_unavailable(), "{error}");
+        let error = store.get_association("https://op/", None).unwrap_err();
+        assert!(error.is_unavailable(), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    }
+
+    server.start().unwrap();
+    assert_eq!(store.get_association("https://op/", None).unwrap(), Some(association));
+    assert!(store.use_nonce("https://op/", now(), "after-restart").unwrap());
+    assert!(!store.use_nonce("https://op/", now(), "after-restart").unwrap());
+}
+
+#[test]
+fn an_unmigrated_database_is_a_configuration_error_that_says_how_to_fix_it() {
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let url = format!("{}?associations_table=never_a&nonces_table=never_n", server.url());
+    let store = MysqlStore::from_url(&url).unwrap();
+    let error = store.use_nonce("https://op/", now(), "x").unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(error.to_string().contains("migrate"), "{error}");
+    assert_eq!(store.schema_version().unwrap(), None);
+}
+
+#[test]
+fn migrate_is_idempotent_and_records_the_version() {
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let url =
+        format!("{}?associations_table=twice_a&nonces_table=twice_n&migrate=true", server.url());
+    let first = MysqlStore::from_url(&url).unwrap();
+    let second = MysqlStore::from_url(&url).unwrap();
+    second.migrate().unwrap();
+    assert_eq!(first.schema_version().unwrap(), Some(1));
+    assert!(first.use_nonce("https://op/", now(), "shared").unwrap());
+    assert!(!second.use_nonce("https://op/", now(), "shared").unwrap());
+}
+
+#[test]
+fn long_urls_sharing_a_prefix_do_not_collide() {
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let url =
+        format!("{}?associations_table=prefix_a&nonces_table=prefix_n&migrate=true", server.url());
+    let store = MysqlStore::from_url(&url).unwrap();
+    let base = format!("https://op.example/{}", "x".repeat(3_000));
+    let (one, two) = (format!("{base}/one"), format!("{base}/two"));
+    let a = Association::new("same", vec![1; 20], now(), 600, AssociationType::HmacSha1).unwrap();
+    let b = Association::new("same", vec![2; 20], now(), 600, AssociationType::HmacSha1).unwrap();
+    store.store_association(&one, &a).unwrap();
+    store.store_association(&two, &b).unwrap();
+    assert_eq!(store.get_association(&one, Some("same")).unwrap(), Some(a));
+    assert_eq!(store.get_association(&two, Some("same")).unwrap(), Some(b));
+    assert!(store.use_nonce(&one, now(), "s").unwrap());
+    assert!(store.use_nonce(&two, now(), "s").unwrap());
+}
+
+#[test]
+fn an_unreachable_server_is_reported_at_construction_without_the_password() {
+    let error =
+        MysqlStore::from_url("mysql://openid:hunter2@127.0.0.1:1/db?timeout_ms=500").unwrap_err();
+    assert!(error.is_unavailable(), "{error}");
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("127.0.0.1:1"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
