@@ -1,0 +1,55 @@
+//! A memcached [`OpenIdStore`](openid_consumer::store::OpenIdStore): associations and nonces
+//! in one or several memcached servers, spoken to in memcached's meta protocol.
+//!
+//! ```
+//! use openid_consumer::store::OpenIdStore;
+//! use openid_store_memcache::MemcacheStore;
+//!
+//! # // The doctest starts a throwaway memcached; in an application the URL is configuration.
+//! # let Some(server) = openid_test_servers::shared(openid_test_servers::Backend::Memcache)? else { return Ok(()) };
+//! # let url = format!("{}?prefix=doc:", server.url());
+//! // e.g. "memcache://cache1:11211,cache2:11211"
+//! let store = MemcacheStore::from_url(&url)?;
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+//! let salt = format!("doc-{now}");
+//! assert!(store.use_nonce("https://op.example/server", now, &salt)?);
+//! assert!(!store.use_nonce("https://op.example/server", now, &salt)?, "a replay is refused");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Semantics
+//!
+//! - **Protocol.** The meta protocol (memcached 1.6 or newer), through a small client in
+//!   this crate: every store command answers `HD` (stored) or `NS` (not stored), so a
+//!   duplicate `add` can never pass for a first one. (The `memcache` crate's ASCII client
+//!   reports a duplicate `add` as success, which would accept a replayed nonce.)
+//! - **Nonces.** `add` with a TTL that ends with the skew window: the first caller stores
+//!   the key and gets `true`, every other caller `NS` and `false`; atomic in the server.
+//!   Timestamps outside the skew window are refused without a round trip.
+//! - **Associations.** Each under its own key (the serialised association) with a TTL of
+//!   its remaining life (capped at 30 days, memcached's limit for relative TTLs), plus a
+//!   per-server index of the 32 newest handles with their issue and expiry times, updated
+//!   by compare-and-swap. Lookups without a handle walk the index newest first. Every read
+//!   checks expiry with the store's clock too.
+//! - **Keys.** A prefix (default `openid:`) and a hex SHA-256 digest: any URL, handle or
+//!   salt fits memcached's 250-byte keys.
+//! - **Several servers.** Keys are spread by consistent hashing (a ring of 160 points per
+//!   server), so adding a server moves about 1/n of the keys.
+//! - **Expiry and cleanup.** The server expires keys itself: `cleanup_nonces` and
+//!   `cleanup_associations` return 0.
+//! - **Durability.** None: memcached keeps data in memory. A restart forgets used nonces
+//!   (a replay inside the skew window after a restart is possible) and associations (they
+//!   are negotiated again). Use a database store where that matters.
+//! - **Faults.** Connect, read and write timeouts (5 s default): a server that goes away
+//!   makes every call fail with
+//!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable); when it
+//!   comes back the store reconnects.
+
+#![deny(missing_docs)]
+
+mod client;
+mod keys;
+mod ring;
+mod store;
+
+pub use store::{MemcacheStore, MemcacheStoreBuilder};

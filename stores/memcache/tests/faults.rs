@@ -1,0 +1,129 @@
+//! Faults and several servers, against real memcached servers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use openid_consumer::crypto::AssociationType;
+use openid_consumer::store::{Association, OpenIdStore};
+use openid_store_memcache::MemcacheStore;
+use openid_test_servers::{Backend, dedicated, shared};
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+    )
+    .unwrap()
+}
+
+fn address(url: &str) -> String {
+    url.trim_start_matches("memcache://").to_owned()
+}
+
+#[test]
+fn calls_fail_as_unavailable_while_the_server_is_down_and_work_after_restart() {
+    let Some(server) = dedicated(Backend::Memcache).unwrap() else { return };
+    let store = MemcacheStore::builder([address(server.url())])
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    assert!(store.use_nonce("https://op/", now(), "before").unwrap());
+
+    server.stop().unwrap();
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let error = store.use_nonce("https://op/", now(), &format!("down-{attempt}")).unwrap_err();
+        assert!(error.is_unavailable(), "{error}");
+        let error = store.get_association("https://op/", None).unwrap_err();
+        assert!(error.is_unavailable(), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(6), "took {:?}", started.elapsed());
+    }
+
+    server.start().unwrap();
+    let association =
+        Association::new("h", vec![3; 20], now(), 600, AssociationType::HmacSha1).unwrap();
+    store.store_association("https://op/", &association).unwrap();
+    assert_eq!(store.get_association("https://op/", None).unwrap(), Some(association));
+    assert!(store.use_nonce("https://op/", now(), "after").unwrap());
+    assert!(!store.use_nonce("https://op/", now(), "after").unwrap());
+}
+
+#[test]
+fn a_restarted_server_is_reconnected_without_a_failed_call() {
+    let Some(server) = dedicated(Backend::Memcache).unwrap() else { return };
+    let store = MemcacheStore::builder([address(server.url())]).build().unwrap();
+    assert!(store.use_nonce("https://op/", now(), "one").unwrap());
+    server.stop().unwrap();
+    server.start().unwrap();
+    // The pooled connection is dead; the store notices and reconnects within the call.
+    assert!(store.use_nonce("https://op/", now(), "two").unwrap());
+}
+
+#[test]
+fn keys_spread_over_several_servers_and_each_nonce_is_still_used_once() {
+    let (Some(a), Some(b)) =
+        (dedicated(Backend::Memcache).unwrap(), dedicated(Backend::Memcache).unwrap())
+    else {
+        return;
+    };
+    let url = format!("memcache://{},{}", address(a.url()), address(b.url()));
+    let store = MemcacheStore::from_url(&url).unwrap();
+    let other = MemcacheStore::from_url(&url).unwrap();
+    let t = now();
+    for i in 0..200 {
+        assert!(store.use_nonce("https://op/", t, &format!("n{i}")).unwrap());
+        assert!(!other.use_nonce("https://op/", t, &format!("n{i}")).unwrap(), "n{i} replayed");
+    }
+    let items = |url: &str| {
+        let mut stream = TcpStream::connect(address(url)).unwrap();
+        stream.write_all(b"stats\r\n").unwrap();
+        let reader = BufReader::new(stream);
+        reader
+            .lines()
+            .map(Result::unwrap)
+            .take_while(|line| line != "END")
+            .find_map(|line| {
+                line.strip_prefix("STAT curr_items ").map(|n| n.parse::<u64>().unwrap())
+            })
+            .unwrap()
+    };
+    let (on_a, on_b) = (items(a.url()), items(b.url()));
+    assert_eq!(on_a + on_b, 200);
+    assert!(on_a > 40 && on_b > 40, "uneven spread: {on_a} and {on_b}");
+}
+
+#[test]
+fn a_value_that_is_not_an_association_is_corrupt_not_a_wrong_association() {
+    let Some(server) = shared(Backend::Memcache).unwrap() else { return };
+    let store = MemcacheStore::builder([address(server.url())]).prefix("corrupt:").build().unwrap();
+    let association =
+        Association::new("h", vec![3; 20], now(), 600, AssociationType::HmacSha1).unwrap();
+    store.store_association("https://op/", &association).unwrap();
+    // Overwrite every key under the prefix with garbage through the raw protocol.
+    let mut stream = TcpStream::connect(address(server.url())).unwrap();
+    stream.write_all(b"lru_crawler metadump all\r\n").unwrap();
+    let reader = BufReader::new(stream.try_clone().unwrap());
+    let keys: Vec<String> = reader
+        .lines()
+        .map(Result::unwrap)
+        .take_while(|line| line != "END")
+        .filter_map(|line| {
+            line.strip_prefix("key=").map(|rest| rest.split(' ').next().unwrap().to_owned())
+        })
+        .filter(|key| key.starts_with("corrupt%3Aa%3A") || key.starts_with("corrupt:a:"))
+        .collect();
+    assert!(!keys.is_empty());
+    for key in keys {
+        let key = key.replace("%3A", ":");
+        stream.write_all(format!("set {key} 0 60 7\r\ngarbage\r\n").as_bytes()).unwrap();
+        let mut line = String::new();
+        BufReader::new(&stream).read_line(&mut line).unwrap();
+        assert_eq!(line, "STORED\r\n");
+    }
+    let error = store.get_association("https://op/", Some("h")).unwrap_err();
+    assert!(error.is_corrupt(), "{error}");
+    let error = store.get_association("https://op/", None).unwrap_err();
+    assert!(error.is_corrupt(), "{error}");
+}
