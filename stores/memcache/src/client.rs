@@ -191,3 +191,109 @@ impl Connection {
 fn unexpected(line: &str) -> ClientError {
     ClientError::Protocol(format!("unexpected response {line:?}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use openid_test_servers::{Backend, shared};
+
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(2);
+
+    fn connection() -> Option<Connection> {
+        let server = shared(Backend::Memcache).unwrap()?;
+        Some(Connection::connect(server.url().trim_start_matches("memcache://"), TIMEOUT).unwrap())
+    }
+
+    fn unique(name: &str) -> String {
+        format!("client-test:{name}:{}", std::process::id())
+    }
+
+    #[test]
+    fn add_stores_once_then_reports_not_stored() {
+        let Some(mut c) = connection() else { return };
+        let key = unique("add");
+        assert_eq!(c.store(&key, b"1", 60, Mode::Add, None).unwrap(), Outcome::Stored);
+        assert_eq!(c.store(&key, b"2", 60, Mode::Add, None).unwrap(), Outcome::NotStored);
+        assert_eq!(c.get(&key).unwrap().map(|(v, _)| v), Some(b"1".to_vec()));
+    }
+
+    #[test]
+    fn compare_and_swap_detects_a_concurrent_write() {
+        let Some(mut c) = connection() else { return };
+        let key = unique("cas");
+        c.store(&key, b"v1", 60, Mode::Set, None).unwrap();
+        let (_, cas) = c.get(&key).unwrap().unwrap();
+        c.store(&key, b"v2", 60, Mode::Set, None).unwrap();
+        assert_eq!(c.store(&key, b"v3", 60, Mode::Set, Some(cas)).unwrap(), Outcome::Exists);
+        let (value, fresh) = c.get(&key).unwrap().unwrap();
+        assert_eq!(value, b"v2");
+        assert_eq!(c.store(&key, b"v3", 60, Mode::Set, Some(fresh)).unwrap(), Outcome::Stored);
+        assert_eq!(
+            c.store(&unique("cas-missing"), b"x", 60, Mode::Set, Some(fresh)).unwrap(),
+            Outcome::NotFound
+        );
+    }
+
+    #[test]
+    fn values_round_trip_with_any_bytes_and_delete_reports_existence() {
+        let Some(mut c) = connection() else { return };
+        let key = unique("bytes");
+        let value: Vec<u8> = (0..=255u8).chain(*b"\r\nEND\r\n").collect();
+        c.store(&key, &value, 60, Mode::Set, None).unwrap();
+        assert_eq!(c.get(&key).unwrap().map(|(v, _)| v), Some(value));
+        assert!(c.delete(&key).unwrap());
+        assert!(!c.delete(&key).unwrap());
+        assert_eq!(c.get(&key).unwrap(), None);
+    }
+
+    #[test]
+    fn a_key_the_server_refuses_is_a_server_error() {
+        let Some(mut c) = connection() else { return };
+        let error = c.store(&"k".repeat(300), b"1", 60, Mode::Set, None).unwrap_err();
+        assert!(matches!(error, ClientError::Server(_)), "{error}");
+    }
+
+    /// A fake server that answers every command with `reply`.
+    fn fake_server(reply: &'static [u8]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            if let Ok((stream, _)) = listener.accept() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let _ = (&stream).write_all(reply);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        address
+    }
+
+    #[test]
+    fn hostile_answers_are_protocol_errors_not_successes() {
+        for reply in [
+            &b"OK\r\n"[..],
+            b"VA 99999999 c1\r\n",
+            b"VA 3\r\nabc\r\n",
+            b"VA 3 c1\r\nabcXX",
+            b"no end of line",
+        ] {
+            let mut c = Connection::connect(&fake_server(reply), TIMEOUT).unwrap();
+            let result = c.get("k");
+            assert!(result.is_err(), "{:?} gave {result:?}", String::from_utf8_lossy(reply));
+        }
+        let mut c = Connection::connect(&fake_server(b"VA 1 c1\r\n1\r\n"), TIMEOUT).unwrap();
+        assert!(c.store("k", b"1", 60, Mode::Add, None).is_err(), "a value is no answer to add");
+    }
+
+    #[test]
+    fn an_endless_line_is_cut_off() {
+        let long: &'static [u8] = Box::leak(vec![b'A'; 10_000].into_boxed_slice());
+        let mut c = Connection::connect(&fake_server(long), TIMEOUT).unwrap();
+        assert!(matches!(c.delete("k"), Err(ClientError::Protocol(_))));
+    }
+}
