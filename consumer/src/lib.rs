@@ -2,4 +2,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod discovery;
+pub mod fetch;
 pub mod urinorm;
