@@ -322,7 +322,14 @@ fn discover_url(
         // have is the XRDS document, the page itself is fetched again (python-openid's
         // `discoverNoYadis`).
         let (html_url, content_type, body) = if response.is_xrds() {
-            let page = yadis::fetch_ok(url, fetcher, policy)?;
+            // Without the Yadis Accept header, so a server that negotiates serves its page.
+            let page = fetcher.get(url, &[], policy)?;
+            if !matches!(page.status, 200 | 206) {
+                return Err(DiscoveryError::HttpStatus {
+                    url: page.final_url,
+                    status: page.status,
+                });
+            }
             let content_type = page.content_type().map(str::to_owned);
             (page.final_url, content_type, page.body)
         } else {

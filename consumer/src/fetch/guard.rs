@@ -1,6 +1,6 @@
 //! The address guard: which IP addresses a fetch may connect to.
 //!
-//! The guard runs inside the name resolution of the HTTP client ([`GuardedResolver`]), so the
+//! The guard runs inside the name resolution of the HTTP client (a ureq `Resolver`), so the
 //! address that is checked is the address that is connected to. Checking a host name before the
 //! request and resolving it again to connect would let DNS rebinding (a name that resolves to a
 //! public address once and to `127.0.0.1` the next time) bypass the check.
@@ -220,6 +220,7 @@ const MAX_ADDRESSES: usize = 16;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::PolicyViolation;
 
     fn class(s: &str) -> Option<AddressClass> {
         classify(s.parse().unwrap())
