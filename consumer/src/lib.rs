@@ -5,3 +5,6 @@
 pub mod discovery;
 pub mod fetch;
 pub mod urinorm;
+
+pub use discovery::{DiscoveryError, DiscoveryResult, ServiceEndpoint, discover};
+pub use fetch::{FetchError, Fetcher, NetworkPolicy, UreqFetcher};

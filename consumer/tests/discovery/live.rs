@@ -461,3 +461,30 @@ fn the_identifier_without_scheme_gets_http() {
     let result = discover(&typed, &UreqFetcher::new(), &loopback_policy()).unwrap();
     assert_eq!(result.claimed_id, server.url("/user"));
 }
+
+#[test]
+fn an_xrds_location_pointing_inside_is_refused_by_the_guard() {
+    let server = TestServer::start(|request| match request.header("host") {
+        Some(host) if host.starts_with("public.test") => {
+            let port = host.rsplit(':').next().unwrap();
+            Reply::ok("text/html", HTML)
+                .with_header("X-XRDS-Location", &format!("http://internal.test:{port}/xrds"))
+        }
+        _ => xrds_reply(),
+    });
+    let resolver = FakeResolver::default()
+        .with("public.test", &[loopback(&server)])
+        .with("internal.test", &[loopback(&server)]);
+    let fetcher = UreqFetcher::with_resolver(Arc::new(resolver));
+    let policy = NetworkPolicy::default().allow_host("public.test");
+    let error =
+        discover(&format!("http://public.test:{}/", server.port()), &fetcher, &policy).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            DiscoveryError::Fetch(FetchError::PolicyDenied { url, .. }) if url.contains("internal.test")
+        ),
+        "{error:?}"
+    );
+    assert_eq!(server.request_count(), 1);
+}
