@@ -60,7 +60,9 @@ fn xrds_2k() -> String {
 /// A 100 KB HTML page whose OpenID links come at the end of a long head (styles, scripts,
 /// metadata), followed by a body.
 fn html_100k() -> String {
-    let mut page = String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Alice's page</title>\n");
+    let mut page = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Alice's page</title>\n",
+    );
     let mut index = 0;
     while page.len() < 60_000 {
         write!(

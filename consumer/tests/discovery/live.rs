@@ -332,14 +332,18 @@ fn a_host_name_resolving_to_loopback_is_refused_at_connection_time() {
 
 #[test]
 fn only_the_allowed_addresses_of_a_host_are_connected_to() {
-    let server = TestServer::start(|_| xrds_reply());
-    let internal: SocketAddr = "10.255.255.1:1".parse().unwrap();
-    let resolver = FakeResolver::default().with("mixed.test", &[internal, loopback(&server)]);
+    let allowed = TestServer::start(|_| Reply::ok("text/plain", "allowed"));
+    // Same port on 127.0.0.2: loopback, but outside the network this policy allows.
+    let refused =
+        TestServer::start_on(&format!("127.0.0.2:{}", allowed.port()), |_| Reply::status(418));
+    let resolver = FakeResolver::default().with("mixed.test", &[refused.addr, loopback(&allowed)]);
     let fetcher = UreqFetcher::with_resolver(Arc::new(resolver));
-    let url = format!("http://mixed.test:{}/", server.port());
-    // 10.255.255.1 is filtered out (it would hang), loopback is allowed: one request arrives.
-    let ok = fetcher.get(&url, &[], &loopback_policy()).unwrap();
-    assert_eq!(ok.status, 200);
+    let policy = NetworkPolicy::default().allow_network("127.0.0.1/32".parse().unwrap());
+    let url = format!("http://mixed.test:{}/", allowed.port());
+    let response = fetcher.get(&url, &[], &policy).unwrap();
+    assert_eq!(response.body, b"allowed");
+    assert_eq!(refused.request_count(), 0);
+    assert_eq!(allowed.request_count(), 1);
 }
 
 #[test]
@@ -487,4 +491,36 @@ fn an_xrds_location_pointing_inside_is_refused_by_the_guard() {
         "{error:?}"
     );
     assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn the_connect_timeout_fires_when_the_server_never_accepts() {
+    // A listener that never accepts: once its accept queue is full, the kernel drops new SYNs
+    // and connecting hangs, which is what an unreachable host looks like.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    let mut saturated = false;
+    for _ in 0..1024 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            Ok(stream) => fillers.push(stream),
+            Err(_) => {
+                saturated = true;
+                break;
+            }
+        }
+    }
+    if !saturated {
+        println!("SKIPPED: could not saturate the accept queue on this kernel");
+        return;
+    }
+    let mut policy = loopback_policy();
+    policy.connect_timeout = Duration::from_millis(300);
+    policy.total_timeout = Duration::from_secs(5);
+    let started = Instant::now();
+    let error = UreqFetcher::new().get(&format!("http://{addr}/"), &[], &policy).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(error, FetchError::Timeout { .. }), "{error:?}");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+    drop(fillers);
 }

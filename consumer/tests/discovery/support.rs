@@ -166,7 +166,15 @@ pub(crate) struct TestServer {
 
 impl TestServer {
     pub(crate) fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on("127.0.0.1:0", handler)
+    }
+
+    /// A server on a given loopback address and port (all of 127.0.0.0/8 is local on Linux).
+    pub(crate) fn start_on(
+        bind: &str,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(bind).unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
