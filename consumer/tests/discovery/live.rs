@@ -502,12 +502,12 @@ fn the_connect_timeout_fires_when_the_server_never_accepts() {
     let mut fillers = Vec::new();
     let mut saturated = false;
     for _ in 0..1024 {
-        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
-            Ok(stream) => fillers.push(stream),
-            Err(_) => {
-                saturated = true;
-                break;
-            }
+        if let Ok(stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100))
+        {
+            fillers.push(stream);
+        } else {
+            saturated = true;
+            break;
         }
     }
     if !saturated {
