@@ -16,7 +16,9 @@
 //! `href` values are returned as written (after decoding). Discovery does not resolve relative
 //! ones: OpenID 2.0 section 1.2 requires an OP Endpoint URL to be an absolute `http` or `https`
 //! URL, so a relative `openid2.provider` or `openid.server` is rejected
-//! ([`ServiceError::InvalidEndpointUrl`](super::ServiceError::InvalidEndpointUrl)).
+//! ([`ServiceError::InvalidEndpointUrl`](super::ServiceError::InvalidEndpointUrl)), and
+//! `<base href>` is not applied. Local identifiers (`openid2.local_id`, `openid.delegate`) are
+//! kept as written, as python-openid does.
 
 use html5gum::{DefaultEmitter, StartTag, Token, Tokenizer};
 

@@ -16,7 +16,8 @@ use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT};
 /// - Redirects (301, 302, 303, 307, 308) are followed here, not by ureq, so every hop goes
 ///   through [`NetworkPolicy::check_url`]; a relative `Location` is resolved against the hop's
 ///   URL; 303, and 301/302 after a POST, continue with GET (as browsers do); a URL seen twice
-///   is a [`FetchError::RedirectLoop`].
+///   is a [`FetchError::RedirectLoop`]. A redirect status without `Location` is returned as
+///   the response.
 /// - Name resolution goes through the address guard, so the address connected to is the
 ///   address checked, whatever DNS answers the second time.
 /// - The connect timeout applies to each connection, the total timeout to the whole fetch
