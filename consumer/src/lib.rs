@@ -68,8 +68,13 @@
 #![deny(missing_docs)]
 
 pub mod crypto;
+pub mod discovery;
+pub mod fetch;
 pub mod message;
 pub mod nonce;
 pub mod realm;
 pub mod store;
 pub mod urinorm;
+
+pub use discovery::{DiscoveryError, DiscoveryResult, ServiceEndpoint, discover};
+pub use fetch::{FetchError, Fetcher, NetworkPolicy, UreqFetcher};

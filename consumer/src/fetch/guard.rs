@@ -1,0 +1,284 @@
+//! The address guard: which IP addresses a fetch may connect to.
+//!
+//! The guard runs inside the name resolution of the HTTP client (a ureq `Resolver`), so the
+//! address that is checked is the address that is connected to. Checking a host name before the
+//! request and resolving it again to connect would let DNS rebinding (a name that resolves to a
+//! public address once and to `127.0.0.1` the next time) bypass the check.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::NextTimeout;
+
+use super::NetworkPolicy;
+
+/// Kinds of addresses that are not public unicast addresses.
+///
+/// [`classify`] returns one of these for every address that a relying party should not reach
+/// on behalf of a stranger's identifier unless its policy says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AddressClass {
+    /// `0.0.0.0/8`, `::`.
+    Unspecified,
+    /// `127.0.0.0/8`, `::1`.
+    Loopback,
+    /// RFC 1918 (`10/8`, `172.16/12`, `192.168/16`) and IPv6 unique local (`fc00::/7`).
+    Private,
+    /// `169.254.0.0/16`, `fe80::/10` (cloud metadata services live here).
+    LinkLocal,
+    /// Carrier-grade NAT shared space, `100.64.0.0/10` (RFC 6598).
+    SharedCgnat,
+    /// `224.0.0.0/4`, `ff00::/8`.
+    Multicast,
+    /// `255.255.255.255`.
+    Broadcast,
+    /// Documentation and benchmarking ranges (`192.0.2/24`, `198.18/15`, `2001:db8::/32`, ...).
+    Documentation,
+    /// Reserved or special-purpose ranges (`240/4`, `192.0.0/24`, IPv4-compatible and
+    /// site-local IPv6, ...).
+    Reserved,
+}
+
+impl fmt::Display for AddressClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unspecified => "unspecified",
+            Self::Loopback => "loopback",
+            Self::Private => "private",
+            Self::LinkLocal => "link-local",
+            Self::SharedCgnat => "carrier-grade NAT",
+            Self::Multicast => "multicast",
+            Self::Broadcast => "broadcast",
+            Self::Documentation => "a documentation range",
+            Self::Reserved => "reserved",
+        })
+    }
+}
+
+/// Classifies an address: `None` for a public unicast address, otherwise what it is.
+///
+/// IPv6 forms that embed an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, NAT64
+/// `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::`) are classified by the IPv4 address they carry,
+/// so `::ffff:127.0.0.1` is loopback.
+pub fn classify(address: IpAddr) -> Option<AddressClass> {
+    match address {
+        IpAddr::V4(v4) => classify_v4(v4),
+        IpAddr::V6(v6) => classify_v6(v6),
+    }
+}
+
+fn classify_v4(ip: Ipv4Addr) -> Option<AddressClass> {
+    let [a, b, c, _] = ip.octets();
+    let class = match (a, b, c) {
+        (0, _, _) => AddressClass::Unspecified,
+        (127, _, _) => AddressClass::Loopback,
+        (10, _, _) | (192, 168, _) | (172, 16..=31, _) => AddressClass::Private,
+        (169, 254, _) => AddressClass::LinkLocal,
+        (100, 64..=127, _) => AddressClass::SharedCgnat,
+        (224..=239, _, _) => AddressClass::Multicast,
+        (255, 255, 255) if ip == Ipv4Addr::BROADCAST => AddressClass::Broadcast,
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) | (198, 18..=19, _) => {
+            AddressClass::Documentation
+        }
+        (192, 0, 0) | (240..=255, _, _) => AddressClass::Reserved,
+        _ => return None,
+    };
+    Some(class)
+}
+
+fn classify_v6(ip: Ipv6Addr) -> Option<AddressClass> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return classify_v4(v4);
+    }
+    let segments = ip.segments();
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = segments;
+    if ip.is_unspecified() {
+        return Some(AddressClass::Unspecified);
+    }
+    if ip.is_loopback() {
+        return Some(AddressClass::Loopback);
+    }
+    // NAT64 well-known prefix 64:ff9b::/96 carries an IPv4 address in its last 32 bits.
+    if (s0, s1, s2, s3, s4, s5) == (0x64, 0xff9b, 0, 0, 0, 0) {
+        return classify_v4(embedded_v4(s6, s7));
+    }
+    // 6to4 2002::/16 carries an IPv4 address in bits 16..48.
+    if s0 == 0x2002 {
+        return classify_v4(embedded_v4(s1, s2));
+    }
+    let class = match s0 {
+        // IPv4-compatible addresses ::a.b.c.d (deprecated) and the rest of ::/96.
+        0 if (s1, s2, s3, s4, s5) == (0, 0, 0, 0, 0) => AddressClass::Reserved,
+        0xfc00..=0xfdff => AddressClass::Private,
+        0xfe80..=0xfebf => AddressClass::LinkLocal,
+        0xfec0..=0xfeff => AddressClass::Reserved,
+        0xff00..=0xffff => AddressClass::Multicast,
+        0x2001 if s1 == 0x0db8 => AddressClass::Documentation,
+        _ => return None,
+    };
+    Some(class)
+}
+
+fn embedded_v4(high: u16, low: u16) -> Ipv4Addr {
+    let [a, b] = high.to_be_bytes();
+    let [c, d] = low.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
+}
+
+/// Name resolution that the address guard wraps.
+///
+/// The default is the system resolver. Tests and applications with their own DNS can plug in
+/// another one with [`UreqFetcher::with_resolver`](super::UreqFetcher::with_resolver); whatever
+/// it returns still goes through the guard.
+pub trait HostResolver: fmt::Debug + Send + Sync + 'static {
+    /// Resolves `host` (a name or an IP literal without brackets) for `port`.
+    fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>>;
+}
+
+/// The system resolver (`getaddrinfo` through [`ToSocketAddrs`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl HostResolver for SystemResolver {
+    fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        Ok((host, port).to_socket_addrs()?.collect())
+    }
+}
+
+/// A ureq [`Resolver`] that resolves with an inner resolver and keeps only the addresses the
+/// policy allows. When none is left the resolution fails with the first refusal, which the
+/// fetcher reports as [`FetchError::PolicyDenied`](super::FetchError::PolicyDenied).
+#[derive(Debug)]
+pub(crate) struct GuardedResolver {
+    policy: NetworkPolicy,
+    inner: Option<Arc<dyn HostResolver>>,
+    system: DefaultResolver,
+}
+
+impl GuardedResolver {
+    pub(crate) fn new(policy: NetworkPolicy, inner: Option<Arc<dyn HostResolver>>) -> Self {
+        Self { policy, inner, system: DefaultResolver::default() }
+    }
+
+    fn resolve_custom(
+        &self,
+        inner: &dyn HostResolver,
+        uri: &ureq::http::Uri,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port =
+            uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        let addresses = inner.resolve(host, port)?;
+        let mut resolved = self.empty();
+        for address in addresses.into_iter().take(MAX_ADDRESSES) {
+            resolved.push(address);
+        }
+        Ok(resolved)
+    }
+}
+
+impl Resolver for GuardedResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let resolved = match &self.inner {
+            Some(inner) => self.resolve_custom(inner.as_ref(), uri)?,
+            None => self.system.resolve(uri, config, timeout)?,
+        };
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        let mut allowed = self.empty();
+        let mut first_refusal = None;
+        for address in resolved.iter().copied() {
+            match self.policy.check_address(host, address.ip()) {
+                Ok(()) => allowed.push(address),
+                Err(violation) => {
+                    tracing::warn!(%host, address = %address.ip(), %violation, "address refused");
+                    first_refusal.get_or_insert(violation);
+                }
+            }
+        }
+        if allowed.is_empty() {
+            return Err(match first_refusal {
+                Some(violation) => ureq::Error::Other(Box::new(violation)),
+                None => ureq::Error::HostNotFound,
+            });
+        }
+        Ok(allowed)
+    }
+}
+
+/// ureq keeps at most this many addresses per resolution.
+const MAX_ADDRESSES: usize = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::PolicyViolation;
+
+    fn class(s: &str) -> Option<AddressClass> {
+        classify(s.parse().unwrap())
+    }
+
+    #[test]
+    fn public_addresses_are_not_classified() {
+        for s in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111"] {
+            assert_eq!(class(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn internal_addresses_are_classified() {
+        let cases = [
+            ("127.0.0.1", AddressClass::Loopback),
+            ("127.255.1.2", AddressClass::Loopback),
+            ("::1", AddressClass::Loopback),
+            ("0.0.0.0", AddressClass::Unspecified),
+            ("::", AddressClass::Unspecified),
+            ("10.1.2.3", AddressClass::Private),
+            ("172.16.0.1", AddressClass::Private),
+            ("172.31.255.255", AddressClass::Private),
+            ("192.168.1.1", AddressClass::Private),
+            ("fd00::1", AddressClass::Private),
+            ("169.254.169.254", AddressClass::LinkLocal),
+            ("fe80::1", AddressClass::LinkLocal),
+            ("100.64.0.1", AddressClass::SharedCgnat),
+            ("100.127.255.255", AddressClass::SharedCgnat),
+            ("224.0.0.1", AddressClass::Multicast),
+            ("ff02::1", AddressClass::Multicast),
+            ("255.255.255.255", AddressClass::Broadcast),
+            ("240.0.0.1", AddressClass::Reserved),
+            ("192.0.2.1", AddressClass::Documentation),
+            ("2001:db8::1", AddressClass::Documentation),
+        ];
+        for (s, expected) in cases {
+            assert_eq!(class(s), Some(expected), "{s}");
+        }
+    }
+
+    #[test]
+    fn ipv6_forms_embedding_ipv4_are_classified_by_the_ipv4_address() {
+        assert_eq!(class("::ffff:127.0.0.1"), Some(AddressClass::Loopback));
+        assert_eq!(class("::ffff:10.0.0.1"), Some(AddressClass::Private));
+        assert_eq!(class("64:ff9b::169.254.169.254"), Some(AddressClass::LinkLocal));
+        assert_eq!(class("2002:7f00:0001::1"), Some(AddressClass::Loopback));
+        assert_eq!(class("::127.0.0.1"), Some(AddressClass::Reserved));
+        assert_eq!(class("::ffff:8.8.8.8"), None);
+    }
+
+    #[test]
+    fn mapped_addresses_match_ipv4_networks() {
+        let policy = NetworkPolicy::default().deny_network("8.8.8.0/24".parse().unwrap());
+        let mapped: IpAddr = "::ffff:8.8.8.8".parse().unwrap();
+        assert_eq!(
+            policy.check_address("dns.example", mapped),
+            Err(PolicyViolation::NetworkDenied { address: "8.8.8.8".parse().unwrap() })
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! [`UreqFetcher`]: the [`Fetcher`] built on ureq 3.
+
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use ureq::Agent;
+use ureq::unversioned::transport::DefaultConnector;
+use url::Url;
+
+use super::guard::{GuardedResolver, HostResolver};
+use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT};
+
+/// The library's [`Fetcher`], on ureq 3 with rustls.
+///
+/// - Redirects (301, 302, 303, 307, 308) are followed here, not by ureq, so every hop goes
+///   through [`NetworkPolicy::check_url`]; a relative `Location` is resolved against the hop's
+///   URL; 303, and 301/302 after a POST, continue with GET (as browsers do); a URL seen twice
+///   is a [`FetchError::RedirectLoop`]. A redirect status without `Location` is returned as
+///   the response.
+/// - Name resolution goes through the address guard, so the address connected to is the
+///   address checked, whatever DNS answers the second time.
+/// - The connect timeout applies to each connection, the total timeout to the whole fetch
+///   (all hops and the body).
+/// - Environment proxies (`HTTP_PROXY`, ...) are ignored: the guard must see the real target.
+///
+/// One ureq agent (and connection pool) is kept per distinct policy, for the last few policies.
+#[derive(Debug, Default)]
+pub struct UreqFetcher {
+    resolver: Option<Arc<dyn HostResolver>>,
+    agents: Mutex<Vec<(NetworkPolicy, Agent)>>,
+}
+
+impl UreqFetcher {
+    /// A fetcher that resolves names with the system resolver.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A fetcher that resolves names with `resolver` (its answers still go through the guard).
+    pub fn with_resolver(resolver: Arc<dyn HostResolver>) -> Self {
+        Self { resolver: Some(resolver), agents: Mutex::new(Vec::new()) }
+    }
+
+    fn agent(&self, policy: &NetworkPolicy) -> Agent {
+        let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, agent)) = agents.iter().find(|(key, _)| key == policy) {
+            return agent.clone();
+        }
+        let config = Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .proxy(None)
+            .user_agent(USER_AGENT)
+            .timeout_connect(Some(policy.connect_timeout))
+            .timeout_global(Some(policy.total_timeout))
+            .build();
+        let resolver = GuardedResolver::new(policy.clone(), self.resolver.clone());
+        let agent = Agent::with_parts(config, DefaultConnector::default(), resolver);
+        if agents.len() >= MAX_AGENTS {
+            agents.remove(0);
+        }
+        agents.push((policy.clone(), agent.clone()));
+        agent
+    }
+
+    fn fetch(
+        &self,
+        start: &str,
+        mut method: Method,
+        headers: &[(&str, &str)],
+        form: &[(&str, &str)],
+        policy: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        let deadline = Instant::now() + policy.total_timeout;
+        let agent = self.agent(policy);
+        let mut url = Url::parse(start)
+            .map_err(|source| FetchError::InvalidUrl { url: start.to_owned(), source })?;
+        let mut visited: Vec<(Method, Url)> = Vec::new();
+        loop {
+            url.set_fragment(None);
+            policy
+                .check_url(&url)
+                .map_err(|reason| FetchError::PolicyDenied { url: url.to_string(), reason })?;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(FetchError::Timeout { url: url.to_string() });
+            }
+            tracing::debug!(%url, ?method, "fetching");
+            let mut response = send(&agent, method, &url, headers, form, remaining)
+                .map_err(|error| map_error(&url, error))?;
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            if let (true, Some(location)) = (is_redirect(status), location) {
+                if visited.len() >= usize::try_from(policy.max_redirects).unwrap_or(usize::MAX) {
+                    return Err(FetchError::TooManyRedirects {
+                        url: start.to_owned(),
+                        limit: policy.max_redirects,
+                    });
+                }
+                let next = url
+                    .join(location.trim())
+                    .map_err(|source| FetchError::InvalidUrl { url: location.clone(), source })?;
+                // RFC 9110 section 15.4: 303 always, and 301/302 after POST in practice, turn
+                // the next request into a GET; 307 and 308 repeat the method.
+                let next_method = match (status, method) {
+                    (303, _) | (301 | 302, Method::Post) => Method::Get,
+                    _ => method,
+                };
+                visited.push((method, url));
+                let mut next_key = next.clone();
+                next_key.set_fragment(None);
+                if visited.iter().any(|(m, u)| *m == next_method && *u == next_key) {
+                    return Err(FetchError::RedirectLoop { url: next_key.to_string() });
+                }
+                tracing::debug!(status, to = %next, "following redirect");
+                url = next;
+                method = next_method;
+                continue;
+            }
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_owned(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let limit = policy.max_body_bytes;
+            if response.body().content_length().is_some_and(|length| length > limit) {
+                return Err(FetchError::TooLarge { url: url.to_string(), limit });
+            }
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map_err(|error| map_error(&url, error))?;
+            return Ok(FetchResponse { final_url: url.to_string(), status, headers, body });
+        }
+    }
+}
+
+impl Fetcher for UreqFetcher {
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        policy: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        self.fetch(url, Method::Get, headers, &[], policy)
+    }
+
+    fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        policy: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        self.fetch(url, Method::Post, &[], form, policy)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+fn send(
+    agent: &Agent,
+    method: Method,
+    url: &Url,
+    headers: &[(&str, &str)],
+    form: &[(&str, &str)],
+    remaining: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    match method {
+        Method::Get => {
+            let mut request = agent.get(url.as_str());
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request.config().timeout_global(Some(remaining)).build().call()
+        }
+        Method::Post => {
+            let mut request = agent.post(url.as_str());
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request.config().timeout_global(Some(remaining)).build().send_form(form.iter().copied())
+        }
+    }
+}
+
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// Maps ureq's error to the outcome it means; the address guard's refusal travels through
+/// ureq as `Error::Other` and comes back out as [`FetchError::PolicyDenied`].
+fn map_error(url: &Url, error: ureq::Error) -> FetchError {
+    if let ureq::Error::Io(io) = error {
+        return map_io(url, io);
+    }
+    let url = url.to_string();
+    match error {
+        ureq::Error::Timeout(_) => FetchError::Timeout { url },
+        ureq::Error::BodyExceedsLimit(limit) => FetchError::TooLarge { url, limit },
+        ureq::Error::Other(source) => match source.downcast::<super::PolicyViolation>() {
+            Ok(reason) => FetchError::PolicyDenied { url, reason: *reason },
+            Err(source) => FetchError::Transport { url, source },
+        },
+        error @ (ureq::Error::HostNotFound | ureq::Error::ConnectionFailed) => {
+            FetchError::Connect { url, source: Box::new(error) }
+        }
+        error => FetchError::Transport { url, source: Box::new(error) },
+    }
+}
+
+fn map_io(url: &Url, io: io::Error) -> FetchError {
+    let kind = io.kind();
+    if matches!(kind, io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+        return FetchError::Timeout { url: url.to_string() };
+    }
+    // Errors raised while reading the body come back wrapped in io::Error.
+    if io.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<ureq::Error>) {
+        return match io
+            .into_inner()
+            .map(<dyn std::error::Error + Send + Sync>::downcast::<ureq::Error>)
+        {
+            Some(Ok(error)) => map_error(url, *error),
+            Some(Err(source)) => FetchError::Transport { url: url.to_string(), source },
+            None => FetchError::Transport {
+                url: url.to_string(),
+                source: Box::new(io::Error::from(kind)),
+            },
+        };
+    }
+    let url = url.to_string();
+    match kind {
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::NotFound
+        | io::ErrorKind::AddrNotAvailable => FetchError::Connect { url, source: Box::new(io) },
+        _ => FetchError::Transport { url, source: Box::new(io) },
+    }
+}
+
+/// Agents kept for distinct policies (an application normally uses one or two).
+const MAX_AGENTS: usize = 4;
