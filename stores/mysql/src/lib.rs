@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod pool;
 mod schema;
 mod store;
 

@@ -2,23 +2,25 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
-use mysql::{Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, PooledConn};
+use mysql::{Conn, Opts, OptsBuilder};
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::nonce::{SKEW, within_skew};
 use openid_consumer::store::keys::{nonce_digest, redact_url, server_digest};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 
-use crate::error::{into_store, is_duplicate_key};
+use crate::error::{into_store, is_connection_gone, is_duplicate_key};
+use crate::pool::Manager;
 use crate::schema::{self, Names, SCHEMA_VERSION, Statements};
 
 /// Default time limit for connecting, for each read and write, and for waiting for a
 /// pooled connection.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default number of pooled connections.
-const DEFAULT_POOL_SIZE: usize = 16;
+const DEFAULT_POOL_SIZE: u32 = 16;
 
 /// A row of the associations table.
 type AssociationRow = (Vec<u8>, Vec<u8>, i64, i64, String);
@@ -26,7 +28,8 @@ type AssociationRow = (Vec<u8>, Vec<u8>, i64, i64, String);
 /// Associations and nonces in MySQL or MariaDB tables, shared by every process that
 /// connects.
 pub struct MysqlStore {
-    pool: Pool,
+    pool: r2d2::Pool<Manager>,
+    generation: Arc<AtomicU64>,
     timeout: Duration,
     names: Names,
     sql: Statements,
@@ -42,7 +45,7 @@ pub struct MysqlStoreBuilder {
     opts: Opts,
     associations_table: String,
     nonces_table: String,
-    pool_size: usize,
+    pool_size: u32,
     timeout: Duration,
     migrate: bool,
     clock: Arc<dyn Clock>,
@@ -126,7 +129,8 @@ impl MysqlStore {
     /// [`StoreError::Unavailable`].
     pub fn migrate(&self) -> Result<(), StoreError> {
         let context = "migrating the schema";
-        let mut connection = self.connection(context)?;
+        let mut pooled = self.connection(context)?;
+        let connection = &mut pooled.conn;
         let fail = |e| into_store(e, format!("{context} on {}", self.target));
         let lock = format!("openid-migrate-{}", self.names.associations);
         let locked: Option<i64> = connection
@@ -138,7 +142,7 @@ impl MysqlStore {
                 "another process holds the migration lock",
             ));
         }
-        let result = self.migrate_locked(&mut connection);
+        let result = self.migrate_locked(connection);
         let released: Result<Option<i64>, _> =
             connection.exec_first("SELECT RELEASE_LOCK(?)", (&lock,));
         result?;
@@ -146,7 +150,7 @@ impl MysqlStore {
         Ok(())
     }
 
-    fn migrate_locked(&self, connection: &mut PooledConn) -> Result<(), StoreError> {
+    fn migrate_locked(&self, connection: &mut Conn) -> Result<(), StoreError> {
         let fail = |e| into_store(e, format!("migrating the schema on {}", self.target));
         connection.query_drop(schema::bootstrap(&self.names)).map_err(fail)?;
         let current: Option<Option<u32>> = connection
@@ -189,7 +193,8 @@ impl MysqlStore {
     /// [`StoreError::Unavailable`].
     pub fn schema_version(&self) -> Result<Option<u32>, StoreError> {
         let context = "reading the schema version";
-        let mut connection = self.connection(context)?;
+        let mut pooled = self.connection(context)?;
+        let connection = &mut pooled.conn;
         let table = self.names.versions.trim_matches('`');
         let fail = |e| into_store(e, format!("{context} on {}", self.target));
         let exists: Option<i64> = connection
@@ -207,21 +212,40 @@ impl MysqlStore {
         Ok(version.flatten())
     }
 
-    fn connection(&self, context: &str) -> Result<PooledConn, StoreError> {
-        self.pool
-            .try_get_conn(self.timeout)
-            .map_err(|e| into_store(e, format!("{context} on {}", self.target)))
+    fn connection(&self, context: &str) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        self.pool.get().map_err(|error| {
+            // r2d2 keeps only the last connection error's message; it has no password.
+            StoreError::unavailable(format!("{context} on {}", self.target), error)
+        })
     }
 
-    /// Runs `operation` on a pooled connection, naming the store in errors.
+    /// Runs `operation` on a pooled connection. A connection that turns out to be gone
+    /// (the server restarted: nothing was executed on it) is dropped, the other pooled
+    /// connections are marked stale, and the operation runs once more on a new
+    /// connection. Any other failure below SQL also retires the connection.
     fn run<T>(
         &self,
         context: impl Fn() -> String,
-        operation: impl FnOnce(&mut PooledConn, &Statements) -> Result<T, mysql::Error>,
+        operation: impl Fn(&mut Conn, &Statements) -> Result<T, mysql::Error>,
     ) -> Result<T, StoreError> {
-        let mut connection = self.connection(&context())?;
-        operation(&mut connection, &self.sql)
-            .map_err(|e| into_store(e, format!("{} on {}", context(), self.target)))
+        let mut retried = false;
+        loop {
+            let mut connection = self.connection(&context())?;
+            let error = match operation(&mut connection.conn, &self.sql) {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let gone = is_connection_gone(&error);
+            if gone || !matches!(error, mysql::Error::MySqlError(_)) {
+                connection.mark_broken();
+                self.generation.fetch_add(1, Ordering::AcqRel);
+            }
+            if gone && !retried {
+                retried = true;
+                continue;
+            }
+            return Err(into_store(error, format!("{} on {}", context(), self.target)));
+        }
     }
 
     fn association_from_row(&self, row: AssociationRow) -> Result<Association, StoreError> {
@@ -256,7 +280,7 @@ impl MysqlStoreBuilder {
     }
 
     /// The most connections kept open (default 16).
-    pub fn pool_size(mut self, size: usize) -> Self {
+    pub fn pool_size(mut self, size: u32) -> Self {
         self.pool_size = size;
         self
     }
@@ -296,20 +320,24 @@ impl MysqlStoreBuilder {
                 None,
             ));
         }
-        let constraints = PoolConstraints::new(0, self.pool_size)
-            .ok_or_else(|| StoreError::config("MySQL pool_size must be at least 1", None))?;
-        let opts = OptsBuilder::from_opts(self.opts)
+        if self.pool_size == 0 {
+            return Err(StoreError::config("MySQL pool_size must be at least 1", None));
+        }
+        let opts: Opts = OptsBuilder::from_opts(self.opts)
             .tcp_connect_timeout(Some(self.timeout))
             .read_timeout(Some(self.timeout))
             .write_timeout(Some(self.timeout))
-            .pool_opts(
-                // No reset on return: COM_RESET_CONNECTION would also drop the prepared
-                // statements the driver caches per connection.
-                PoolOpts::default().with_constraints(constraints).with_reset_connection(false),
-            );
-        let pool = Pool::new(opts).map_err(|e| into_store(e, format!("connecting to {target}")))?;
+            .into();
+        let generation = Arc::new(AtomicU64::new(0));
+        let pool = r2d2::Pool::builder()
+            .max_size(self.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(self.timeout)
+            .test_on_check_out(true)
+            .build_unchecked(Manager::new(opts, Arc::clone(&generation)));
         let store = MysqlStore {
             pool,
+            generation,
             timeout: self.timeout,
             sql: Statements::new(&names),
             names,

@@ -93,3 +93,16 @@ fn an_unreachable_server_is_reported_at_construction_without_the_password() {
     assert!(shown.contains("127.0.0.1:1"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+#[test]
+fn a_restarted_server_is_reconnected_without_a_failed_call() {
+    let Some(server) = dedicated(Backend::Mysql).unwrap() else { return };
+    let store = MysqlStore::from_url(&format!("{}?migrate=true", server.url())).unwrap();
+    let t = now();
+    assert!(store.use_nonce("https://op/", t, "one").unwrap());
+    server.stop().unwrap();
+    server.start().unwrap();
+    // The pooled connection died with the server; the store retires it within the call.
+    assert!(store.use_nonce("https://op/", t, "two").unwrap());
+    assert!(!store.use_nonce("https://op/", t, "one").unwrap());
+}

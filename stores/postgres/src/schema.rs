@@ -102,7 +102,9 @@ pub(crate) fn migrations(names: &Names) -> Vec<String> {
              timestamp bigint NOT NULL,
              salt text NOT NULL
          );
-         CREATE INDEX ON {n} (timestamp);"
+         -- BRIN, not B-tree: nonces arrive in time order, and concurrent inserts of equal
+         -- timestamps would all contend for the last leaf page of a B-tree.
+         CREATE INDEX ON {n} USING brin (timestamp);"
     )]
 }
 

@@ -195,19 +195,30 @@ impl PostgresStore {
         self.pool.get().map_err(|e| PgError::Pool(e).into_store(context))
     }
 
-    /// Runs `operation` on a pooled connection; a connection-level failure marks the
-    /// pool's connections stale so the next call reconnects.
+    /// Runs `operation` on a pooled connection. A connection-level failure marks the
+    /// pool's connections stale; if the connection was found closed (the server restarted:
+    /// nothing ran on it), the operation runs once more on a new connection.
     fn run<T>(
         &self,
         context: impl Fn() -> String,
-        operation: impl FnOnce(&mut Connection, &Statements) -> Result<T, postgres::Error>,
+        operation: impl Fn(&mut Connection, &Statements) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
-        let mut connection = self.connection(&context())?;
-        operation(&mut connection, &self.sql).map_err(|error| self.failed(error, &context()))
+        let mut retried = false;
+        loop {
+            let mut connection = self.connection(&context())?;
+            match operation(&mut connection, &self.sql) {
+                Ok(value) => return Ok(value),
+                Err(error) if connection_gone(&error) && !retried => {
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                    retried = true;
+                }
+                Err(error) => return Err(self.failed(error, &context())),
+            }
+        }
     }
 
     fn failed(&self, error: postgres::Error, context: &str) -> StoreError {
-        if error.as_db_error().is_none() {
+        if error.as_db_error().is_none() || connection_gone(&error) {
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
         PgError::Postgres(error).into_store(format!("{} on {}", context, self.target))
@@ -430,6 +441,13 @@ impl fmt::Debug for PostgresStore {
             .field("nonces", &self.names.nonces)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether the connection is gone and nothing ran on it: closed, or terminated by a
+/// server shutdown (SQLSTATE class 57P: the server says so on the next use of the
+/// connection).
+fn connection_gone(error: &postgres::Error) -> bool {
+    error.is_closed() || error.as_db_error().is_some_and(|db| db.code().code().starts_with("57P"))
 }
 
 fn count(rows: u64) -> usize {

@@ -96,3 +96,16 @@ fn custom_table_names_are_used() {
     let row = client.query_one("SELECT count(*) FROM custom_names.my_nonces", &[]).unwrap();
     assert_eq!(row.get::<_, i64>(0), 1);
 }
+
+#[test]
+fn a_restarted_server_is_reconnected_without_a_failed_call() {
+    let Some(server) = dedicated(Backend::Postgres).unwrap() else { return };
+    let store = PostgresStore::from_url(&format!("{}?migrate=true", server.url())).unwrap();
+    let t = now();
+    assert!(store.use_nonce("https://op/", t, "one").unwrap());
+    server.stop().unwrap();
+    server.start().unwrap();
+    // The pooled connection died with the server; the store retires it within the call.
+    assert!(store.use_nonce("https://op/", t, "two").unwrap());
+    assert!(!store.use_nonce("https://op/", t, "one").unwrap());
+}
