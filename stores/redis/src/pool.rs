@@ -48,6 +48,17 @@ impl Connection {
         }
     }
 
+    /// Checks that the server answers, accepts the credentials and is of the right kind:
+    /// `PING` on a single server; `CLUSTER INFO` on a cluster, which a server without
+    /// cluster support refuses (the cluster client alone would take such a server for a
+    /// cluster of one node).
+    pub(crate) fn check(&mut self) -> redis::RedisResult<()> {
+        match &mut self.inner {
+            Inner::Single(connection) => redis::cmd("PING").exec(connection),
+            Inner::Cluster(connection) => redis::cmd("CLUSTER").arg("INFO").exec(&mut **connection),
+        }
+    }
+
     /// Whether an operation ran on it before the current one (it came from the pool's idle
     /// connections rather than being opened for this operation).
     pub(crate) fn was_reused(&self) -> bool {

@@ -351,6 +351,10 @@ impl RedisStoreBuilder {
         let config_error = |e: redis::RedisError| {
             RedisStoreError::Redis(e).into_store(format!("configuring the client for {target}"))
         };
+        let cluster_nodes = match &self.nodes {
+            Nodes::Cluster(nodes) => Some(nodes.clone()),
+            Nodes::Single(_) => None,
+        };
         let client = match self.nodes {
             Nodes::Single(node) => Target::Single(redis::Client::open(node).map_err(config_error)?),
             Nodes::Cluster(nodes) => {
@@ -370,8 +374,15 @@ impl RedisStoreBuilder {
         let manager = Manager::new(client, self.timeout, Arc::clone(&generation));
         // One connection outside the pool, so that refused credentials are reported as
         // such rather than as r2d2's timeout.
-        let probe = r2d2::ManageConnection::connect(&manager).map_err(|e| {
+        let mut probe = r2d2::ManageConnection::connect(&manager).map_err(|e| {
             RedisStoreError::Connect(e).into_store(format!("connecting to {target}"))
+        })?;
+        probe.check().map_err(|error| {
+            let error = match &cluster_nodes {
+                Some(nodes) => not_a_cluster(nodes, self.timeout).unwrap_or(error),
+                None => error,
+            };
+            RedisStoreError::Redis(error).into_store(format!("connecting to {target}"))
         })?;
         drop(probe);
         let pool = r2d2::Pool::builder()
@@ -411,6 +422,21 @@ impl Nodes {
             }
         }
     }
+}
+
+/// When a cluster client found no cluster, the error of a node that says it is not in
+/// cluster mode: the cluster client alone reports only "no connections found".
+fn not_a_cluster(nodes: &[ConnectionInfo], timeout: Duration) -> Option<redis::RedisError> {
+    nodes.iter().find_map(|node| {
+        let mut connection =
+            redis::Client::open(node.clone()).ok()?.get_connection_with_timeout(timeout).ok()?;
+        connection.set_read_timeout(Some(timeout)).ok()?;
+        let error = redis::cmd("CLUSTER").arg("INFO").exec(&mut connection).err()?;
+        error
+            .detail()
+            .is_some_and(|detail| detail.contains("cluster support disabled"))
+            .then_some(error)
+    })
 }
 
 impl OpenIdStore for RedisStore {
