@@ -39,10 +39,11 @@
 //!   even if Redis still holds it. Nonces outside the skew window are refused without a
 //!   round trip.
 //! - **Atomicity.** `use_nonce` is one `SET key 1 NX EX ttl`: exactly one concurrent caller
-//!   creates the key and gets `true`. Storing (value and index), removing (key and index
-//!   member; `true` only for the caller whose `DEL` deleted the key) and finding the newest
-//!   association (walking the index newest first, dropping members whose key expired) are
-//!   each one Lua script (`EVALSHA`): atomic and one round trip.
+//!   creates the key and gets `true`. Storing (value and index entry, dropping entries
+//!   whose association expired), removing (key and index entry; `true` only for the caller
+//!   whose `DEL` deleted the key) and finding the newest association (walking the index
+//!   newest first) are each one Lua script (`EVALSHA`): atomic, one round trip, and on a
+//!   cluster within one slot.
 //! - **Corruption.** A value that does not deserialize, or a key of another type, is
 //!   [`StoreError::Corrupt`](openid_consumer::store::StoreError::Corrupt): never a wrong or
 //!   missing association.
@@ -51,7 +52,9 @@
 //!   Connecting, waiting for a pooled connection, and each read and write are limited by
 //!   the timeout (5 s default; `?timeout_ms=`): when the server goes away every call fails
 //!   with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) in
-//!   about that time; when it comes back the same store reconnects.
+//!   about that time; when it comes back the same store reconnects (a pooled connection
+//!   found dropped is replaced and the call tried once more, so a restart between two
+//!   calls fails neither). Checking a connection out of the pool costs no round trip.
 //! - **Durability.** Whatever the server's persistence gives (RDB, AOF, replicas): a Redis
 //!   without persistence forgets associations and nonces when it restarts. Forgotten
 //!   associations are renegotiated; forgotten nonces could be replayed within the skew

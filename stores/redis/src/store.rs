@@ -640,5 +640,8 @@ mod tests {
         let shown = format!("{cluster:?}");
         assert!(shown.contains("redis+cluster://127.0.0.1:7000,127.0.0.1:7001"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
+
+        let unix = RedisStoreBuilder::from_url("redis+unix:///run/redis.sock?prefix=x:").unwrap();
+        assert_eq!(unix.nodes.describe(), "redis+unix:///run/redis.sock");
     }
 }
