@@ -105,25 +105,28 @@ fn calls_fail_as_unavailable_while_the_cluster_is_down_and_work_after_restart() 
 
 #[test]
 fn a_restart_between_two_calls_costs_no_failed_call() {
-    let Some(server) = dedicated(Backend::Redis).unwrap() else { return };
-    let store = RedisStore::from_url(server.url()).unwrap();
-    // Several pooled connections, all of which the restart breaks.
-    std::thread::scope(|scope| {
-        for thread in 0..4 {
-            let store = &store;
-            scope.spawn(move || {
-                for i in 0..50 {
-                    assert!(
-                        store.use_nonce("https://op/", now(), &format!("{thread}-{i}")).unwrap()
-                    );
-                }
-            });
-        }
-    });
-    server.stop().unwrap();
-    server.start().unwrap();
-    assert!(store.use_nonce("https://op/", now(), "first-after-restart").unwrap());
-    assert_eq!(store.get_association("https://op/", None).unwrap(), None);
+    for backend in [Backend::Redis, Backend::RedisCluster] {
+        let Some(server) = dedicated(backend).unwrap() else { continue };
+        let store = RedisStore::from_url(server.url()).unwrap();
+        // Several pooled connections, all of which the restart breaks.
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let store = &store;
+                scope.spawn(move || {
+                    for i in 0..50 {
+                        let salt = format!("{thread}-{i}");
+                        assert!(store.use_nonce("https://op/", now(), &salt).unwrap());
+                    }
+                });
+            }
+        });
+        server.stop().unwrap();
+        server.start().unwrap();
+        let now = now();
+        assert!(store.use_nonce("https://op/", now, "first-after-restart").unwrap(), "{backend}");
+        assert!(!store.use_nonce("https://op/", now, "first-after-restart").unwrap(), "{backend}");
+        assert_eq!(store.get_association("https://op/", None).unwrap(), None);
+    }
 }
 
 #[test]
@@ -158,6 +161,52 @@ fn a_hung_server_makes_calls_fail_within_the_timeout_and_they_work_when_it_resum
     assert!(store.use_nonce("https://op/", now, "resumed").unwrap());
     assert!(!store.use_nonce("https://op/", now, "resumed").unwrap());
     assert!(!store.use_nonce("https://op/", now, "before").unwrap());
+}
+
+#[test]
+fn a_hung_cluster_master_makes_its_calls_fail_within_the_timeout_and_they_work_when_it_resumes() {
+    let Some(cluster) = dedicated(Backend::RedisCluster).unwrap() else { return };
+    let store = RedisStore::from_url(&format!("{}?timeout_ms=600", cluster.url())).unwrap();
+    let now = now();
+    for i in 0..20 {
+        assert!(store.use_nonce("https://op/", now, &format!("before-{i}")).unwrap());
+    }
+    let first = cluster.url().trim_start_matches("redis+cluster://").split(',').next().unwrap();
+    let info: redis::InfoDict =
+        redis::cmd("INFO").arg("server").query(&mut inspect(&format!("redis://{first}/"))).unwrap();
+    let pid: u32 = info.get("process_id").unwrap();
+    let signal = |name: &str| {
+        let status = Command::new("kill").args([name, &pid.to_string()]).status().unwrap();
+        assert!(status.success(), "kill {name} {pid}");
+    };
+
+    signal("-STOP");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut failed = 0;
+        // Nonce keys spread over the masters: about a third of these go to the hung one.
+        for i in 0..6 {
+            let started = Instant::now();
+            if let Err(error) = store.use_nonce("https://op/", now, &format!("hung-{i}")) {
+                assert!(error.is_unavailable(), "{error}");
+                failed += 1;
+            }
+            assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+        }
+        assert!(failed > 0, "no call reached the hung master");
+    }));
+    signal("-CONT");
+    result.unwrap();
+
+    // The other masters may have declared the cluster down meanwhile; it comes back.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while store.use_nonce("https://op/", now, "probe").is_err() {
+        assert!(Instant::now() < deadline, "the cluster did not come back");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for i in 0..20 {
+        assert!(!store.use_nonce("https://op/", now, &format!("before-{i}")).unwrap(), "{i}");
+        assert!(store.use_nonce("https://op/", now, &format!("resumed-{i}")).unwrap(), "{i}");
+    }
 }
 
 #[test]
