@@ -79,13 +79,13 @@ impl RedisStore {
     /// Options for a store on one server.
     ///
     /// ```
-    /// use redis::IntoConnectionInfo;
     /// use openid_store_redis::RedisStore;
+    /// use openid_store_redis::redis::IntoConnectionInfo;
     ///
     /// let node = "redis://127.0.0.1:6379/".into_connection_info()?;
     /// let builder = RedisStore::builder(node).prefix("myapp:openid:").pool_size(4);
     /// # drop(builder);
-    /// # Ok::<(), redis::RedisError>(())
+    /// # Ok::<(), openid_store_redis::redis::RedisError>(())
     /// ```
     pub fn builder(node: ConnectionInfo) -> RedisStoreBuilder {
         RedisStoreBuilder::new(Nodes::Single(node))

@@ -28,6 +28,13 @@ fn association(handle: &str, issued: i64, lifetime: i64) -> Association {
     Association::new(handle, vec![7; 32], issued, lifetime, AssociationType::HmacSha256).unwrap()
 }
 
+/// A key prefix unique to this test run, so runs against an external server
+/// (`OPENID_TEST_REDIS_URL`) do not see each other's keys.
+fn unique_prefix(name: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    format!("{name}_{}_{}:", std::process::id(), nanos.subsec_nanos())
+}
+
 /// A direct connection to a single server, to look at what the store wrote.
 fn inspect(url: &str) -> redis::Connection {
     redis::Client::open(url).unwrap().get_connection().unwrap()
@@ -295,7 +302,7 @@ fn a_single_server_behind_a_cluster_url_is_a_configuration_error() {
 #[test]
 fn a_value_that_does_not_deserialize_is_corrupt_never_an_association() {
     let Some(server) = shared(Backend::Redis).unwrap() else { return };
-    let prefix = "corrupt_values:";
+    let prefix = &unique_prefix("corrupt_values");
     let store = RedisStore::from_url(&format!("{}?prefix={prefix}", server.url())).unwrap();
     store.store_association("https://op/", &association("h", now(), 600)).unwrap();
     let mut redis = inspect(server.url());
@@ -325,7 +332,7 @@ fn a_value_that_does_not_deserialize_is_corrupt_never_an_association() {
 #[test]
 fn ttls_are_relative_and_come_from_the_store_clock_even_in_the_year_9999() {
     let Some(server) = shared(Backend::Redis).unwrap() else { return };
-    let prefix = "ttl_from_clock:";
+    let prefix = &unique_prefix("ttl_from_clock");
     let year_9999 = 253_402_300_799 - 100;
     let store = RedisStoreBuilder::from_url(&format!("{}?prefix={prefix}", server.url()))
         .unwrap()
@@ -352,7 +359,7 @@ fn ttls_are_relative_and_come_from_the_store_clock_even_in_the_year_9999() {
 #[test]
 fn the_index_drops_associations_the_server_expired() {
     let Some(server) = shared(Backend::Redis).unwrap() else { return };
-    let prefix = "index_pruning:";
+    let prefix = &unique_prefix("index_pruning");
     let store = RedisStore::from_url(&format!("{}?prefix={prefix}", server.url())).unwrap();
     let issued = now();
     store.store_association("https://op/", &association("short-1", issued, 1)).unwrap();
@@ -371,7 +378,7 @@ fn the_index_drops_associations_the_server_expired() {
 #[test]
 fn on_a_cluster_nonces_spread_over_the_masters_and_each_server_keeps_one_slot() {
     let Some(cluster) = shared(Backend::RedisCluster).unwrap() else { return };
-    let prefix = "cluster_layout:";
+    let prefix = &unique_prefix("cluster_layout");
     let store = RedisStore::from_url(&format!("{}?prefix={prefix}", cluster.url())).unwrap();
     for i in 0..30 {
         assert!(store.use_nonce("https://op/", now(), &format!("salt-{i}")).unwrap());
@@ -396,4 +403,15 @@ fn on_a_cluster_nonces_spread_over_the_masters_and_each_server_keeps_one_slot() 
     assert_eq!(association_slots.len(), 4, "three associations and their index");
     association_slots.dedup();
     assert_eq!(association_slots.len(), 1, "one slot per server URL");
+}
+
+#[test]
+fn a_store_made_from_a_client_uses_the_default_prefix() {
+    let Some(server) = shared(Backend::Redis).unwrap() else { return };
+    let store = RedisStore::new(&redis::Client::open(server.url()).unwrap()).unwrap();
+    assert_eq!(store.prefix(), "openid:");
+    let salt = format!("default-prefix-{}", std::process::id());
+    assert!(store.use_nonce("https://op/", now(), &salt).unwrap());
+    let mut redis = inspect(server.url());
+    assert!(!keys(&mut redis, "openid:nonce:").is_empty());
 }
