@@ -1,0 +1,76 @@
+//! A Redis [`OpenIdStore`](openid_consumer::store::OpenIdStore), on one server or a Redis
+//! Cluster: associations and nonces shared by every web server of a site, expired by Redis.
+//!
+//! ```
+//! use openid_consumer::store::OpenIdStore;
+//! use openid_store_redis::RedisStore;
+//!
+//! # // The doctest starts a throwaway server; in an application the URL is configuration.
+//! # let Some(server) = openid_test_servers::shared(openid_test_servers::Backend::Redis)? else { return Ok(()) };
+//! # let url = format!("{}?prefix=doc_example:", server.url());
+//! // e.g. "redis://:secret@cache.internal:6379/0?prefix=site:"
+//! // or "redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000"
+//! let store = RedisStore::from_url(&url)?;
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+//! let salt = format!("doc-{now}");
+//! assert!(store.use_nonce("https://op.example/server", now, &salt)?);
+//! assert!(!store.use_nonce("https://op.example/server", now, &salt)?, "a replay is refused");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Semantics
+//!
+//! - **Keys.** Every key starts with a prefix (default `openid:`; `?prefix=` in the URL).
+//!   Server URLs, handles and salts are hashed (SHA-256, hex) into keys, so any length and
+//!   any characters work. An association is a string holding
+//!   [`Association::serialize`](openid_consumer::store::Association::serialize); each server
+//!   URL has a sorted set indexing its associations by issue time, so the newest is found
+//!   without scanning. The association keys and the index of one server URL share a hash
+//!   tag, `{<digest of the server URL>}`, so the scripts that touch both run on Redis
+//!   Cluster; nonce keys have none, so nonces spread over all masters. The prefix must not
+//!   contain `{` or `}`.
+//! - **Expiry.** Redis expires the keys itself:
+//!   [`cleanup_nonces`](openid_consumer::store::OpenIdStore::cleanup_nonces) and
+//!   [`cleanup_associations`](openid_consumer::store::OpenIdStore::cleanup_associations)
+//!   do nothing and return 0. TTLs are relative (`EX`), computed from the store's clock, never
+//!   from the server's: an association lives `expires_in(now)` seconds (at least 1), a nonce
+//!   until it leaves the skew window (`timestamp + SKEW - now + 1` seconds). Reads check
+//!   expiry again with the store's clock, so an association is never returned once expired
+//!   even if Redis still holds it. Nonces outside the skew window are refused without a
+//!   round trip.
+//! - **Atomicity.** `use_nonce` is one `SET key 1 NX EX ttl`: exactly one concurrent caller
+//!   creates the key and gets `true`. Storing (value and index entry, dropping entries
+//!   whose association expired), removing (key and index entry; `true` only for the caller
+//!   whose `DEL` deleted the key) and finding the newest association (walking the index
+//!   newest first) are each one Lua script (`EVALSHA`): atomic, one round trip, and on a
+//!   cluster within one slot.
+//! - **Corruption.** A value that does not deserialize, or a key of another type, is
+//!   [`StoreError::Corrupt`](openid_consumer::store::StoreError::Corrupt): never a wrong or
+//!   missing association.
+//! - **Connections.** An r2d2 pool (16 by default; `?pool_size=`); on a cluster each pooled
+//!   connection holds one connection per master and follows `MOVED`/`ASK` redirections.
+//!   Connecting, waiting for a pooled connection, and each read and write are limited by
+//!   the timeout (5 s default; `?timeout_ms=`): when the server goes away every call fails
+//!   with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) in
+//!   about that time; when it comes back the same store reconnects (a pooled connection
+//!   found dropped is replaced and the call tried once more, so a restart between two
+//!   calls fails neither). Checking a connection out of the pool costs no round trip.
+//! - **Durability.** Whatever the server's persistence gives (RDB, AOF, replicas): a Redis
+//!   without persistence forgets associations and nonces when it restarts. Forgotten
+//!   associations are renegotiated; forgotten nonces could be replayed within the skew
+//!   window, so production servers should persist (`appendonly yes`).
+//! - **Secrets.** `Debug` and errors show the server, never the password or an
+//!   association's secret. TLS (`rediss://`) is not supported yet.
+
+#![deny(missing_docs)]
+
+mod error;
+mod keys;
+mod pool;
+mod store;
+
+pub use store::{RedisStore, RedisStoreBuilder};
+
+/// The `redis` driver, whose [`ConnectionInfo`](redis::ConnectionInfo) and
+/// [`Client`](redis::Client) [`RedisStore::builder`] and [`RedisStore::new`] take.
+pub use redis;
