@@ -1,9 +1,75 @@
-//! OpenID 2.0 Relying Party.
+//! An OpenID 2.0 (and 1.1) Relying Party: the site that lets people sign in with an
+//! OpenID provider such as Steam, Launchpad / Ubuntu One or LiveJournal.
+//!
+//! This release holds the protocol core that every later layer builds on, with no I/O:
+//! the message model and its encodings, signatures and Diffie-Hellman, nonces,
+//! identifier normalisation, realms and associations. Discovery, the `begin` /
+//! `complete` flow, stores and extensions follow (see the README's feature table).
+//!
+//! # Example: sign and verify a message
+//!
+//! A provider signs an assertion with the key of an association; the relying party checks
+//! it with the same association, and any change to a signed field is caught.
+//!
+//! ```
+//! use openid_consumer::crypto::{AssociationType, SignatureError, check_signature, sign_message};
+//! use openid_consumer::message::{Message, OpenIdVersion};
+//! use openid_consumer::store::Association;
+//!
+//! // A shared key, as an association exchange would have set it up.
+//! let association = Association::new(
+//!     "{HMAC-SHA256}{5f1c}{dGVzdA==}",
+//!     [0x42u8; 32],
+//!     1_700_000_000, // issued (Unix seconds)
+//!     3_600,         // lifetime (seconds)
+//!     AssociationType::HmacSha256,
+//! )?;
+//!
+//! // The provider's side: an assertion, signed over every openid.* field.
+//! let mut assertion = Message::new(OpenIdVersion::V2_0);
+//! assertion.set_openid("mode", "id_res");
+//! assertion.set_openid("claimed_id", "https://example.com/alice");
+//! assertion.set_openid("return_to", "https://rp.example/openid/return");
+//! sign_message(&mut assertion, &association)?;
+//! let callback = assertion.to_url("https://rp.example/openid/return");
+//!
+//! // The relying party's side: parse what arrived and check the signature.
+//! let (_, query) = callback.split_once('?').unwrap();
+//! let mut received = Message::from_query(query)?;
+//! check_signature(&received, &association)?;
+//!
+//! // A forged claimed identifier no longer verifies.
+//! received.set_openid("claimed_id", "https://example.com/mallory");
+//! assert_eq!(check_signature(&received, &association), Err(SignatureError::Mismatch));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`message`]: [`message::Message`], arguments by [`message::Namespace`], extension
+//!   aliases, OpenID 1 compatibility, and the query, form and [`message::kvform`] encodings.
+//! - [`crypto`]: association and session types, HMAC signatures checked in constant
+//!   time, Diffie-Hellman with the public-key range check, OS randomness.
+//! - [`nonce`]: `openid.response_nonce` parsing, generation and the skew check.
+//! - [`urinorm`]: RFC 3986 normalisation of identifiers, IRIs included.
+//! - [`realm`]: realm parsing, `return_to` matching and sanity by the Public Suffix List.
+//! - [`store`]: [`store::Association`] and its versioned text form.
+//!
+//! # Errors
+//!
+//! Every parser returns a typed error that says what was wrong; none panics, whatever the
+//! input (property tests feed each of them arbitrary text).
+//!
+//! # Compatibility
+//!
+//! OpenID 2.0 and 1.1 (OpenID 1.0 messages are read as 1.x). Minimum Rust version 1.89.
+
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod crypto;
 pub mod message;
 pub mod nonce;
+pub mod realm;
 pub mod store;
 pub mod urinorm;

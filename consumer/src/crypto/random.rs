@@ -1,5 +1,5 @@
 //! Randomness from the operating system's CSPRNG (`getrandom`), never a user-space PRNG:
-//! nonces, salts, DH private keys and return_to tokens must be unpredictable.
+//! nonces, salts, DH private keys and `return_to` tokens must be unpredictable.
 
 /// The operating system's random number generator failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

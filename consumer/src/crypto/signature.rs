@@ -37,6 +37,9 @@ pub enum SignatureError {
     /// A signed field cannot be written as KV form.
     #[error(transparent)]
     KvForm(#[from] KvEncodeError),
+    /// The HMAC implementation refused the association's key.
+    #[error("association key rejected by HMAC")]
+    InvalidKey,
     /// The message to sign already has `openid.sig` or `openid.signed`.
     #[error("message is already signed")]
     AlreadySigned,
@@ -93,9 +96,9 @@ pub fn check_signature(message: &Message, association: &Association) -> Result<(
     let data = signed_text(message)?;
     let secret = association.secret();
     let verified = match association.assoc_type() {
-        AssociationType::HmacSha1 => new_mac::<Hmac<Sha1>>(secret, &data).verify_slice(&expected),
+        AssociationType::HmacSha1 => new_mac::<Hmac<Sha1>>(secret, &data)?.verify_slice(&expected),
         AssociationType::HmacSha256 => {
-            new_mac::<Hmac<Sha256>>(secret, &data).verify_slice(&expected)
+            new_mac::<Hmac<Sha256>>(secret, &data)?.verify_slice(&expected)
         }
     };
     verified.map_err(|_| SignatureError::Mismatch)
@@ -143,10 +146,10 @@ fn compute_mac(message: &Message, association: &Association) -> Result<Vec<u8>, 
     let secret = association.secret();
     Ok(match association.assoc_type() {
         AssociationType::HmacSha1 => {
-            new_mac::<Hmac<Sha1>>(secret, &data).finalize().into_bytes().to_vec()
+            new_mac::<Hmac<Sha1>>(secret, &data)?.finalize().into_bytes().to_vec()
         }
         AssociationType::HmacSha256 => {
-            new_mac::<Hmac<Sha256>>(secret, &data).finalize().into_bytes().to_vec()
+            new_mac::<Hmac<Sha256>>(secret, &data)?.finalize().into_bytes().to_vec()
         }
     })
 }
@@ -166,13 +169,12 @@ fn signed_text(message: &Message) -> Result<String, SignatureError> {
     Ok(kvform::encode(pairs)?)
 }
 
-fn new_mac<M: Mac + KeyInit>(secret: &[u8], data: &str) -> M {
-    // HMAC accepts keys of any length (RFC 2104 hashes long ones), so this never fails;
-    // the zero-length fallback keeps the code panic-free regardless.
-    let mut mac = <M as KeyInit>::new_from_slice(secret)
-        .unwrap_or_else(|_| <M as KeyInit>::new(&Default::default()));
+fn new_mac<M: Mac + KeyInit>(secret: &[u8], data: &str) -> Result<M, SignatureError> {
+    // HMAC takes keys of any length (RFC 2104 hashes long ones); the error is kept typed
+    // rather than assumed away.
+    let mut mac = <M as KeyInit>::new_from_slice(secret).map_err(|_| SignatureError::InvalidKey)?;
     mac.update(data.as_bytes());
-    mac
+    Ok(mac)
 }
 
 #[cfg(test)]

@@ -101,14 +101,13 @@ pub enum KvEncodeError {
 /// ```
 pub fn parse(text: &str) -> KvParsed {
     let mut parsed = KvParsed::default();
-    let body = match text.strip_suffix('\n') {
-        Some(body) => body,
-        None => {
-            if !text.is_empty() {
-                parsed.issues.push(KvIssue::MissingFinalNewline);
-            }
-            text
+    let body = if let Some(body) = text.strip_suffix('\n') {
+        body
+    } else {
+        if !text.is_empty() {
+            parsed.issues.push(KvIssue::MissingFinalNewline);
         }
+        text
     };
     if body.is_empty() && text.len() <= 1 {
         return parsed;

@@ -91,7 +91,7 @@ impl fmt::Display for OpenIdVersion {
 pub enum Namespace {
     /// The protocol's own fields: `openid.<key>`.
     OpenId,
-    /// Arguments without the `openid.` prefix (the application's own, on a return_to URL).
+    /// Arguments without the `openid.` prefix (the application's own, on a `return_to` URL).
     Bare,
     /// An extension, by namespace URI: `openid.<alias>.<key>`.
     Extension(String),
@@ -180,7 +180,8 @@ impl AliasMap {
         if let Some(alias) = self.by_uri.get(uri) {
             return alias.clone();
         }
-        let alias = (0..)
+        // Of len + 1 candidates at least one is free.
+        let alias = (0..=self.by_alias.len())
             .map(|n| format!("ext{n}"))
             .find(|a| !self.by_alias.contains_key(a))
             .unwrap_or_default();

@@ -2,7 +2,7 @@ use super::*;
 use crate::message::OpenIdVersion;
 
 /// Values computed independently with Python's `hmac` module over
-/// "mode:id_res\nidentity:http://example.com/\nreturn_to:http://rp.example/ret?x=1\n".
+/// `"mode:id_res\nidentity:http://example.com/\nreturn_to:http://rp.example/ret?x=1\n"`.
 const SHA1_SIG: &str = "CNbcfLR9RtphMS7Qi4L/jutq0Iw=";
 const SHA256_SIG: &str = "Q3BJL0hZnG3TCrjZOTgoclf0ahcUOJyQ71UQJIHRzq0=";
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the server packages the tests start (they are started by the tests themselves,
+# on free 127.0.0.1 ports with temporary data directories; nothing is started here).
+# As root it runs apt-get; otherwise it prints the command and fails. Backends named in
+# OPENID_TEST_SKIP (comma-separated) are not required.
+set -euo pipefail
+
+skipped() { [[ ",${OPENID_TEST_SKIP:-}," == *",$1,"* || ",${OPENID_TEST_SKIP:-}," == *",all,"* ]]; }
+have() {
+    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ] \
+        || compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
+}
+
+missing=()
+skipped postgres || have initdb || missing+=(postgresql)
+skipped mysql || { have mariadbd && have mariadb-install-db && have mariadb; } || missing+=(mariadb-server)
+{ skipped redis && skipped redis-cluster; } || { have redis-server && have redis-cli; } || missing+=(redis-server)
+skipped memcache || have memcached || missing+=(memcached)
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "all test server packages present"
+    exit 0
+fi
+line="apt-get install -y ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "missing test servers; run as root: $line" >&2
+    echo "(or set OPENID_TEST_SKIP=postgres,mysql,redis,redis-cluster,memcache to skip them)" >&2
+    exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# The packages' own services are not wanted (and are blocked here): the tests start their
+# own instances.
+apt-get install -y -qq "${missing[@]}" >/dev/null

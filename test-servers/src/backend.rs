@@ -1,0 +1,81 @@
+//! The backends, their names, packages and environment variables.
+
+use std::fmt;
+
+/// A kind of server the tests can start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres,
+    /// MariaDB (or MySQL).
+    Mysql,
+    /// A single Redis server.
+    Redis,
+    /// A Redis Cluster of three masters.
+    RedisCluster,
+    /// memcached.
+    Memcache,
+}
+
+impl Backend {
+    /// Every backend.
+    pub const ALL: [Self; 5] =
+        [Self::Postgres, Self::Mysql, Self::Redis, Self::RedisCluster, Self::Memcache];
+
+    /// The name used in `OPENID_TEST_SKIP` and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+            Self::Redis => "redis",
+            Self::RedisCluster => "redis-cluster",
+            Self::Memcache => "memcache",
+        }
+    }
+
+    /// The Debian package that provides the server.
+    pub fn package(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgresql",
+            Self::Mysql => "mariadb-server",
+            Self::Redis | Self::RedisCluster => "redis-server",
+            Self::Memcache => "memcached",
+        }
+    }
+
+    /// The variable that points the tests at an existing server.
+    pub fn url_variable(self) -> &'static str {
+        match self {
+            Self::Postgres => "OPENID_TEST_POSTGRES_URL",
+            Self::Mysql => "OPENID_TEST_MYSQL_URL",
+            Self::Redis => "OPENID_TEST_REDIS_URL",
+            Self::RedisCluster => "OPENID_TEST_REDIS_CLUSTER_URL",
+            Self::Memcache => "OPENID_TEST_MEMCACHE_URL",
+        }
+    }
+
+    /// The URL of an existing server given in the environment, if any.
+    pub fn external_url(self) -> Option<String> {
+        std::env::var(self.url_variable()).ok().filter(|url| !url.trim().is_empty())
+    }
+
+    /// Whether `OPENID_TEST_SKIP` names this backend.
+    pub fn is_skipped(self) -> bool {
+        std::env::var("OPENID_TEST_SKIP").is_ok_and(|list| {
+            list.split(',').map(str::trim).any(|name| name == self.name() || name == "all")
+        })
+    }
+
+    pub(crate) fn print_skipped(self, why: &str) {
+        // Loud on purpose: a skipped backend must never look like a passing one.
+        println!("SKIPPED: {} tests did not run: {why}", self.name());
+        eprintln!("SKIPPED: {} tests did not run: {why}", self.name());
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,112 @@
+//! Starting a server process with a watchdog, and stopping it.
+
+use std::fs::File;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::probe::wait_until;
+
+/// How to run one server process.
+#[derive(Debug, Clone)]
+pub(crate) struct Spec {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<String>,
+    /// Run as this user and group (PostgreSQL refuses to run as root).
+    pub(crate) user: Option<(u32, u32)>,
+    /// Where stdout and stderr go.
+    pub(crate) log: PathBuf,
+    /// The signal for a clean, fast shutdown (`INT` is PostgreSQL's fast mode).
+    pub(crate) stop_signal: &'static str,
+    /// Removed by the watchdog once the test process and the server are gone.
+    pub(crate) dir: PathBuf,
+}
+
+/// The watchdog: waits for the test process to go, then stops the server, waits for it
+/// (a zombie counts as gone: PID 1 reaps late here) and removes the data directory. It
+/// exits quietly if the server stops first (an explicit stop; the directory is kept for a
+/// restart).
+const WATCHDOG: &str = r#"
+alive() { s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$s" != Z ]; }
+while alive "$1" && alive "$2"; do sleep 0.2; done
+alive "$1" && exit 0
+if alive "$2"; then
+  kill -"$3" "$2" 2>/dev/null
+  i=0
+  while alive "$2" && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i+1)); done
+  alive "$2" && kill -KILL "$2" 2>/dev/null
+fi
+rm -rf "$4"
+"#;
+
+/// Starts the process and its watchdog.
+pub(crate) fn spawn(spec: &Spec) -> std::io::Result<Child> {
+    let log = File::options().create(true).append(true).open(&spec.log)?;
+    let mut command = Command::new(&spec.program);
+    command.args(&spec.args).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    if let Some((uid, gid)) = spec.user {
+        command.uid(uid).gid(gid);
+    }
+    let child = command.spawn()?;
+    Command::new("sh")
+        .arg("-c")
+        .arg(WATCHDOG)
+        .arg("openid-test-watchdog")
+        .arg(std::process::id().to_string())
+        .arg(child.id().to_string())
+        .arg(spec.stop_signal)
+        .arg(&spec.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(child)
+}
+
+/// Sends the stop signal and waits up to 20 s, then kills.
+pub(crate) fn stop(child: &mut Child, signal: &str) -> std::io::Result<()> {
+    if child.try_wait()?.is_some() {
+        return Ok(());
+    }
+    Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    let exited = wait_until(Duration::from_secs(20), || matches!(child.try_wait(), Ok(Some(_))));
+    if !exited {
+        child.kill()?;
+        child.wait()?;
+    }
+    Ok(())
+}
+
+/// Runs a set-up command to completion, returning its combined output on failure.
+pub(crate) fn run(program: &Path, args: &[String], user: Option<(u32, u32)>) -> Result<(), String> {
+    let mut command = Command::new(program);
+    command.args(args).stdin(Stdio::null());
+    if let Some((uid, gid)) = user {
+        command.uid(uid).gid(gid);
+    }
+    let output = command.output().map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} exited with {}: {}{}",
+            program.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// The last lines of a log file, for error messages.
+pub(crate) fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines.iter().skip(lines.len().saturating_sub(15)).copied().collect::<Vec<_>>().join("\n")
+}

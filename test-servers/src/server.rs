@@ -1,0 +1,105 @@
+//! A running (or external) server, and stopping and restarting it.
+
+use std::path::PathBuf;
+use std::process::Child;
+use std::sync::{Mutex, PoisonError};
+
+use crate::backend::Backend;
+use crate::error::ServerError;
+use crate::process::Spec;
+use crate::start::{self, Launched, Probe};
+
+/// A throwaway server this process started, or an external one from the environment.
+#[derive(Debug)]
+pub struct Server {
+    backend: Backend,
+    url: String,
+    managed: Option<Managed>,
+}
+
+#[derive(Debug)]
+struct Managed {
+    dir: PathBuf,
+    probe: Probe,
+    specs: Vec<Spec>,
+    children: Mutex<Vec<Child>>,
+}
+
+impl Server {
+    pub(crate) fn launch(backend: Backend) -> Result<Self, ServerError> {
+        if let Some(url) = backend.external_url() {
+            return Ok(Self { backend, url, managed: None });
+        }
+        let Launched { url, dir, nodes, probe } = start::launch(backend)?;
+        let (specs, children) = nodes.into_iter().unzip();
+        tracing::info!(%backend, %url, dir = %dir.display(), "started throwaway server");
+        Ok(Self {
+            backend,
+            url,
+            managed: Some(Managed { dir, probe, specs, children: Mutex::new(children) }),
+        })
+    }
+
+    /// The URL to connect with (`postgres://`, `mysql://`, `redis://`,
+    /// `redis+cluster://host:port,...`, `memcache://`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether it came from `OPENID_TEST_<BACKEND>_URL`.
+    pub fn is_external(&self) -> bool {
+        self.managed.is_none()
+    }
+
+    /// The data directory (removed when the test process ends).
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.managed.as_ref().map(|m| m.dir.as_path())
+    }
+
+    /// Stops every process of the server and waits until they have exited. The data
+    /// directory is kept, so [`Server::start`] brings back the same data on the same port.
+    ///
+    /// # Errors
+    /// [`ServerError::External`] for an external server; [`ServerError::Failed`].
+    pub fn stop(&self) -> Result<(), ServerError> {
+        let managed = self.managed()?;
+        let mut children = managed.children.lock().unwrap_or_else(PoisonError::into_inner);
+        for (spec, child) in managed.specs.iter().zip(children.iter_mut()) {
+            crate::process::stop(child, spec.stop_signal).map_err(|e| ServerError::Failed {
+                backend: self.backend.name(),
+                step: "stopping".into(),
+                detail: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped server again and waits until it is ready.
+    ///
+    /// # Errors
+    /// [`ServerError::External`] for an external server; [`ServerError::Failed`].
+    pub fn start(&self) -> Result<(), ServerError> {
+        let managed = self.managed()?;
+        let mut children = managed.children.lock().unwrap_or_else(PoisonError::into_inner);
+        let nodes = start::start_nodes(self.backend, managed.specs.clone(), &managed.probe)?;
+        *children = nodes.into_iter().map(|(_, child)| child).collect();
+        Ok(())
+    }
+
+    /// Whether the server answers its readiness probe now.
+    pub fn is_ready(&self) -> bool {
+        self.managed.as_ref().is_none_or(|m| m.probe.is_ready())
+    }
+
+    fn managed(&self) -> Result<&Managed, ServerError> {
+        self.managed.as_ref().ok_or(ServerError::External {
+            backend: self.backend.name(),
+            variable: self.backend.url_variable(),
+        })
+    }
+}

@@ -1,0 +1,485 @@
+//! Launching each backend: set-up commands, server processes, readiness.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::backend::Backend;
+use crate::error::ServerError;
+use crate::probe::{self, wait_until};
+use crate::process::{self, Spec};
+
+/// How long a server may take to become ready (MariaDB's first start on a busy two-core
+/// machine takes several seconds).
+pub(crate) const READY_LIMIT: Duration = Duration::from_secs(90);
+
+/// A started server: its processes and how to tell it is ready.
+pub(crate) struct Launched {
+    pub(crate) url: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) nodes: Vec<(Spec, Child)>,
+    pub(crate) probe: Probe,
+}
+
+/// How to tell a server is ready.
+#[derive(Debug, Clone)]
+pub(crate) enum Probe {
+    Postgres { pg_isready: PathBuf, port: u16 },
+    Mysql { port: u16 },
+    Redis { port: u16 },
+    RedisCluster { ports: Vec<u16> },
+    Memcache { port: u16 },
+}
+
+impl Probe {
+    pub(crate) fn is_ready(&self) -> bool {
+        match self {
+            Self::Postgres { pg_isready, port } => process::run(
+                pg_isready,
+                &["-q".into(), "-h".into(), "127.0.0.1".into(), "-p".into(), port.to_string()],
+                None,
+            )
+            .is_ok(),
+            Self::Mysql { port } => probe::mysql_greeting(*port),
+            Self::Redis { port } => probe::redis_ping(*port),
+            Self::RedisCluster { ports } => ports.iter().all(|port| probe::redis_cluster_ok(*port)),
+            Self::Memcache { port } => probe::memcached_version(*port),
+        }
+    }
+}
+
+pub(crate) fn launch(backend: Backend) -> Result<Launched, ServerError> {
+    let dir = temp_dir(backend).map_err(|e| failed(backend, "creating a data directory", e))?;
+    let result = match backend {
+        Backend::Postgres => postgres(&dir),
+        Backend::Mysql => mysql(&dir),
+        Backend::Redis => redis(&dir),
+        Backend::RedisCluster => redis_cluster(&dir),
+        Backend::Memcache => memcached(&dir),
+    };
+    if result.is_err() {
+        // Nothing was left running (every started child is stopped on the error path
+        // below); the directory only holds logs and data of the failed attempt.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn postgres(dir: &Path) -> Result<Launched, ServerError> {
+    let backend = Backend::Postgres;
+    let initdb = find_binary(backend, "initdb")?;
+    let bin = initdb.parent().map(Path::to_path_buf).unwrap_or_default();
+    let server = bin.join("postgres");
+    let pg_isready = bin.join("pg_isready");
+    let user = if is_root() {
+        let user = system_user("postgres").ok_or_else(|| ServerError::Failed {
+            backend: backend.name(),
+            step: "finding the postgres system user".into(),
+            detail: "running as root, PostgreSQL must run as user `postgres`, which does not exist"
+                .into(),
+        })?;
+        std::os::unix::fs::chown(dir, Some(user.0), Some(user.1))
+            .map_err(|e| failed(backend, "giving the data directory to postgres", e))?;
+        Some(user)
+    } else {
+        None
+    };
+    let data = dir.join("data");
+    let args = strings(&["-D", &path(&data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]);
+    let more = strings(&["--locale=C", "--no-sync", "-N"]);
+    process::run(&initdb, &[args, more].concat(), user).map_err(|detail| ServerError::Failed {
+        backend: backend.name(),
+        step: "initdb".into(),
+        detail,
+    })?;
+    let port = free_port(false);
+    let spec = Spec {
+        program: server,
+        args: strings(&[
+            "-D",
+            &path(&data),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-k",
+            &path(dir),
+            // A throwaway server: durability is not what these tests measure.
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ]),
+        user,
+        log: dir.join("server.log"),
+        stop_signal: "INT",
+        dir: dir.to_path_buf(),
+    };
+    let probe = Probe::Postgres { pg_isready, port };
+    let nodes = start_nodes(backend, vec![spec], &probe)?;
+    Ok(Launched {
+        url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        dir: dir.to_path_buf(),
+        nodes,
+        probe,
+    })
+}
+
+fn mysql(dir: &Path) -> Result<Launched, ServerError> {
+    let backend = Backend::Mysql;
+    let install = find_binary(backend, "mariadb-install-db")?;
+    let server = find_binary(backend, "mariadbd")?;
+    let client = find_binary(backend, "mariadb")?;
+    let data = dir.join("data");
+    let socket = dir.join("sock");
+    let root_user = if is_root() { vec!["--user=root".to_owned()] } else { Vec::new() };
+    let install_args = [
+        strings(&["--no-defaults"]),
+        root_user.clone(),
+        strings(&[
+            &format!("--datadir={}", path(&data)),
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ]),
+    ]
+    .concat();
+    process::run(&install, &install_args, None).map_err(|detail| ServerError::Failed {
+        backend: backend.name(),
+        step: "mariadb-install-db".into(),
+        detail,
+    })?;
+    let port = free_port(false);
+    let spec = Spec {
+        program: server,
+        args: [
+            strings(&["--no-defaults"]),
+            root_user,
+            strings(&[
+                &format!("--datadir={}", path(&data)),
+                "--bind-address=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--socket={}", path(&socket)),
+                &format!("--pid-file={}", path(&dir.join("mariadb.pid"))),
+                "--skip-name-resolve",
+                "--skip-log-bin",
+                "--max-connections=300",
+            ]),
+        ]
+        .concat(),
+        user: None,
+        log: dir.join("server.log"),
+        stop_signal: "TERM",
+        dir: dir.to_path_buf(),
+    };
+    let probe = Probe::Mysql { port };
+    let mut nodes = start_nodes(backend, vec![spec], &probe)?;
+    let sql = "CREATE DATABASE openid_test CHARACTER SET utf8mb4; \
+               CREATE USER 'openid'@'%' IDENTIFIED BY 'openid-test'; \
+               GRANT ALL PRIVILEGES ON *.* TO 'openid'@'%';";
+    let client_args =
+        strings(&["--no-defaults", &format!("--socket={}", path(&socket)), "-uroot", "-e", sql]);
+    if let Err(detail) = process::run(&client, &client_args, None) {
+        stop_all(&mut nodes);
+        return Err(ServerError::Failed {
+            backend: backend.name(),
+            step: "creating the test user".into(),
+            detail,
+        });
+    }
+    Ok(Launched {
+        url: format!("mysql://openid:openid-test@127.0.0.1:{port}/openid_test"),
+        dir: dir.to_path_buf(),
+        nodes,
+        probe,
+    })
+}
+
+fn redis_spec(server: &Path, dir: &Path, port: u16, cluster: bool) -> Spec {
+    let mut args = strings(&[
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--dir",
+        &path(dir),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]);
+    if cluster {
+        args.extend(strings(&[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+        ]));
+    }
+    Spec {
+        program: server.to_path_buf(),
+        args,
+        user: None,
+        log: dir.join("server.log"),
+        stop_signal: "TERM",
+        dir: dir.to_path_buf(),
+    }
+}
+
+fn redis(dir: &Path) -> Result<Launched, ServerError> {
+    let backend = Backend::Redis;
+    let server = find_binary(backend, "redis-server")?;
+    let port = free_port(false);
+    let probe = Probe::Redis { port };
+    let nodes = start_nodes(backend, vec![redis_spec(&server, dir, port, false)], &probe)?;
+    Ok(Launched { url: format!("redis://127.0.0.1:{port}/"), dir: dir.to_path_buf(), nodes, probe })
+}
+
+fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
+    let backend = Backend::RedisCluster;
+    let server = find_binary(backend, "redis-server")?;
+    let cli = find_binary(backend, "redis-cli")?;
+    let mut specs = Vec::new();
+    let mut ports = Vec::new();
+    for index in 0..3 {
+        let node_dir = dir.join(format!("node{index}"));
+        std::fs::create_dir(&node_dir)
+            .map_err(|e| failed(backend, "creating node directories", e))?;
+        let port = loop {
+            // The cluster bus listens on port + 10000, so both must be free.
+            let port = free_port(true);
+            if !ports.contains(&port) {
+                break port;
+            }
+        };
+        ports.push(port);
+        let mut spec = redis_spec(&server, &node_dir, port, true);
+        // Only the first node's watchdog removes the whole tree.
+        spec.dir = dir.to_path_buf();
+        specs.push(spec);
+    }
+    let each_pings = Probe::RedisCluster { ports: Vec::new() };
+    let mut nodes = start_nodes(backend, specs, &each_pings)?;
+    let ping_all = || ports.iter().all(|port| probe::redis_ping(*port));
+    if !wait_until(READY_LIMIT, ping_all) {
+        stop_all(&mut nodes);
+        return Err(ServerError::Failed {
+            backend: backend.name(),
+            step: "starting nodes".into(),
+            detail: "a node did not answer PING".into(),
+        });
+    }
+    let mut create = strings(&["--cluster", "create"]);
+    create.extend(ports.iter().map(|port| format!("127.0.0.1:{port}")));
+    create.extend(strings(&["--cluster-replicas", "0", "--cluster-yes"]));
+    if let Err(detail) = process::run(&cli, &create, None) {
+        stop_all(&mut nodes);
+        return Err(ServerError::Failed {
+            backend: backend.name(),
+            step: "redis-cli --cluster create".into(),
+            detail,
+        });
+    }
+    let probe = Probe::RedisCluster { ports: ports.clone() };
+    if !wait_until(READY_LIMIT, || probe.is_ready()) {
+        stop_all(&mut nodes);
+        return Err(ServerError::Failed {
+            backend: backend.name(),
+            step: "forming the cluster".into(),
+            detail: "cluster_state never became ok".into(),
+        });
+    }
+    let hosts: Vec<String> = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
+    Ok(Launched {
+        url: format!("redis+cluster://{}", hosts.join(",")),
+        dir: dir.to_path_buf(),
+        nodes,
+        probe,
+    })
+}
+
+fn memcached(dir: &Path) -> Result<Launched, ServerError> {
+    let backend = Backend::Memcache;
+    let server = find_binary(backend, "memcached")?;
+    let port = free_port(false);
+    let mut args = if is_root() { strings(&["-u", "root"]) } else { Vec::new() };
+    args.extend(strings(&[
+        "-l",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-U",
+        "0",
+        "-m",
+        "64",
+        "-c",
+        "1024",
+    ]));
+    let spec = Spec {
+        program: server,
+        args,
+        user: None,
+        log: dir.join("server.log"),
+        stop_signal: "TERM",
+        dir: dir.to_path_buf(),
+    };
+    let probe = Probe::Memcache { port };
+    let nodes = start_nodes(backend, vec![spec], &probe)?;
+    Ok(Launched {
+        url: format!("memcache://127.0.0.1:{port}"),
+        dir: dir.to_path_buf(),
+        nodes,
+        probe,
+    })
+}
+
+/// Spawns each process and waits until `probe` holds; on failure stops what started and
+/// reports the end of the server log.
+pub(crate) fn start_nodes(
+    backend: Backend,
+    specs: Vec<Spec>,
+    probe: &Probe,
+) -> Result<Vec<(Spec, Child)>, ServerError> {
+    let mut nodes = Vec::new();
+    for spec in specs {
+        match process::spawn(&spec) {
+            Ok(child) => nodes.push((spec, child)),
+            Err(error) => {
+                stop_all(&mut nodes);
+                return Err(failed(
+                    backend,
+                    &format!("starting {}", spec.program.display()),
+                    error,
+                ));
+            }
+        }
+    }
+    let exited = |nodes: &mut Vec<(Spec, Child)>| {
+        nodes.iter_mut().any(|(_, child)| matches!(child.try_wait(), Ok(Some(_))))
+    };
+    let ready = wait_until(READY_LIMIT, || probe.is_ready() || exited(&mut nodes));
+    if !ready || exited(&mut nodes) {
+        let log = nodes.first().map(|(spec, _)| process::log_tail(&spec.log)).unwrap_or_default();
+        stop_all(&mut nodes);
+        return Err(ServerError::Failed {
+            backend: backend.name(),
+            step: "waiting for the server to accept connections".into(),
+            detail: format!("not ready after {READY_LIMIT:?} or exited; server log ends:\n{log}"),
+        });
+    }
+    Ok(nodes)
+}
+
+pub(crate) fn stop_all(nodes: &mut [(Spec, Child)]) {
+    for (spec, child) in nodes {
+        if let Err(error) = process::stop(child, spec.stop_signal) {
+            tracing::warn!(%error, program = %spec.program.display(), "could not stop test server");
+        }
+    }
+}
+
+fn failed(backend: Backend, step: &str, error: impl std::fmt::Display) -> ServerError {
+    ServerError::Failed {
+        backend: backend.name(),
+        step: step.to_owned(),
+        detail: error.to_string(),
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// A port that was free a moment ago (`also_bus`: and port + 10000 too).
+fn free_port(also_bus: bool) -> u16 {
+    loop {
+        let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)) else { continue };
+        let Ok(address) = listener.local_addr() else { continue };
+        let port = address.port();
+        if !also_bus {
+            return port;
+        }
+        if let Some(bus) = port.checked_add(10_000)
+            && TcpListener::bind((Ipv4Addr::LOCALHOST, bus)).is_ok()
+        {
+            return port;
+        }
+    }
+}
+
+fn temp_dir(backend: Backend) -> std::io::Result<PathBuf> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "openid-test-{}-{}-{}-{nanos}",
+        backend.name(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let dir = std::env::temp_dir().join(name);
+    std::fs::create_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Finds a program on PATH, in the sbin directories (not on a non-root PATH), or for
+/// PostgreSQL in the newest `/usr/lib/postgresql/<version>/bin`.
+fn find_binary(backend: Backend, name: &'static str) -> Result<PathBuf, ServerError> {
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    dirs.extend(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from));
+    if backend == Backend::Postgres {
+        let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let version = entry.file_name().to_string_lossy().parse().ok()?;
+                Some((version, entry.path().join("bin")))
+            })
+            .collect();
+        versions.sort();
+        // The versioned directory first: /usr/local/bin may hold only some of the tools.
+        for (_, bin) in versions.into_iter().rev() {
+            dirs.insert(0, bin);
+        }
+    }
+    dirs.into_iter().map(|dir| dir.join(name)).find(|candidate| candidate.is_file()).ok_or(
+        ServerError::MissingBinary {
+            backend: backend.name(),
+            binary: name,
+            package: backend.package(),
+            variable: backend.url_variable(),
+        },
+    )
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status.lines().any(|line| {
+            line.strip_prefix("Uid:").is_some_and(|ids| ids.split_whitespace().nth(1) == Some("0"))
+        })
+    })
+}
+
+/// `(uid, gid)` of a system user, from /etc/passwd.
+fn system_user(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        if fields.next()? != name {
+            return None;
+        }
+        let uid = fields.nth(1)?.parse().ok()?;
+        let gid = fields.next()?.parse().ok()?;
+        Some((uid, gid))
+    })
+}
