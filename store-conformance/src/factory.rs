@@ -119,7 +119,9 @@ impl<F: StoreFactory> StoreFactory for WithCapabilities<F> {
 
 impl<F> fmt::Debug for WithCapabilities<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WithCapabilities").field("capabilities", &self.capabilities).finish()
+        f.debug_struct("WithCapabilities")
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
     }
 }
 

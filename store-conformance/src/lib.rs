@@ -43,7 +43,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // This crate is a test suite: failing a case by panicking with a message is its job.
-#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::missing_panics_doc
+)]
 
 pub mod cases;
 mod factory;

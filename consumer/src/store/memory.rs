@@ -93,7 +93,7 @@ impl fmt::Debug for MemoryStore {
             .field("associations", &associations)
             .field("nonces", &nonces)
             .field("clock", &self.clock)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
