@@ -66,7 +66,10 @@ impl From<FileError> for StoreError {
 }
 
 /// Builds [`FileError::Io`] from an `io::Error`: `io(action, path)(e)`.
-pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> FileError {
+pub(crate) fn io(
+    action: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(io::Error) -> FileError {
     let path = path.into();
     move |source| FileError::Io { action, path, source }
 }

@@ -12,6 +12,7 @@
 //! salt (any length, any characters) makes a fixed, safe file name, and no two different
 //! keys share one. Nonces are grouped by hour so cleanup deletes whole old directories.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -70,10 +71,7 @@ impl Layout {
     /// The name of a nonce's file in its hour directory.
     pub(crate) fn nonce_name(server_url: &str, timestamp: i64, salt: &str) -> String {
         let stamp = timestamp.to_string();
-        format!(
-            "{stamp}_{}",
-            hash(&[server_url.as_bytes(), stamp.as_bytes(), salt.as_bytes()])
-        )
+        format!("{stamp}_{}", hash(&[server_url.as_bytes(), stamp.as_bytes(), salt.as_bytes()]))
     }
 }
 
@@ -100,7 +98,12 @@ fn hash(parts: &[&[u8]]) -> String {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
 }
 
 #[cfg(test)]

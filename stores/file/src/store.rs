@@ -110,47 +110,6 @@ impl FileStore {
         Ok(())
     }
 
-    fn read_association(&self, path: &Path) -> Result<Option<Association>, FileError> {
-        let bytes = match fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io("read", path)(e)),
-        };
-        let text = String::from_utf8(bytes)
-            .map_err(|source| FileError::NotText { path: path.to_owned(), source })?;
-        let association = Association::deserialize(&text)
-            .map_err(|source| FileError::BadAssociation { path: path.to_owned(), source })?;
-        // A file renamed or copied to the wrong name would answer for another handle.
-        let expected = Layout::association_name(association.handle());
-        if path.file_name().and_then(|n| n.to_str()) != Some(expected.as_str()) {
-            return Err(FileError::WrongHandle {
-                path: path.to_owned(),
-                found: association.handle().to_owned(),
-            });
-        }
-        Ok(Some(association))
-    }
-
-    /// Every association file of a server directory (none if it does not exist).
-    fn association_files(&self, dir: &Path) -> Result<Vec<PathBuf>, FileError> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io("list", dir)(e)),
-        };
-        let mut files = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(io("list", dir))?;
-            let name = entry.file_name();
-            if name.to_str().is_some_and(keys::is_hash) {
-                files.push(entry.path());
-            } else {
-                tracing::warn!(path = %entry.path().display(), "ignoring a foreign file in the file store");
-            }
-        }
-        Ok(files)
-    }
-
     /// Holds the store's lock file exclusively until the returned file is dropped.
     fn lock(&self) -> Result<File, FileError> {
         lock(self.layout.root())
@@ -220,13 +179,13 @@ impl OpenIdStore for FileStore {
         let now = self.clock.now();
         let dir = self.layout.server_dir(server_url);
         if let Some(handle) = handle {
-            let found = self.read_association(&dir.join(Layout::association_name(handle)))?;
+            let found = read_association(&dir.join(Layout::association_name(handle)))?;
             return Ok(found.filter(|a| a.handle() == handle && !a.is_expired(now)));
         }
         let mut newest: Option<Association> = None;
-        for path in self.association_files(&dir)? {
+        for path in association_files(&dir)? {
             // A file removed since the listing is simply gone (None).
-            let Some(association) = self.read_association(&path)? else { continue };
+            let Some(association) = read_association(&path)? else { continue };
             if association.is_expired(now) {
                 continue;
             }
@@ -313,8 +272,8 @@ impl OpenIdStore for FileStore {
         let mut removed = 0;
         for server in fs::read_dir(&root).map_err(io("list", &root))? {
             let dir = server.map_err(io("list", &root))?.path();
-            for path in self.association_files(&dir)? {
-                let expired = self.read_association(&path)?.is_some_and(|a| a.is_expired(now));
+            for path in association_files(&dir)? {
+                let expired = read_association(&path)?.is_some_and(|a| a.is_expired(now));
                 if expired && remove_if_exists(&path)? {
                     removed += 1;
                 }
@@ -368,6 +327,47 @@ fn prepare(layout: &Layout) -> Result<(), FileError> {
     fs::write(&probe, b"").map_err(setup("write a file in", &layout.tmp()))?;
     fs::remove_file(&probe).map_err(setup("remove a file in", &layout.tmp()))?;
     Ok(())
+}
+
+fn read_association(path: &Path) -> Result<Option<Association>, FileError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("read", path)(e)),
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|source| FileError::NotText { path: path.to_owned(), source })?;
+    let association = Association::deserialize(&text)
+        .map_err(|source| FileError::BadAssociation { path: path.to_owned(), source })?;
+    // A file renamed or copied to the wrong name would answer for another handle.
+    let expected = Layout::association_name(association.handle());
+    if path.file_name().and_then(|n| n.to_str()) != Some(expected.as_str()) {
+        return Err(FileError::WrongHandle {
+            path: path.to_owned(),
+            found: association.handle().to_owned(),
+        });
+    }
+    Ok(Some(association))
+}
+
+/// Every association file of a server directory (none if it does not exist).
+fn association_files(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io("list", dir)(e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io("list", dir))?;
+        let name = entry.file_name();
+        if name.to_str().is_some_and(keys::is_hash) {
+            files.push(entry.path());
+        } else {
+            tracing::warn!(path = %entry.path().display(), "ignoring a foreign file in the file store");
+        }
+    }
+    Ok(files)
 }
 
 /// Locks `<root>/lock` exclusively (std's `File::lock`, `flock` on Unix) until the file is

@@ -1,0 +1,81 @@
+//! A SQLite [`OpenIdStore`] for `openid-consumer`: one database file (bundled SQLite, no
+//! server), shared safely by every thread and process that opens it. The schema is created
+//! on first use.
+//!
+//! ```
+//! use openid_consumer::crypto::AssociationType;
+//! use openid_consumer::store::{Association, Clock, OpenIdStore, SystemClock};
+//! use openid_store_sqlite::SqliteStore;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = SqliteStore::open(dir.path().join("openid.sqlite"))?;
+//! let now = SystemClock.now();
+//!
+//! let association = Association::new("h1", vec![1; 32], now, 3_600, AssociationType::HmacSha256)?;
+//! store.store_association("https://op.example/server", &association)?;
+//! assert_eq!(store.get_association("https://op.example/server", None)?, Some(association));
+//!
+//! assert!(store.use_nonce("https://op.example/server", now, "salt")?);
+//! assert!(!store.use_nonce("https://op.example/server", now, "salt")?, "a replay");
+//!
+//! // Run from time to time (a cron job, a background thread): deletes what expired.
+//! assert_eq!(store.cleanup()?, (0, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! For tests, [`SqliteStore::open_in_memory`] (or the URL `sqlite::memory:`) gives a
+//! private database that disappears with the store.
+//!
+//! # Semantics
+//! - **Schema.** Three tables (default prefix `openid_`, see
+//!   [`SqliteStoreBuilder::table_prefix`]): associations keyed by (server URL, handle),
+//!   nonces keyed by (timestamp, server URL, salt), and a schema-version table that later
+//!   versions use to migrate. Created in one immediate transaction on first open; a
+//!   database from a newer version is refused with [`StoreError::Config`]. Times are
+//!   64-bit integers (no 2038 limit), secrets are BLOBs, text compares byte-exact
+//!   (`BINARY` collation) with no length limit, so any server URL, handle or salt works.
+//! - **Expiry.** Every time comes from the store's [`Clock`](openid_consumer::store::Clock)
+//!   and is bound as a parameter (never SQL's own time). Lookups select only rows with
+//!   `expires_at > now`, so an expired association is never returned;
+//!   [`OpenIdStore::cleanup_associations`] deletes rows with `expires_at <= now` and
+//!   [`OpenIdStore::cleanup_nonces`] nonces older than the 5-hour skew window, returning
+//!   exact counts. A nonce outside the window is refused without a write.
+//! - **Atomicity.** `use_nonce` is one `INSERT OR IGNORE` on the primary key: of all
+//!   threads and processes, exactly one inserts the row and gets `true`. Storing an
+//!   association is one `INSERT ... ON CONFLICT DO UPDATE` (an atomic upsert).
+//! - **Concurrency.** One connection per store behind a mutex. SQLite lets one writer in at
+//!   a time anyway, and `use_nonce` writes; the benchmark in `BENCHMARKS.md` measured
+//!   one shared store against a connection per thread (the shape of a pool) and the mutex
+//!   was not slower, while a pool adds busy-wait retries under write contention. Other
+//!   processes use their own connections: WAL lets readers run during a write, and a
+//!   writer waits for the write lock up to the busy timeout (5 s default) before
+//!   [`StoreError::Unavailable`].
+//! - **Durability.** WAL mode with `synchronous=FULL` by default: an acknowledged write
+//!   survives a power loss. [`Synchronous::Normal`] is faster and still never corrupts the
+//!   database, but a power loss can forget the last commits (a forgotten nonce could be
+//!   replayed within its window). See [`Synchronous`].
+//! - **Bad data.** A row with an unknown association type, an invalid handle, a negative
+//!   lifetime, a value of the wrong SQL type or an `expires_at` that disagrees with
+//!   `issued + lifetime` is [`StoreError::Corrupt`] naming the table and handle; a file
+//!   that is not a database, or cannot be opened or created, is [`StoreError::Config`] at
+//!   construction naming the path. Errors are never "not found" or "nonce fresh".
+//!
+//! [`StoreError::Config`]: openid_consumer::store::StoreError::Config
+//! [`StoreError::Corrupt`]: openid_consumer::store::StoreError::Corrupt
+//! [`StoreError::Unavailable`]: openid_consumer::store::StoreError::Unavailable
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod schema;
+mod store;
+
+pub use store::{DEFAULT_TABLE_PREFIX, SqliteStore, SqliteStoreBuilder, Synchronous};
+
+#[doc(no_inline)]
+pub use openid_consumer::store::{OpenIdStore, StoreError};
+/// The `rusqlite` this crate uses, for [`SqliteStore::new`].
+pub use rusqlite;
+
+#[cfg(test)]
+mod tests;
