@@ -1,0 +1,202 @@
+//! Store benchmarks: `use_nonce` and store-then-get of an association on the memory, file
+//! and SQLite stores; a bare prepared `INSERT OR IGNORE` loop on the same SQLite file for
+//! comparison; and a shared SQLite store (one connection behind a mutex) against one
+//! connection per thread.
+//!
+//! `cargo bench -p openid-benches --bench stores` (add `-- <filter>` to pick benches).
+// A benchmark aborts on a failed set-up: there is no caller to report to.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use openid_consumer::crypto::AssociationType;
+use openid_consumer::store::{Association, Clock, MemoryStore, OpenIdStore, SystemClock};
+use openid_store_file::FileStore;
+use openid_store_sqlite::{SqliteStore, Synchronous};
+use rusqlite::Connection;
+
+const SERVER: &str = "https://op.example/server";
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .configure_from_args();
+    let dir = tempfile::tempdir().unwrap();
+    use_nonce(&mut criterion, dir.path());
+    store_then_get(&mut criterion, dir.path());
+    sqlite_threads(&mut criterion, dir.path());
+    criterion.final_summary();
+    sqlite_against_bare_insert(dir.path());
+}
+
+/// Every store the benches compare, by name.
+fn stores(dir: &Path, tag: &str) -> Vec<(&'static str, Box<dyn OpenIdStore>)> {
+    let sqlite = |sync: Synchronous, name: &str| -> Box<dyn OpenIdStore> {
+        Box::new(
+            SqliteStore::builder()
+                .synchronous(sync)
+                .open(dir.join(format!("{tag}-{name}.sqlite")))
+                .unwrap(),
+        )
+    };
+    vec![
+        ("memory", Box::new(MemoryStore::new())),
+        ("file (fsync)", Box::new(FileStore::open(dir.join(format!("{tag}-file-sync"))).unwrap())),
+        (
+            "file (no fsync)",
+            Box::new(
+                FileStore::open(dir.join(format!("{tag}-file-nosync"))).unwrap().with_sync(false),
+            ),
+        ),
+        ("sqlite (synchronous=FULL)", sqlite(Synchronous::Full, "full")),
+        ("sqlite (synchronous=NORMAL)", sqlite(Synchronous::Normal, "normal")),
+    ]
+}
+
+fn use_nonce(criterion: &mut Criterion, dir: &Path) {
+    let mut group = criterion.benchmark_group("use_nonce");
+    let now = SystemClock.now();
+    for (name, store) in stores(dir, "nonce") {
+        let mut n = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                n += 1;
+                assert!(store.use_nonce(SERVER, now, &format!("s{n}")).unwrap());
+            });
+        });
+    }
+    let bare = bare_connection(&dir.join("nonce-sqlite (synchronous=NORMAL).sqlite"));
+    let mut insert = bare.prepare(BARE_INSERT).unwrap();
+    let mut n = 0u64;
+    group.bench_function("sqlite bare INSERT OR IGNORE (synchronous=NORMAL)", |b| {
+        b.iter(|| {
+            n += 1;
+            let salt = format!("b{n}");
+            assert_eq!(insert.execute(rusqlite::params![now, SERVER, salt]).unwrap(), 1);
+        });
+    });
+    group.finish();
+}
+
+fn store_then_get(criterion: &mut Criterion, dir: &Path) {
+    let mut group = criterion.benchmark_group("store_then_get_association");
+    let now = SystemClock.now();
+    for (name, store) in stores(dir, "assoc") {
+        let mut n = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                // 64 handles in turn: replaces, as a site re-associating with one provider.
+                n = (n + 1) % 64;
+                let handle = format!("handle-{n}");
+                let association = Association::new(
+                    handle.as_str(),
+                    vec![7; 32],
+                    now,
+                    3_600,
+                    AssociationType::HmacSha256,
+                )
+                .unwrap();
+                store.store_association(SERVER, &association).unwrap();
+                black_box(store.get_association(SERVER, Some(&handle)).unwrap().unwrap());
+            });
+        });
+    }
+    group.finish();
+}
+
+/// 4 threads calling `use_nonce`: one shared store (one connection behind its mutex) or a
+/// store per thread (a connection each, as a pool would give), synchronous=NORMAL.
+fn sqlite_threads(criterion: &mut Criterion, dir: &Path) {
+    const THREADS: u64 = 4;
+    let mut group = criterion.benchmark_group("sqlite_use_nonce_4_threads");
+    let now = SystemClock.now();
+    let open = |name: &str| {
+        SqliteStore::builder()
+            .synchronous(Synchronous::Normal)
+            .open(dir.join(format!("threads-{name}.sqlite")))
+            .unwrap()
+    };
+    let counter = AtomicU64::new(0);
+    let run = |stores: &[&SqliteStore], iters: u64| {
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let store = stores.get(usize::try_from(t).unwrap() % stores.len()).unwrap();
+                let counter = &counter;
+                scope.spawn(move || {
+                    for _ in 0..iters.div_ceil(THREADS) {
+                        let n = counter.fetch_add(1, Ordering::Relaxed);
+                        assert!(store.use_nonce(SERVER, now, &format!("t{n}")).unwrap());
+                    }
+                });
+            }
+        });
+        start.elapsed()
+    };
+    let shared = open("shared");
+    group.bench_function("one shared store (mutex)", |b| {
+        b.iter_custom(|iters| run(&[&shared], iters));
+    });
+    let per_thread: Vec<SqliteStore> = (0..THREADS).map(|_| open("per-thread")).collect();
+    let per_thread: Vec<&SqliteStore> = per_thread.iter().collect();
+    group.bench_function("a connection per thread", |b| {
+        b.iter_custom(|iters| run(&per_thread, iters));
+    });
+    group.finish();
+}
+
+/// The target of the issue: the store's `use_nonce` (synchronous=NORMAL) against a bare
+/// prepared `INSERT OR IGNORE` loop on the same file, in the same run, interleaved.
+fn sqlite_against_bare_insert(dir: &Path) {
+    const ROUNDS: u64 = 6;
+    const PER_ROUND: u64 = 5_000;
+    let path = dir.join("ratio.sqlite");
+    let store = SqliteStore::builder().synchronous(Synchronous::Normal).open(&path).unwrap();
+    let bare = bare_connection(&path);
+    let mut insert = bare.prepare(BARE_INSERT).unwrap();
+    let now = SystemClock.now();
+    let (mut store_time, mut bare_time) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..ROUNDS {
+        let start = Instant::now();
+        for i in 0..PER_ROUND {
+            assert!(store.use_nonce(SERVER, now, &format!("s{round}-{i}")).unwrap());
+        }
+        store_time += start.elapsed();
+        let start = Instant::now();
+        for i in 0..PER_ROUND {
+            let salt = format!("b{round}-{i}");
+            assert_eq!(insert.execute(rusqlite::params![now, SERVER, salt]).unwrap(), 1);
+        }
+        bare_time += start.elapsed();
+    }
+    let ops = (ROUNDS * PER_ROUND) as f64;
+    let per_op = |d: Duration| d.as_secs_f64() * 1e6 / ops;
+    println!(
+        "\nsqlite use_nonce vs bare INSERT OR IGNORE, synchronous=NORMAL, same file, {} ops each, interleaved:",
+        ROUNDS * PER_ROUND
+    );
+    println!("  SqliteStore::use_nonce        {:8.2} us/op", per_op(store_time));
+    println!("  bare prepared INSERT OR IGNORE {:8.2} us/op", per_op(bare_time));
+    println!(
+        "  store throughput / bare throughput = {:.3} (target >= 0.9)",
+        bare_time.as_secs_f64() / store_time.as_secs_f64()
+    );
+}
+
+/// The statement the bare loop prepares once, on the store's own nonce table.
+const BARE_INSERT: &str =
+    "INSERT OR IGNORE INTO openid_nonces (timestamp, server_url, salt) VALUES (?1, ?2, ?3)";
+
+/// A second connection to the store's file, set up as the store sets up its own.
+fn bare_connection(path: &Path) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn
+}
