@@ -20,7 +20,11 @@ step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
 step "cargo test"
-cargo test --workspace --all-features --locked
+mkdir -p target
+cargo test --workspace --all-features --locked 2>&1 | tee target/test-output.log
+
+step "store conformance suite, cases per backend"
+bash scripts/conformance-summary.sh target/test-output.log memory file sqlite sqlite_memory
 
 step "reference vectors (python-openid), case counts"
 cargo test -p openid-consumer --all-features --locked --test vectors -- --nocapture 2>&1 \
