@@ -24,7 +24,7 @@ mkdir -p target
 cargo test --workspace --all-features --locked 2>&1 | tee target/test-output.log
 
 step "store conformance suite, cases per backend"
-bash scripts/conformance-summary.sh target/test-output.log memory file sqlite sqlite_memory
+bash scripts/conformance-summary.sh target/test-output.log memory file sqlite sqlite_memory sqlite_pool
 
 step "reference vectors (python-openid), case counts"
 cargo test -p openid-consumer --all-features --locked --test vectors -- --nocapture 2>&1 \

@@ -71,7 +71,7 @@ fn use_nonce(criterion: &mut Criterion, dir: &Path) {
             });
         });
     }
-    let bare = bare_connection(&dir.join("nonce-sqlite (synchronous=NORMAL).sqlite"));
+    let bare = bare_connection(&dir.join("nonce-normal.sqlite"));
     let mut insert = bare.prepare(BARE_INSERT).unwrap();
     let mut n = 0u64;
     group.bench_function("sqlite bare INSERT OR IGNORE (synchronous=NORMAL)", |b| {
@@ -110,44 +110,40 @@ fn store_then_get(criterion: &mut Criterion, dir: &Path) {
     group.finish();
 }
 
-/// 4 threads calling `use_nonce`: one shared store (one connection behind its mutex) or a
-/// store per thread (a connection each, as a pool would give), synchronous=NORMAL.
+/// 4 threads calling `use_nonce` on one store: one connection behind a lock
+/// (`max_connections(1)`) against the pool of 4 connections, at both `synchronous` levels.
 fn sqlite_threads(criterion: &mut Criterion, dir: &Path) {
     const THREADS: u64 = 4;
     let mut group = criterion.benchmark_group("sqlite_use_nonce_4_threads");
     let now = SystemClock.now();
-    let open = |name: &str| {
-        SqliteStore::builder()
-            .synchronous(Synchronous::Normal)
-            .open(dir.join(format!("threads-{name}.sqlite")))
-            .unwrap()
-    };
     let counter = AtomicU64::new(0);
-    let run = |stores: &[&SqliteStore], iters: u64| {
-        let start = Instant::now();
-        std::thread::scope(|scope| {
-            for t in 0..THREADS {
-                let store = stores.get(usize::try_from(t).unwrap() % stores.len()).unwrap();
-                let counter = &counter;
-                scope.spawn(move || {
-                    for _ in 0..iters.div_ceil(THREADS) {
-                        let n = counter.fetch_add(1, Ordering::Relaxed);
-                        assert!(store.use_nonce(SERVER, now, &format!("t{n}")).unwrap());
-                    }
+    for (sync, sync_name) in [(Synchronous::Normal, "NORMAL"), (Synchronous::Full, "FULL")] {
+        for (connections, shape) in [(1, "1 connection (lock)"), (4, "pool of 4")] {
+            let store = SqliteStore::builder()
+                .synchronous(sync)
+                .max_connections(connections)
+                .open(dir.join(format!("threads-{sync_name}-{connections}.sqlite")))
+                .unwrap();
+            group.bench_function(format!("{shape}, synchronous={sync_name}"), |b| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    std::thread::scope(|scope| {
+                        for _ in 0..THREADS {
+                            let (store, counter) = (&store, &counter);
+                            scope.spawn(move || {
+                                for _ in 0..iters.div_ceil(THREADS) {
+                                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                                    let salt = format!("t{n}");
+                                    assert!(store.use_nonce(SERVER, now, &salt).unwrap());
+                                }
+                            });
+                        }
+                    });
+                    start.elapsed()
                 });
-            }
-        });
-        start.elapsed()
-    };
-    let shared = open("shared");
-    group.bench_function("one shared store (mutex)", |b| {
-        b.iter_custom(|iters| run(&[&shared], iters));
-    });
-    let per_thread: Vec<SqliteStore> = (0..THREADS).map(|_| open("per-thread")).collect();
-    let per_thread: Vec<&SqliteStore> = per_thread.iter().collect();
-    group.bench_function("a connection per thread", |b| {
-        b.iter_custom(|iters| run(&per_thread, iters));
-    });
+            });
+        }
+    }
     group.finish();
 }
 

@@ -17,6 +17,7 @@
 //!     expires_at INTEGER NOT NULL,  -- issued + lifetime (saturating), for cleanup
 //!     PRIMARY KEY (server_url, handle)
 //! ) WITHOUT ROWID;
+//! CREATE INDEX openid_associations_expires_at ON openid_associations (expires_at);
 //! CREATE TABLE openid_nonces (
 //!     timestamp  INTEGER NOT NULL,  -- Unix seconds, 64-bit
 //!     server_url TEXT    NOT NULL,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use openid_consumer::nonce::{SKEW, within_skew};
@@ -10,10 +10,14 @@ use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, System
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use crate::error::SqliteError;
+use crate::pool::{Opener, Pool};
 use crate::schema::{self, Statements, TableNames};
 
 /// How long a statement waits for another connection's write lock by default.
 const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections a store over a file opens at most, by default: one, behind a lock (the
+/// measurement is in the crate docs and `BENCHMARKS.md`).
+const DEFAULT_MAX_CONNECTIONS: usize = 1;
 /// The default prefix of the table names.
 pub const DEFAULT_TABLE_PREFIX: &str = "openid_";
 
@@ -23,7 +27,8 @@ pub const DEFAULT_TABLE_PREFIX: &str = "openid_";
 /// commit, so an acknowledged nonce or association survives a power loss; `Normal` flushes
 /// only at checkpoints, so a power loss (not a process crash) can forget the last commits,
 /// and a forgotten nonce could be replayed within its 5-hour window. The database is never
-/// corrupted by either. `Off` does not flush at all; `Extra` also flushes the directory.
+/// corrupted by either. `Off` does not flush at all (an OS crash or power loss can lose
+/// recent commits); `Extra` adds flushes that matter in rollback-journal modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Synchronous {
@@ -34,7 +39,7 @@ pub enum Synchronous {
     /// `synchronous=FULL` (the default): every commit is durable when it returns.
     #[default]
     Full,
-    /// `synchronous=EXTRA`: as `Full`, and durable against directory loss too.
+    /// `synchronous=EXTRA`: as `Full`, plus the flushes rollback-journal modes need.
     Extra,
 }
 
@@ -61,16 +66,17 @@ impl Synchronous {
 }
 
 /// An [`OpenIdStore`] in a SQLite database (bundled SQLite, WAL mode, one connection behind
-/// a mutex). See the [crate documentation](crate) for the schema and semantics.
+/// a lock or a small pool). See the [crate documentation](crate) for the schema and semantics.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    pool: Pool,
     sql: Statements,
     pub(crate) tables: TableNames,
     clock: Arc<dyn Clock>,
     location: String,
 }
 
-/// Options of a [`SqliteStore`]: table names, `synchronous`, busy timeout and clock.
+/// Options of a [`SqliteStore`]: table names, `synchronous`, busy timeout, connections and
+/// clock.
 ///
 /// ```
 /// use openid_store_sqlite::{SqliteStore, Synchronous};
@@ -86,6 +92,7 @@ pub struct SqliteStoreBuilder {
     tables: TableNames,
     synchronous: Synchronous,
     busy_timeout: Duration,
+    max_connections: usize,
     clock: Arc<dyn Clock>,
 }
 
@@ -168,12 +175,13 @@ impl SqliteStore {
     }
 
     /// The options, starting from the defaults: tables prefixed `openid_`,
-    /// [`Synchronous::Full`], a 5-second busy timeout, the [`SystemClock`].
+    /// [`Synchronous::Full`], a 5-second busy timeout, one connection, the [`SystemClock`].
     pub fn builder() -> SqliteStoreBuilder {
         SqliteStoreBuilder {
             tables: TableNames::with_prefix(DEFAULT_TABLE_PREFIX),
             synchronous: Synchronous::default(),
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             clock: Arc::new(SystemClock),
         }
     }
@@ -190,10 +198,12 @@ impl SqliteStore {
         &self.location
     }
 
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a transaction half-done: every
-        // operation is one statement, which SQLite applies atomically or not at all.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Runs `f` with one of the store's connections.
+    pub(crate) fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.pool.with(f)
     }
 
     fn query_error(
@@ -290,6 +300,18 @@ impl SqliteStoreBuilder {
         self
     }
 
+    /// How many connections a store over a file may open (default 1, at least 1); each
+    /// operation uses one. `1` is one connection behind a lock, the default: measured
+    /// best with `synchronous=FULL`. With [`Synchronous::Normal`] and many threads, 4
+    /// connections doubled `use_nonce` throughput on 2 cores (see the crate docs). An
+    /// in-memory database or a connection given to [`SqliteStoreBuilder::connection`]
+    /// always has exactly one.
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
     /// The clock every time comes from (default [`SystemClock`]).
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -309,7 +331,13 @@ impl SqliteStoreBuilder {
             location: location.clone(),
             source,
         })?;
-        self.finish(conn, location)
+        let opener = Opener {
+            path: path.to_owned(),
+            location: location.clone(),
+            busy_timeout: self.busy_timeout,
+            synchronous: self.synchronous,
+        };
+        self.finish(conn, location, Some(opener))
     }
 
     /// A private in-memory database.
@@ -323,10 +351,10 @@ impl SqliteStoreBuilder {
             location: location.clone(),
             source,
         })?;
-        self.finish(conn, location)
+        self.finish(conn, location, None)
     }
 
-    /// A store over an open connection.
+    /// A store over an open connection (its only connection).
     ///
     /// # Errors
     /// As [`SqliteStore::open`].
@@ -335,10 +363,15 @@ impl SqliteStoreBuilder {
             Some(path) if !path.is_empty() => path.to_owned(),
             _ => ":memory:".to_owned(),
         };
-        self.finish(conn, location)
+        self.finish(conn, location, None)
     }
 
-    fn finish(self, mut conn: Connection, location: String) -> Result<SqliteStore, StoreError> {
+    fn finish(
+        self,
+        mut conn: Connection,
+        location: String,
+        opener: Option<Opener>,
+    ) -> Result<SqliteStore, StoreError> {
         self.tables.validate()?;
         let setup = |action| {
             let location = location.clone();
@@ -360,7 +393,7 @@ impl SqliteStoreBuilder {
             "opened SQLite store"
         );
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            pool: Pool::new(conn, opener, self.max_connections),
             sql: Statements::new(&self.tables),
             tables: self.tables,
             clock: self.clock,
@@ -385,22 +418,22 @@ impl OpenIdStore for SqliteStore {
         server_url: &str,
         association: &Association,
     ) -> Result<(), StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare_cached(&self.sql.store_association)
-            .map_err(self.query_error("prepare store_association", &self.tables.associations))?;
-        statement
-            .execute(params![
-                server_url,
-                association.handle(),
-                association.secret(),
-                association.issued(),
-                association.lifetime(),
-                association.assoc_type().as_str(),
-                association.expires_at(),
-            ])
-            .map_err(self.query_error("store an association", &self.tables.associations))?;
-        Ok(())
+        self.with_conn(|conn| {
+            conn.prepare_cached(&self.sql.store_association)
+                .and_then(|mut s| {
+                    s.execute(params![
+                        server_url,
+                        association.handle(),
+                        association.secret(),
+                        association.issued(),
+                        association.lifetime(),
+                        association.assoc_type().as_str(),
+                        association.expires_at(),
+                    ])
+                })
+                .map_err(self.query_error("store an association", &self.tables.associations))?;
+            Ok(())
+        })
     }
 
     fn get_association(
@@ -409,17 +442,18 @@ impl OpenIdStore for SqliteStore {
         handle: Option<&str>,
     ) -> Result<Option<Association>, StoreError> {
         let now = self.clock.now();
-        let conn = self.conn();
-        let found = match handle {
-            Some(handle) => conn.prepare_cached(&self.sql.get_association).and_then(|mut s| {
-                s.query_row(params![server_url, handle, now], |row| self.association(row))
-                    .optional()
-            }),
-            None => conn.prepare_cached(&self.sql.get_newest_association).and_then(|mut s| {
-                s.query_row(params![server_url, now], |row| self.association(row)).optional()
-            }),
-        }
-        .map_err(self.query_error("read an association", &self.tables.associations))?;
+        let found = self.with_conn(|conn| {
+            let row = match handle {
+                Some(handle) => conn.prepare_cached(&self.sql.get_association).and_then(|mut s| {
+                    s.query_row(params![server_url, handle, now], |row| self.association(row))
+                        .optional()
+                }),
+                None => conn.prepare_cached(&self.sql.get_newest_association).and_then(|mut s| {
+                    s.query_row(params![server_url, now], |row| self.association(row)).optional()
+                }),
+            };
+            Ok(row.map_err(self.query_error("read an association", &self.tables.associations))?)
+        })?;
         match found {
             None => Ok(None),
             Some(association) => {
@@ -431,11 +465,12 @@ impl OpenIdStore for SqliteStore {
     }
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
-        let conn = self.conn();
-        let removed = conn
-            .prepare_cached(&self.sql.remove_association)
-            .and_then(|mut s| s.execute(params![server_url, handle]))
-            .map_err(self.query_error("remove an association", &self.tables.associations))?;
+        let removed = self.with_conn(|conn| {
+            Ok(conn
+                .prepare_cached(&self.sql.remove_association)
+                .and_then(|mut s| s.execute(params![server_url, handle]))
+                .map_err(self.query_error("remove an association", &self.tables.associations))?)
+        })?;
         Ok(removed > 0)
     }
 
@@ -443,33 +478,36 @@ impl OpenIdStore for SqliteStore {
         if !within_skew(timestamp, self.clock.now(), SKEW) {
             return Ok(false);
         }
-        let conn = self.conn();
         // One statement: the primary key makes exactly one INSERT of a triple succeed,
         // across connections and processes.
-        let inserted = conn
-            .prepare_cached(&self.sql.use_nonce)
-            .and_then(|mut s| s.execute(params![timestamp, server_url, salt]))
-            .map_err(self.query_error("record a nonce", &self.tables.nonces))?;
+        let inserted = self.with_conn(|conn| {
+            Ok(conn
+                .prepare_cached(&self.sql.use_nonce)
+                .and_then(|mut s| s.execute(params![timestamp, server_url, salt]))
+                .map_err(self.query_error("record a nonce", &self.tables.nonces))?)
+        })?;
         Ok(inserted == 1)
     }
 
     fn cleanup_nonces(&self) -> Result<usize, StoreError> {
         let oldest_accepted = self.clock.now().saturating_sub(SKEW);
-        let conn = self.conn();
-        let removed = conn
-            .prepare_cached(&self.sql.cleanup_nonces)
-            .and_then(|mut s| s.execute([oldest_accepted]))
-            .map_err(self.query_error("delete expired nonces", &self.tables.nonces))?;
-        Ok(removed)
+        self.with_conn(|conn| {
+            Ok(conn
+                .prepare_cached(&self.sql.cleanup_nonces)
+                .and_then(|mut s| s.execute([oldest_accepted]))
+                .map_err(self.query_error("delete expired nonces", &self.tables.nonces))?)
+        })
     }
 
     fn cleanup_associations(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let conn = self.conn();
-        let removed = conn
-            .prepare_cached(&self.sql.cleanup_associations)
-            .and_then(|mut s| s.execute([now]))
-            .map_err(self.query_error("delete expired associations", &self.tables.associations))?;
-        Ok(removed)
+        self.with_conn(|conn| {
+            Ok(conn
+                .prepare_cached(&self.sql.cleanup_associations)
+                .and_then(|mut s| s.execute([now]))
+                .map_err(
+                    self.query_error("delete expired associations", &self.tables.associations),
+                )?)
+        })
     }
 }

@@ -156,8 +156,11 @@ fn from_url_reads_paths_memory_and_options() {
     assert_eq!(store.location(), path.display().to_string());
     let pragma = |store: &SqliteStore, name: &str| -> String {
         store
-            .conn()
-            .pragma_query_value(None, name, |row| row.get::<_, rusqlite::types::Value>(0))
+            .with_conn(|conn| {
+                Ok(conn
+                    .pragma_query_value(None, name, |row| row.get::<_, rusqlite::types::Value>(0))
+                    .unwrap())
+            })
             .map(|v| format!("{v:?}"))
             .unwrap()
     };
