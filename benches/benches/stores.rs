@@ -150,8 +150,8 @@ fn sqlite_threads(criterion: &mut Criterion, dir: &Path) {
 /// The target of the issue: the store's `use_nonce` (synchronous=NORMAL) against a bare
 /// prepared `INSERT OR IGNORE` loop on the same file, in the same run, interleaved.
 fn sqlite_against_bare_insert(dir: &Path) {
-    const ROUNDS: u64 = 6;
-    const PER_ROUND: u64 = 5_000;
+    const ROUNDS: u64 = 40;
+    const PER_ROUND: u64 = 1_000;
     let path = dir.join("ratio.sqlite");
     let store = SqliteStore::builder().synchronous(Synchronous::Normal).open(&path).unwrap();
     let bare = bare_connection(&path);

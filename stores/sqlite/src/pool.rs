@@ -25,6 +25,9 @@ struct State {
     idle: Vec<Connection>,
     /// Connections in existence, idle or in use.
     open: usize,
+    /// Threads waiting for a connection (so a hand-back without waiters skips the wake-up
+    /// system call).
+    waiting: usize,
 }
 
 /// What a new connection needs: the file and the per-connection settings.
@@ -41,7 +44,7 @@ impl Pool {
     pub(crate) fn new(first: Connection, opener: Option<Opener>, max: usize) -> Self {
         let max = if opener.is_some() { max.max(1) } else { 1 };
         Self {
-            state: Mutex::new(State { idle: vec![first], open: 1 }),
+            state: Mutex::new(State { idle: vec![first], open: 1, waiting: 0 }),
             returned: Condvar::new(),
             opener,
             max,
@@ -75,12 +78,17 @@ impl Pool {
                 drop(state);
                 let opened = opener.open();
                 if opened.is_err() {
-                    self.lock().open -= 1;
-                    self.returned.notify_one();
+                    let mut state = self.lock();
+                    state.open -= 1;
+                    if state.waiting > 0 {
+                        self.returned.notify_one();
+                    }
                 }
                 return opened;
             }
+            state.waiting += 1;
             state = self.returned.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state.waiting -= 1;
         }
     }
 
@@ -100,8 +108,11 @@ struct Checkout<'a> {
 impl Drop for Checkout<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.pool.lock().idle.push(conn);
-            self.pool.returned.notify_one();
+            let mut state = self.pool.lock();
+            state.idle.push(conn);
+            if state.waiting > 0 {
+                self.pool.returned.notify_one();
+            }
         }
     }
 }

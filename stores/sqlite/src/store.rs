@@ -206,13 +206,18 @@ impl SqliteStore {
         self.pool.with(f)
     }
 
-    fn query_error(
-        &self,
+    /// The error of a failed statement (built only on failure: no allocation on success).
+    fn query_error<'a>(
+        &'a self,
         action: &'static str,
-        table: &str,
-    ) -> impl FnOnce(rusqlite::Error) -> SqliteError {
-        let (location, table) = (self.location.clone(), table.to_owned());
-        move |source| SqliteError::Query { action, location, table, source }
+        table: &'a str,
+    ) -> impl FnOnce(rusqlite::Error) -> SqliteError + 'a {
+        move |source| SqliteError::Query {
+            action,
+            location: self.location.clone(),
+            table: table.to_owned(),
+            source,
+        }
     }
 
     /// Reads an association row, strictly.
