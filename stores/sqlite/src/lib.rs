@@ -47,13 +47,14 @@
 //!   use their own connections, WAL lets readers run during a write, and a writer waits
 //!   for the write lock up to the busy timeout (5 s default) before
 //!   [`StoreError::Unavailable`]. [`SqliteStoreBuilder::max_connections`] turns the lock
-//!   into a pool. Chosen by measurement (`BENCHMARKS.md`, 4 threads calling `use_nonce`,
-//!   2 shared cores): with the default `synchronous=FULL` the lock gave 2.8 ms per call
-//!   against 4.2 ms for a pool of 4, because SQLite lets one writer in at a time and the
-//!   waiting connections sleep in its busy handler (which under a slow disk can also run
-//!   out the busy timeout); with `synchronous=NORMAL` the pool gave 20 µs against 38 µs,
-//!   overlapping the work done outside the write lock. So: the lock by default, a pool of
-//!   about 4 for a busy site that chose `Normal`.
+//!   into a pool. The lock was chosen by measurement (`BENCHMARKS.md`: 4 threads calling
+//!   `use_nonce`, 2 shared cores, lock and pool interleaved in rounds): with
+//!   `synchronous=NORMAL` they were equal (15-19 µs per call either way), with the default
+//!   `synchronous=FULL` the lock was 1.5 to 1.9 times faster (74-157 µs against
+//!   135-234 µs). SQLite lets one writer in at a time, so a pool adds no write
+//!   parallelism; its waiting connections sleep in SQLite's busy handler instead of
+//!   queueing, and under a slow disk they can run out the busy timeout. A pool may help
+//!   read-heavy loads (`get_association` from many threads); that was not measured.
 //! - **Durability.** WAL mode with `synchronous=FULL` by default: an acknowledged write
 //!   survives a power loss. [`Synchronous::Normal`] is faster and still never corrupts the
 //!   database, but a power loss can forget the last commits (a forgotten nonce could be
