@@ -14,6 +14,13 @@ pub(crate) enum SqliteError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The database file cannot be created.
+    #[error("cannot create SQLite database {location}")]
+    Create {
+        location: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// A statement failed on an open store.
     #[error("SQLite database {location}, table {table}: cannot {action}")]
     Query {
@@ -57,6 +64,7 @@ impl From<SqliteError> for StoreError {
                 }
                 _ => StoreError::config(context, Some(source.into())),
             },
+            SqliteError::Create { source, .. } => StoreError::config(context, Some(source.into())),
             SqliteError::Query { source, .. } => {
                 if is_corruption(&source) {
                     StoreError::corrupt(context, Some(source.into()))

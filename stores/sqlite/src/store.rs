@@ -331,6 +331,8 @@ impl SqliteStoreBuilder {
     pub fn open(self, path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
         let location = path.display().to_string();
+        create_private(path)
+            .map_err(|source| SqliteError::Create { location: location.clone(), source })?;
         let conn = Connection::open(path).map_err(|source| SqliteError::Setup {
             action: "open",
             location: location.clone(),
@@ -404,6 +406,20 @@ impl SqliteStoreBuilder {
             clock: self.clock,
             location,
         })
+    }
+}
+
+/// Creates the database file readable by its owner only (it holds association secrets)
+/// unless it exists. SQLite gives its `-wal` and `-shm` files the same permissions.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

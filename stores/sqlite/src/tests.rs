@@ -76,6 +76,7 @@ fn a_path_that_cannot_be_created_is_a_config_error_naming_it() {
     let error = SqliteStore::open(&path).unwrap_err();
     assert!(error.is_config(), "{error:?}");
     assert!(error.to_string().contains(&path.display().to_string()), "{error}");
+    assert!(std::error::Error::source(&error).is_some(), "keeps the io::Error");
 }
 
 #[test]
@@ -197,4 +198,16 @@ fn debug_never_shows_secrets() {
     let shown = format!("{store:?}");
     assert!(shown.contains("openid_associations"), "{shown}");
     assert!(!shown.contains("[3, 3"), "{shown}");
+}
+
+#[test]
+fn the_database_and_its_wal_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_dir, path, store) = file_store();
+    assert!(store.use_nonce(SERVER, NOW, "salt").unwrap());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    let wal = path.with_extension("sqlite-wal");
+    assert!(wal.exists(), "WAL mode keeps a -wal file while open");
+    assert_eq!(mode(&wal), 0o600);
 }
