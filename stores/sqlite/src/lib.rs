@@ -55,6 +55,8 @@
 //!   parallelism; its waiting connections sleep in SQLite's busy handler instead of
 //!   queueing, and under a slow disk they can run out the busy timeout. A pool may help
 //!   read-heavy loads (`get_association` from many threads); that was not measured.
+//! - **Permissions.** A database file the store creates is `0600` (owner only: it holds
+//!   association secrets); SQLite gives its `-wal` and `-shm` files the same mode.
 //! - **Durability.** WAL mode with `synchronous=FULL` by default: an acknowledged write
 //!   survives a power loss. [`Synchronous::Normal`] is faster and still never corrupts the
 //!   database, but a power loss can forget the last commits (a forgotten nonce could be
