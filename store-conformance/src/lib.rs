@@ -23,6 +23,11 @@
 //! A store that needs no capability flags is shorter still:
 //! `store_conformance_tests!(|f: &Fixture| MyStore::open(f.dir(), f.clock()));`
 //!
+//! A store on a shared server keeps cases apart with the fixture's namespace, for example
+//! as a table or key prefix:
+//! `store_conformance_tests!(|f: &Fixture| MyServerStore::connect(&url(), f.namespace(), f.clock()));`
+//! Opening twice with one fixture must reach the same data (the sharing cases do that).
+//!
 //! # How it works
 //! Each case is a public function in [`cases`] taking a [`StoreFactory`]. It makes a
 //! [`Fixture`] (a [`ManualClock`], a unique namespace, a temporary directory), asks the
