@@ -20,7 +20,15 @@ step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
 
 step "cargo test"
-cargo test --workspace --all-features --locked
+mkdir -p target
+cargo test --workspace --all-features --locked 2>&1 | tee target/test-output.log
+
+step "openid-stores with default features (a disabled backend names its feature)"
+cargo test -p openid-stores --lib --locked
+
+step "store conformance suite, cases per backend"
+bash scripts/conformance-summary.sh target/test-output.log memory file sqlite sqlite_memory sqlite_pool \
+    postgres mysql redis redis_cluster memcache
 
 step "reference vectors (python-openid), case counts"
 cargo test -p openid-consumer --all-features --locked --test vectors -- --nocapture 2>&1 \

@@ -29,6 +29,13 @@ pub trait StoreFactory: Send + Sync {
     fn capabilities(&self) -> Capabilities {
         Capabilities::new()
     }
+
+    /// Why the backend is not tested in this run at all (its server is deliberately
+    /// absent, say `OPENID_TEST_SKIP` names it): every case then passes after a loud
+    /// `SKIPPED` line, which the summary counts as skipped. Default: never.
+    fn skip_reason(&self) -> Option<String> {
+        None
+    }
 }
 
 impl<F, S> StoreFactory for F
@@ -115,11 +122,49 @@ impl<F: StoreFactory> StoreFactory for WithCapabilities<F> {
     fn capabilities(&self) -> Capabilities {
         self.capabilities
     }
+
+    fn skip_reason(&self) -> Option<String> {
+        self.factory.skip_reason()
+    }
 }
 
 impl<F> fmt::Debug for WithCapabilities<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WithCapabilities").field("capabilities", &self.capabilities).finish()
+        f.debug_struct("WithCapabilities")
+            .field("capabilities", &self.capabilities)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A factory whose whole suite is skipped when `reason` is given; made by [`skip_when`].
+pub struct SkipWhen<F> {
+    reason: Option<String>,
+    factory: F,
+}
+
+/// Skips every case of `factory` with a loud line when `reason` is `Some` (a backend whose
+/// server this run leaves out), and runs them all otherwise.
+pub fn skip_when<F: StoreFactory>(reason: Option<String>, factory: F) -> SkipWhen<F> {
+    SkipWhen { reason, factory }
+}
+
+impl<F: StoreFactory> StoreFactory for SkipWhen<F> {
+    fn open(&self, fixture: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
+        self.factory.open(fixture)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.factory.capabilities()
+    }
+
+    fn skip_reason(&self) -> Option<String> {
+        self.reason.clone().or_else(|| self.factory.skip_reason())
+    }
+}
+
+impl<F> fmt::Debug for SkipWhen<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SkipWhen").field("reason", &self.reason).finish_non_exhaustive()
     }
 }
 

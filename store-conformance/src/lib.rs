@@ -23,6 +23,11 @@
 //! A store that needs no capability flags is shorter still:
 //! `store_conformance_tests!(|f: &Fixture| MyStore::open(f.dir(), f.clock()));`
 //!
+//! A store on a shared server keeps cases apart with the fixture's namespace, for example
+//! as a table or key prefix:
+//! `store_conformance_tests!(|f: &Fixture| MyServerStore::connect(&url(), f.namespace(), f.clock()));`
+//! Opening twice with one fixture must reach the same data (the sharing cases do that).
+//!
 //! # How it works
 //! Each case is a public function in [`cases`] taking a [`StoreFactory`]. It makes a
 //! [`Fixture`] (a [`ManualClock`], a unique namespace, a temporary directory), asks the
@@ -43,7 +48,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // This crate is a test suite: failing a case by panicking with a message is its job.
-#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::missing_panics_doc
+)]
 
 pub mod cases;
 mod factory;
@@ -51,7 +62,10 @@ mod fixture;
 mod process;
 mod support;
 
-pub use factory::{Capabilities, MemoryFactory, StoreFactory, WithCapabilities, with_capabilities};
+pub use factory::{
+    Capabilities, MemoryFactory, SkipWhen, StoreFactory, WithCapabilities, skip_when,
+    with_capabilities,
+};
 pub use fixture::Fixture;
 #[doc(no_inline)]
 pub use openid_consumer::store::{Clock, ManualClock, OpenIdStore, StoreError};
@@ -176,6 +190,10 @@ pub fn run_case(
     factory: &dyn StoreFactory,
     run: fn(&dyn StoreFactory),
 ) {
+    if let Some(reason) = factory.skip_reason() {
+        skip(case, &reason);
+        return;
+    }
     // libtest names tests by their path without the crate name.
     let module = module_path.split_once("::").map_or("", |(_, rest)| rest);
     let name = if module.is_empty() { case.to_owned() } else { format!("{module}::{case}") };

@@ -67,6 +67,12 @@ impl Backend {
         })
     }
 
+    /// Why this run skips the backend, if `OPENID_TEST_SKIP` names it: for test suites
+    /// that report skips themselves (the store conformance suite's `skip_when`).
+    pub fn skip_reason(self) -> Option<String> {
+        self.is_skipped().then(|| format!("OPENID_TEST_SKIP names {}", self.name()))
+    }
+
     pub(crate) fn print_skipped(self, why: &str) {
         // Loud on purpose: a skipped backend must never look like a passing one.
         println!("SKIPPED: {} tests did not run: {why}", self.name());

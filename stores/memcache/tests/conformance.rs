@@ -1,7 +1,7 @@
 //! The store conformance suite against a real, throwaway memcached server.
 
 use openid_store_conformance::{
-    Capabilities, Fixture, StoreError, store_conformance_tests, with_capabilities,
+    Capabilities, Fixture, StoreError, skip_when, store_conformance_tests, with_capabilities,
 };
 use openid_store_memcache::MemcacheStore;
 use openid_test_servers::{Backend, shared};
@@ -17,4 +17,7 @@ fn open(fixture: &Fixture) -> Result<MemcacheStore, StoreError> {
         .build()
 }
 
-store_conformance_tests!(with_capabilities(Capabilities::new().self_expiring(), open));
+store_conformance_tests!(skip_when(
+    Backend::Memcache.skip_reason(),
+    with_capabilities(Capabilities::new().self_expiring(), open)
+));

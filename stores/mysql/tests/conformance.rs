@@ -1,6 +1,6 @@
 //! The store conformance suite against a real, throwaway MariaDB server.
 
-use openid_store_conformance::{Fixture, StoreError, store_conformance_tests};
+use openid_store_conformance::{Fixture, StoreError, skip_when, store_conformance_tests};
 use openid_store_mysql::MysqlStore;
 use openid_test_servers::{Backend, shared};
 
@@ -20,4 +20,4 @@ fn open(fixture: &Fixture) -> Result<MysqlStore, StoreError> {
         .build()
 }
 
-store_conformance_tests!(open);
+store_conformance_tests!(skip_when(Backend::Mysql.skip_reason(), open));

@@ -1,6 +1,6 @@
 //! The store conformance suite against a real, throwaway PostgreSQL server.
 
-use openid_store_conformance::{Fixture, StoreError, store_conformance_tests};
+use openid_store_conformance::{Fixture, StoreError, skip_when, store_conformance_tests};
 use openid_store_postgres::PostgresStore;
 use openid_test_servers::{Backend, shared};
 
@@ -17,4 +17,4 @@ fn open(fixture: &Fixture) -> Result<PostgresStore, StoreError> {
         .build()
 }
 
-store_conformance_tests!(open);
+store_conformance_tests!(skip_when(Backend::Postgres.skip_reason(), open));

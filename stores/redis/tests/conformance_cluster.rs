@@ -1,7 +1,7 @@
 //! The store conformance suite against a real, throwaway Redis Cluster of three masters.
 
 use openid_store_conformance::{
-    Capabilities, Fixture, StoreError, store_conformance_tests, with_capabilities,
+    Capabilities, Fixture, StoreError, skip_when, store_conformance_tests, with_capabilities,
 };
 use openid_store_redis::RedisStore;
 use openid_store_redis::RedisStoreBuilder;
@@ -18,4 +18,7 @@ fn open(fixture: &Fixture) -> Result<RedisStore, StoreError> {
         .build()
 }
 
-store_conformance_tests!(with_capabilities(Capabilities::new().self_expiring(), open));
+store_conformance_tests!(skip_when(
+    Backend::RedisCluster.skip_reason(),
+    with_capabilities(Capabilities::new().self_expiring(), open)
+));

@@ -1,0 +1,96 @@
+//! The SQLite store's own errors, mapped into [`StoreError`] by outcome.
+
+use openid_consumer::store::{AssociationError, StoreError};
+use rusqlite::ErrorCode;
+
+/// What went wrong, with the database and table involved.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SqliteError {
+    /// The database cannot be opened or set up at construction.
+    #[error("cannot use SQLite database {location} ({action})")]
+    Setup {
+        action: &'static str,
+        location: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database file cannot be created.
+    #[error("cannot create SQLite database {location}")]
+    Create {
+        location: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A statement failed on an open store.
+    #[error("SQLite database {location}, table {table}: cannot {action}")]
+    Query {
+        action: &'static str,
+        location: String,
+        table: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A row holds values no association can have.
+    #[error("SQLite database {location}: bad association row in {table} for handle {handle:?}")]
+    BadRow {
+        location: String,
+        table: String,
+        handle: String,
+        #[source]
+        source: AssociationError,
+    },
+    /// A row whose `expires_at` disagrees with `issued + lifetime`.
+    #[error(
+        "SQLite database {location}: association row in {table} for handle {handle:?} has expires_at {found}, expected {expected}"
+    )]
+    InconsistentRow { location: String, table: String, handle: String, found: i64, expected: i64 },
+    /// The schema was written by a newer version of this crate.
+    #[error(
+        "SQLite database {location}: schema version {found} in {table} is newer than this library's {supported}; upgrade openid-store-sqlite"
+    )]
+    SchemaTooNew { location: String, table: String, found: i64, supported: i64 },
+    /// A bad option, table name or URL.
+    #[error("{0}")]
+    Option(String),
+}
+
+impl From<SqliteError> for StoreError {
+    fn from(error: SqliteError) -> Self {
+        let context = error.to_string();
+        match error {
+            SqliteError::Setup { source, .. } => match source.sqlite_error_code() {
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                    StoreError::unavailable(context, source)
+                }
+                _ => StoreError::config(context, Some(source.into())),
+            },
+            SqliteError::Create { source, .. } => StoreError::config(context, Some(source.into())),
+            SqliteError::Query { source, .. } => {
+                if is_corruption(&source) {
+                    StoreError::corrupt(context, Some(source.into()))
+                } else {
+                    StoreError::unavailable(context, source)
+                }
+            }
+            SqliteError::BadRow { source, .. } => StoreError::corrupt(context, Some(source.into())),
+            SqliteError::InconsistentRow { .. } => StoreError::corrupt(context, None),
+            SqliteError::SchemaTooNew { .. } | SqliteError::Option(_) => {
+                StoreError::config(context, None)
+            }
+        }
+    }
+}
+
+/// Whether the error means the stored data is bad (rather than the database unavailable).
+fn is_corruption(error: &rusqlite::Error) -> bool {
+    match error {
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::Utf8Error(..) => true,
+        _ => matches!(
+            error.sqlite_error_code(),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+        ),
+    }
+}
