@@ -1,5 +1,5 @@
 //! Server store benchmarks: `use_nonce` and store-then-get of an association on
-//! PostgreSQL, MariaDB and memcached (throwaway servers on 127.0.0.1), each beside the
+//! PostgreSQL, MariaDB, Redis and memcached (throwaway servers on 127.0.0.1), each beside the
 //! bare driver operation on the same server in the same run, with 1 and 8 threads.
 //!
 //! `cargo bench -p openid-benches --bench servers` prints criterion's per-operation times,
@@ -22,6 +22,7 @@ use openid_consumer::store::{Association, Clock, OpenIdStore, SystemClock};
 use openid_store_memcache::MemcacheStore;
 use openid_store_mysql::MysqlStore;
 use openid_store_postgres::PostgresStore;
+use openid_store_redis::RedisStore;
 use openid_test_servers::{Backend, shared};
 
 const SERVER: &str = "https://op.example/server";
@@ -166,95 +167,138 @@ fn selected(name: &str) -> bool {
 }
 
 fn targets() -> Vec<Target> {
-    let mut targets = Vec::new();
-    if selected("postgres")
-        && let Some(server) = shared(Backend::Postgres).unwrap()
-    {
-        let url = server.url().to_owned();
-        let store = PostgresStore::from_url(&format!("{url}?schema=bench&migrate=true")).unwrap();
-        let mut setup = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        setup
-            .batch_execute(
-                "CREATE TABLE IF NOT EXISTS bench.bare_nonces \
-                 (nonce_key bytea PRIMARY KEY, server_url text NOT NULL, timestamp bigint NOT NULL, salt text NOT NULL)",
-            )
-            .unwrap();
-        targets.push(Target {
-            name: "postgres",
-            store: Box::new(store),
-            bare: Box::new(move || {
-                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-                let statement = client
-                    .prepare(
-                        "INSERT INTO bench.bare_nonces (nonce_key, server_url, timestamp, salt) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    )
-                    .unwrap();
-                Box::new(move |now, salt| {
-                    let key = nonce_digest(SERVER, now, salt);
-                    let rows = client
-                        .execute(&statement, &[&key.as_slice(), &SERVER, &now, &salt])
-                        .unwrap();
-                    assert_eq!(rows, 1);
-                })
-            }),
-        });
+    [postgres_target(), mysql_target(), redis_target(), memcache_target()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The postgres store and bare operation, if selected and the server is available.
+fn postgres_target() -> Option<Target> {
+    if !selected("postgres") {
+        return None;
     }
-    if selected("mysql")
-        && let Some(server) = shared(Backend::Mysql).unwrap()
-    {
-        let url = server.url().to_owned();
-        let store = MysqlStore::from_url(&format!(
-            "{url}?associations_table=bench_a&nonces_table=bench_n&migrate=true"
-        ))
+    let server = shared(Backend::Postgres).unwrap()?;
+    let url = server.url().to_owned();
+    let store = PostgresStore::from_url(&format!("{url}?schema=bench&migrate=true")).unwrap();
+    let mut setup = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    setup
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS bench.bare_nonces \
+             (nonce_key bytea PRIMARY KEY, server_url text NOT NULL, timestamp bigint NOT NULL, salt text NOT NULL)",
+        )
         .unwrap();
-        let mut setup = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
-        setup
-            .query_drop(
-                "CREATE TABLE IF NOT EXISTS bare_nonces (nonce_key BINARY(32) PRIMARY KEY, \
-                 server_url MEDIUMTEXT NOT NULL, timestamp BIGINT NOT NULL, salt MEDIUMTEXT NOT NULL) \
-                 ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-            )
-            .unwrap();
-        targets.push(Target {
-            name: "mysql",
-            store: Box::new(store),
-            bare: Box::new(move || {
-                let mut conn = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
-                let statement = conn
-                    .prep("INSERT IGNORE INTO bare_nonces (nonce_key, server_url, timestamp, salt) VALUES (?, ?, ?, ?)")
+    Some(Target {
+        name: "postgres",
+        store: Box::new(store),
+        bare: Box::new(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let statement = client
+                .prepare(
+                    "INSERT INTO bench.bare_nonces (nonce_key, server_url, timestamp, salt) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .unwrap();
+            Box::new(move |now, salt| {
+                let key = nonce_digest(SERVER, now, salt);
+                let rows =
+                    client.execute(&statement, &[&key.as_slice(), &SERVER, &now, &salt]).unwrap();
+                assert_eq!(rows, 1);
+            })
+        }),
+    })
+}
+
+/// The mysql store and bare operation, if selected and the server is available.
+fn mysql_target() -> Option<Target> {
+    if !selected("mysql") {
+        return None;
+    }
+    let server = shared(Backend::Mysql).unwrap()?;
+    let url = server.url().to_owned();
+    let store = MysqlStore::from_url(&format!(
+        "{url}?associations_table=bench_a&nonces_table=bench_n&migrate=true"
+    ))
+    .unwrap();
+    let mut setup = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
+    setup
+        .query_drop(
+            "CREATE TABLE IF NOT EXISTS bare_nonces (nonce_key BINARY(32) PRIMARY KEY, \
+             server_url MEDIUMTEXT NOT NULL, timestamp BIGINT NOT NULL, salt MEDIUMTEXT NOT NULL) \
+             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+        )
+        .unwrap();
+    Some(Target {
+        name: "mysql",
+        store: Box::new(store),
+        bare: Box::new(move || {
+            let mut conn = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
+            let statement = conn
+                .prep("INSERT IGNORE INTO bare_nonces (nonce_key, server_url, timestamp, salt) VALUES (?, ?, ?, ?)")
+                .unwrap();
+            Box::new(move |now, salt| {
+                let key = nonce_digest(SERVER, now, salt);
+                conn.exec_drop(&statement, (&key[..], SERVER, now, salt)).unwrap();
+                assert_eq!(conn.affected_rows(), 1);
+            })
+        }),
+    })
+}
+
+/// The redis store and bare operation, if selected and the server is available.
+fn redis_target() -> Option<Target> {
+    if !selected("redis") {
+        return None;
+    }
+    let server = shared(Backend::Redis).unwrap()?;
+    let url = server.url().to_owned();
+    let store = RedisStore::from_url(&format!("{url}?prefix=bench:")).unwrap();
+    Some(Target {
+        name: "redis",
+        store: Box::new(store),
+        bare: Box::new(move || {
+            let mut connection =
+                redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+            Box::new(move |now, salt| {
+                let key = openid_consumer::store::keys::hex(&nonce_digest(SERVER, now, salt));
+                let set: Option<String> = redis::cmd("SET")
+                    .arg(format!("bare:n:{key}"))
+                    .arg(1)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(60)
+                    .query(&mut connection)
                     .unwrap();
-                Box::new(move |now, salt| {
-                    let key = nonce_digest(SERVER, now, salt);
-                    conn.exec_drop(&statement, (&key[..], SERVER, now, salt)).unwrap();
-                    assert_eq!(conn.affected_rows(), 1);
-                })
-            }),
-        });
+                assert_eq!(set.as_deref(), Some("OK"));
+            })
+        }),
+    })
+}
+
+/// The memcache store and bare operation, if selected and the server is available.
+fn memcache_target() -> Option<Target> {
+    if !selected("memcache") {
+        return None;
     }
-    if selected("memcache")
-        && let Some(server) = shared(Backend::Memcache).unwrap()
-    {
-        let address = server.url().trim_start_matches("memcache://").to_owned();
-        let store = MemcacheStore::builder([address.clone()]).prefix("bench:").build().unwrap();
-        targets.push(Target {
-            name: "memcache",
-            store: Box::new(store),
-            bare: Box::new(move || {
-                let stream = TcpStream::connect(&address).unwrap();
-                stream.set_nodelay(true).unwrap();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut writer = stream;
-                let mut line = String::new();
-                Box::new(move |now, salt| {
-                    let key = openid_consumer::store::keys::hex(&nonce_digest(SERVER, now, salt));
-                    write!(writer, "ms bare:n:{key} 1 T60 ME\r\n1\r\n").unwrap();
-                    line.clear();
-                    reader.read_line(&mut line).unwrap();
-                    assert_eq!(line, "HD\r\n");
-                })
-            }),
-        });
-    }
-    targets
+    let server = shared(Backend::Memcache).unwrap()?;
+    let address = server.url().trim_start_matches("memcache://").to_owned();
+    let store = MemcacheStore::builder([address.clone()]).prefix("bench:").build().unwrap();
+    Some(Target {
+        name: "memcache",
+        store: Box::new(store),
+        bare: Box::new(move || {
+            let stream = TcpStream::connect(&address).unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            let mut line = String::new();
+            Box::new(move |now, salt| {
+                let key = openid_consumer::store::keys::hex(&nonce_digest(SERVER, now, salt));
+                write!(writer, "ms bare:n:{key} 1 T60 ME\r\n1\r\n").unwrap();
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                assert_eq!(line, "HD\r\n");
+            })
+        }),
+    })
 }

@@ -1,10 +1,12 @@
 //! An OpenID 2.0 (and 1.1) Relying Party: the site that lets people sign in with an
 //! OpenID provider such as Steam, Launchpad / Ubuntu One or LiveJournal.
 //!
-//! This release holds the protocol core that every later layer builds on, with no I/O:
-//! the message model and its encodings, signatures and Diffie-Hellman, nonces,
-//! identifier normalisation, realms and associations. Discovery, the `begin` /
-//! `complete` flow, stores and extensions follow (see the README's feature table).
+//! This release holds the layers the login flow is built on: the protocol core (message
+//! model and encodings, signatures and Diffie-Hellman, nonces, identifier normalisation,
+//! realms, associations), discovery with the network policy that guards every fetch, and
+//! the [`store::OpenIdStore`] contract with an in-memory store (other backends live in the
+//! `openid-store-*` crates). The `begin` / `complete` flow and the extensions follow (see
+//! the README's feature table).
 //!
 //! # Example: sign and verify a message
 //!
@@ -53,7 +55,12 @@
 //! - [`nonce`]: `openid.response_nonce` parsing, generation and the skew check.
 //! - [`urinorm`]: RFC 3986 normalisation of identifiers, IRIs included.
 //! - [`realm`]: realm parsing, `return_to` matching and sanity by the Public Suffix List.
-//! - [`store`]: [`store::Association`] and its versioned text form.
+//! - [`store`]: the [`store::OpenIdStore`] contract, [`store::StoreError`], clocks,
+//!   [`store::MemoryStore`], and [`store::Association`] with its versioned text form.
+//! - [`fetch`]: the [`Fetcher`] trait and [`UreqFetcher`], governed by a [`NetworkPolicy`]
+//!   (schemes, redirects, timeouts, body cap, and an address guard against SSRF).
+//! - [`discovery`]: [`discover`] an identifier's endpoints through Yadis/XRDS, HTML links or
+//!   XRI, into [`ServiceEndpoint`]s.
 //!
 //! # Errors
 //!

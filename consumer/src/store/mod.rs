@@ -38,6 +38,7 @@ mod clock;
 mod error;
 pub mod keys;
 mod memory;
+pub mod url_options;
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use openid_consumer::nonce::{SKEW, within_skew};
+use openid_consumer::store::url_options::{UrlOptions, parse_millis, parse_value};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 
 use crate::client::{ClientError, Connection, Mode, Outcome};
@@ -72,6 +73,7 @@ impl MemcacheStore {
     /// [`StoreError::Config`] for a bad URL or option; [`StoreError::Unavailable`] if a
     /// server cannot be reached.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        const KNOWN: [&str; 3] = ["prefix", "pool_size", "timeout_ms"];
         let bad_url = |why: &str| {
             StoreError::config(
                 format!(
@@ -80,36 +82,30 @@ impl MemcacheStore {
                 None,
             )
         };
-        let rest =
-            url.strip_prefix("memcache://").ok_or_else(|| bad_url("scheme is not memcache"))?;
-        let (hosts, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let hosts = hosts.trim_end_matches('/');
+        let options = UrlOptions::split(url, &KNOWN);
+        let rest = options
+            .base
+            .strip_prefix("memcache://")
+            .ok_or_else(|| bad_url("scheme is not memcache"))?;
+        let hosts = rest.trim_end_matches('/');
         if hosts.is_empty() || hosts.contains(['@', '/']) {
             return Err(bad_url("give host:port pairs only (memcached has no users or paths)"));
         }
+        if let Some(unknown) = options.other.first() {
+            return Err(StoreError::config(
+                format!(
+                    "unknown option {unknown:?} in memcached URL (known: {})",
+                    KNOWN.join(", ")
+                ),
+                None,
+            ));
+        }
         let mut builder = Self::builder(hosts.split(','));
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let bad = || {
-                StoreError::config(
-                    format!("invalid value {value:?} for option {key} in memcached URL"),
-                    None,
-                )
-            };
+        for (key, value) in options.own {
             builder = match key {
                 "prefix" => builder.prefix(value),
-                "pool_size" => builder.pool_size(value.parse().map_err(|_| bad())?),
-                "timeout_ms" => {
-                    builder.timeout(Duration::from_millis(value.parse().map_err(|_| bad())?))
-                }
-                _ => {
-                    return Err(StoreError::config(
-                        format!(
-                            "unknown option {key:?} in memcached URL (known: prefix, pool_size, timeout_ms)"
-                        ),
-                        None,
-                    ));
-                }
+                "pool_size" => builder.pool_size(parse_value("memcached", key, value)?),
+                _ => builder.timeout(parse_millis("memcached", key, value)?),
             };
         }
         builder.build()

@@ -10,6 +10,7 @@ use mysql::{Conn, Opts, OptsBuilder};
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::nonce::{SKEW, within_skew};
 use openid_consumer::store::keys::{nonce_digest, redact_url, server_digest};
+use openid_consumer::store::url_options::{UrlOptions, parse_flag, parse_millis, parse_value};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 
 use crate::error::{into_store, is_connection_gone, is_duplicate_key};
@@ -21,6 +22,9 @@ use crate::schema::{self, Names, SCHEMA_VERSION, Statements};
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default number of pooled connections.
 const DEFAULT_POOL_SIZE: u32 = 16;
+/// The URL options of this store; the others go to the driver.
+const OWN_OPTIONS: [&str; 5] =
+    ["associations_table", "nonces_table", "pool_size", "timeout_ms", "migrate"];
 
 /// A row of the associations table.
 type AssociationRow = (Vec<u8>, Vec<u8>, i64, i64, String);
@@ -76,46 +80,19 @@ impl MysqlStore {
     /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
     /// [`StoreError::Unavailable`] if the server cannot be reached.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        let (base, query) = url.split_once('?').unwrap_or((url, ""));
-        let mut driver_options = Vec::new();
-        let mut own = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match key {
-                "associations_table" | "nonces_table" | "pool_size" | "timeout_ms" | "migrate" => {
-                    own.push((key, value));
-                }
-                _ => driver_options.push(pair),
-            }
-        }
-        let driver_url = if driver_options.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{base}?{}", driver_options.join("&"))
-        };
-        let opts = Opts::from_url(&driver_url).map_err(|e| {
+        const STORE: &str = "MySQL";
+        let options = UrlOptions::split(url, &OWN_OPTIONS);
+        let opts = Opts::from_url(&options.driver_url()).map_err(|e| {
             StoreError::config(format!("invalid MySQL URL {}: {e}", redact_url(url)), None)
         })?;
         let mut builder = Self::builder(opts);
-        for (key, value) in own {
-            let bad = || {
-                StoreError::config(
-                    format!("invalid value {value:?} for option {key} in MySQL URL"),
-                    None,
-                )
-            };
+        for (key, value) in options.own {
             builder = match key {
                 "associations_table" => builder.associations_table(value),
                 "nonces_table" => builder.nonces_table(value),
-                "pool_size" => builder.pool_size(value.parse().map_err(|_| bad())?),
-                "timeout_ms" => {
-                    builder.timeout(Duration::from_millis(value.parse().map_err(|_| bad())?))
-                }
-                _ => builder.migrate(match value {
-                    "true" | "1" | "yes" => true,
-                    "false" | "0" | "no" => false,
-                    _ => return Err(bad()),
-                }),
+                "pool_size" => builder.pool_size(parse_value(STORE, key, value)?),
+                "timeout_ms" => builder.timeout(parse_millis(STORE, key, value)?),
+                _ => builder.migrate(parse_flag(STORE, key, value)?),
             };
         }
         builder.build()

@@ -6,6 +6,8 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use openid_consumer::nonce::{SKEW, within_skew};
+use openid_consumer::store::keys::redact_url;
+use openid_consumer::store::url_options::{parse_millis, parse_value};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 use redis::cluster::ClusterClient;
 use redis::{ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value};
@@ -230,7 +232,7 @@ impl RedisStoreBuilder {
     /// # Errors
     /// [`StoreError::Config`] naming the bad part (the password is never shown).
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        let shown = redact(url);
+        let shown = redact_url(url);
         let bad_url =
             |detail: &str| StoreError::config(format!("invalid Redis URL {shown}: {detail}"), None);
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
@@ -275,22 +277,10 @@ impl RedisStoreBuilder {
             }
         };
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            let bad = || {
-                StoreError::config(
-                    format!("invalid value {value:?} for option {key} in Redis URL {shown}"),
-                    None,
-                )
-            };
             builder = match &*key {
                 "prefix" => builder.prefix(&value),
-                "timeout_ms" => {
-                    let millis: u64 = value.parse().map_err(|_| bad())?;
-                    if millis == 0 {
-                        return Err(bad());
-                    }
-                    builder.timeout(Duration::from_millis(millis))
-                }
-                "pool_size" => builder.pool_size(value.parse().map_err(|_| bad())?),
+                "timeout_ms" => builder.timeout(parse_millis("Redis", &key, &value)?),
+                "pool_size" => builder.pool_size(parse_value("Redis", &key, &value)?),
                 _ => {
                     return Err(StoreError::config(
                         format!(
@@ -564,33 +554,17 @@ impl fmt::Debug for RedisStoreBuilder {
     }
 }
 
-/// The URL with any password replaced by `***`.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return "<unparsable URL>".into() };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{tail}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact("redis://u:secret@h:5/0?x=1"), "redis://u:***@h:5/0?x=1");
-        assert_eq!(redact("redis://:secret@h:5/"), "redis://:***@h:5/");
+        assert_eq!(redact_url("redis://u:secret@h:5/0?x=1"), "redis://u:***@h:5/0?x=1");
         assert_eq!(
-            redact("redis+cluster://:secret@a:1,b:2/?prefix=x"),
+            redact_url("redis+cluster://:secret@a:1,b:2/?prefix=x"),
             "redis+cluster://:***@a:1,b:2/?prefix=x"
         );
-        assert_eq!(redact("redis://h/"), "redis://h/");
     }
 
     #[test]
