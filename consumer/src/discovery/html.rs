@@ -124,24 +124,22 @@ pub fn find_xrds_location(html: &str) -> Option<String> {
     found
 }
 
-/// Decodes an HTML body to text: the charset of the `Content-Type` header, else a byte order
-/// mark, else a `<meta charset>` in the first 1024 bytes, else UTF-8.
+/// Decodes an HTML body to text: a byte order mark (UTF-8, UTF-16LE, UTF-16BE) wins, then
+/// the charset of the `Content-Type` header, then a `<meta charset>` in the first 1024 bytes,
+/// else UTF-8.
 ///
-/// UTF-8 (invalid sequences replaced), US-ASCII, ISO-8859-1 and windows-1252 (both read as
-/// Latin-1, which differs only in characters that do not occur in URLs) are decoded; any other
-/// charset is read as UTF-8 with replacement, which keeps the ASCII that links and `meta`
-/// elements are made of.
+/// Every charset of the WHATWG Encoding Standard is decoded (`encoding_rs`), `Shift_JIS`,
+/// KOI8-R and windows-1252 among them; an unknown label is read as UTF-8. Malformed
+/// sequences become U+FFFD, never an error: the links are ASCII in practice, and a
+/// replacement character in one makes it an invalid endpoint URL later.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
-    if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8_lossy(rest).into_owned();
-    }
-    let charset = content_type.and_then(charset_of).or_else(|| sniff_meta_charset(body));
-    match charset.as_deref() {
-        Some("iso-8859-1" | "latin1" | "iso8859-1" | "windows-1252" | "cp1252" | "us-ascii") => {
-            body.iter().copied().map(char::from).collect()
-        }
-        _ => String::from_utf8_lossy(body).into_owned(),
-    }
+    let label = content_type.and_then(charset_of).or_else(|| sniff_meta_charset(body));
+    let encoding = label
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    // `decode` sniffs the byte order mark first, as the Encoding Standard prescribes.
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
 }
 
 /// Feeds each start tag of the head to `visit` until it returns `false` or the head ends.

@@ -121,3 +121,35 @@ fn latin1_pages_are_decoded_by_their_charset() {
     // Without a charset the bytes are read as UTF-8 with replacement, never an error.
     assert!(decode(body, None).contains("caf\u{fffd}"));
 }
+
+#[test]
+fn utf16_pages_are_found_by_their_byte_order_mark() {
+    let page = "<head><link rel=\"openid2.provider\" href=\"https://op.example/\u{3b1}\"></head>";
+    let little: Vec<u8> =
+        [0xFF, 0xFE].into_iter().chain(page.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let big: Vec<u8> =
+        [0xFE, 0xFF].into_iter().chain(page.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+    for body in [little, big] {
+        // The mark wins over a header that names another charset.
+        let text = decode(&body, Some("text/html; charset=iso-8859-1"));
+        assert_eq!(parse_links(&text).openid2_provider(), Some("https://op.example/\u{3b1}"));
+    }
+}
+
+#[test]
+fn multibyte_charsets_are_decoded_by_label() {
+    // "https://op.example/テスト" in Shift_JIS, and a KOI8-R path.
+    let mut sjis = b"<head><link rel=\"openid2.provider\" href=\"https://op.example/".to_vec();
+    sjis.extend_from_slice(&[0x83, 0x65, 0x83, 0x58, 0x83, 0x67]);
+    sjis.extend_from_slice(b"\"></head>");
+    let text = decode(&sjis, Some("text/html; charset=Shift_JIS"));
+    assert_eq!(
+        parse_links(&text).openid2_provider(),
+        Some("https://op.example/\u{30c6}\u{30b9}\u{30c8}")
+    );
+    let koi8 = b"<meta charset=koi8-r><head><link rel=openid.server href=\"https://op.example/\xD0\xD2\xC9\"></head>";
+    assert_eq!(
+        parse_links(&decode(koi8, None)).openid_server(),
+        Some("https://op.example/\u{43f}\u{440}\u{438}")
+    );
+}
