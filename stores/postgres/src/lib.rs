@@ -37,7 +37,10 @@
 //! - **Connections.** An r2d2 pool (16 by default) with statements prepared once per
 //!   connection. When the server goes away every call fails with
 //!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within
-//!   the timeout (5 s default); when it comes back the same store reconnects.
+//!   the timeout (5 s default); when it comes back the same store reconnects, within the
+//!   first call. A server that is alive but frozen (stopped, not gone) is not bounded: the
+//!   synchronous `postgres` client has no read timeout, so a call waits until the server
+//!   answers or the kernel gives up on the connection.
 //! - **Durability.** Whatever the server's settings give: a `true` from `use_nonce` is
 //!   committed before it is returned.
 //! - **Secrets.** `Debug` shows the server and tables, never the password or secrets.
