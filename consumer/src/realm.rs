@@ -73,7 +73,11 @@ impl Realm {
         }
         let (wildcard, host) = match url.host.strip_prefix('*') {
             Some("") => (true, ""),
-            Some(rest) => (true, rest.strip_prefix('.').ok_or(RealmError::MisplacedWildcard)?),
+            Some(rest) => match rest.strip_prefix('.') {
+                // `*.` alone would leave an empty host that matched every host.
+                Some("" | ".") | None => return Err(RealmError::MisplacedWildcard),
+                Some(host) => (true, host),
+            },
             None => (false, url.host),
         };
         if host.contains('*') {
@@ -218,6 +222,13 @@ mod tests {
             Realm::parse("http://a.com/#x").unwrap_err().to_string(),
             "realm must not contain a fragment (#...)"
         );
+    }
+
+    #[test]
+    fn a_wildcard_without_a_domain_after_it_is_refused() {
+        assert_eq!(Realm::parse("http://*./"), Err(RealmError::MisplacedWildcard));
+        assert_eq!(Realm::parse("http://*../"), Err(RealmError::MisplacedWildcard));
+        assert!(Realm::parse("http://*/").is_ok_and(|r| !r.is_sane()));
     }
 
     #[test]

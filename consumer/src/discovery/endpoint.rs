@@ -315,6 +315,13 @@ fn local_id(
     Ok(found.cloned())
 }
 
+/// An absolute `http` or `https` URL as RFC 3986 writes it, checked on the text that is kept:
+/// `Url::parse` alone follows the WHATWG standard, which silently drops tabs, CR and LF and
+/// reads `\` as `/`, so `https://op/a\r\nSet-Cookie: x` would pass and the raw text, with
+/// its line break, would reach the redirect built from the endpoint.
 fn is_absolute_http_url(uri: &str) -> bool {
-    Url::parse(uri).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+    !uri.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'\\')
+        && crate::urinorm::normalize(uri).is_ok()
+        && Url::parse(uri)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
 }

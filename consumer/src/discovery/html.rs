@@ -133,9 +133,20 @@ pub fn find_xrds_location(html: &str) -> Option<String> {
 /// sequences become U+FFFD, never an error: the links are ASCII in practice, and a
 /// replacement character in one makes it an invalid endpoint URL later.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
-    let label = content_type.and_then(charset_of).or_else(|| sniff_meta_charset(body));
-    let encoding = label
-        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+    let from_header = content_type.and_then(charset_of).and_then(|label| encoding_for(&label));
+    let encoding = from_header
+        .or_else(|| {
+            // The Encoding Standard's prescan: a page cannot declare itself UTF-16 in ASCII.
+            sniff_meta_charset(body).and_then(|label| encoding_for(&label)).map(|encoding| {
+                match encoding {
+                    e if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => {
+                        encoding_rs::UTF_8
+                    }
+                    e if e == encoding_rs::X_USER_DEFINED => encoding_rs::WINDOWS_1252,
+                    e => e,
+                }
+            })
+        })
         .unwrap_or(encoding_rs::UTF_8);
     // `decode` sniffs the byte order mark first, as the Encoding Standard prescribes.
     let (text, _, _) = encoding.decode(body);
@@ -169,6 +180,10 @@ fn walk_head(html: &str, mut visit: impl FnMut(&StartTag<()>) -> bool) {
 
 fn attribute(tag: &StartTag<()>, name: &[u8]) -> Option<String> {
     tag.attributes.get(name).map(|value| String::from_utf8_lossy(value).into_owned())
+}
+
+fn encoding_for(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label(label.as_bytes())
 }
 
 fn charset_of(content_type: &str) -> Option<String> {

@@ -46,11 +46,21 @@ pub enum DiscoveryError {
     /// The identifier is empty (or only whitespace).
     #[error("empty identifier")]
     EmptyIdentifier,
-    /// The identifier (or the final URL) is not a valid http or https URL.
+    /// The identifier is not a valid http or https URL.
     #[error("invalid identifier {identifier:?}: {source}")]
     InvalidIdentifier {
         /// The identifier as given.
         identifier: String,
+        /// Why normalisation failed.
+        #[source]
+        source: UrinormError,
+    },
+    /// The URL discovery ended at (after redirects), which would be the claimed identifier,
+    /// is not a valid http or https URL: the server's fault, not the identifier's.
+    #[error("discovery ended at an invalid URL {url:?}: {source}")]
+    InvalidFinalUrl {
+        /// The final URL.
+        url: String,
         /// Why normalisation failed.
         #[source]
         source: UrinormError,
@@ -296,6 +306,16 @@ pub fn normalize_url(identifier: &str) -> Result<String, DiscoveryError> {
     Ok(strip_fragment(&normalized).to_owned())
 }
 
+/// [`normalize_url`] for the URL a fetch ended at, with the error blaming that URL.
+fn normalize_final_url(url: &str) -> Result<String, DiscoveryError> {
+    normalize_url(url).map_err(|error| match error {
+        DiscoveryError::InvalidIdentifier { identifier, source } => {
+            DiscoveryError::InvalidFinalUrl { url: identifier, source }
+        }
+        other => other,
+    })
+}
+
 enum Identifier {
     Xri(String),
     Url(String),
@@ -307,13 +327,15 @@ fn discover_url(
     policy: &NetworkPolicy,
 ) -> Result<DiscoveryResult, DiscoveryError> {
     let response = yadis::discover(url, fetcher, policy)?;
-    let claimed_id = normalize_url(&response.final_url)?;
+    let claimed_id = normalize_final_url(&response.final_url)?;
     let (mut endpoints, mut rejected, xrds_error) = match xrds::parse(&response.body) {
         Ok(document) => {
             let (endpoints, rejected) = endpoint::from_xrds(&claimed_id, &document);
             (endpoints, rejected, None)
         }
-        Err(error) => (Vec::new(), Vec::new(), Some(error)),
+        // An HTML page is not an XRDS document: only report the parse error of a body that
+        // claimed to be one.
+        Err(error) => (Vec::new(), Vec::new(), response.is_xrds().then_some(error)),
     };
     let mut claimed = claimed_id;
     if endpoints.is_empty() {
@@ -334,7 +356,7 @@ fn discover_url(
         } else {
             (response.final_url, response.content_type, response.body)
         };
-        claimed = normalize_url(&html_url)?;
+        claimed = normalize_final_url(&html_url)?;
         let links = html::parse_links(&html::decode(&body, content_type.as_deref()));
         let (html_endpoints, html_rejected) = endpoint::from_html(&claimed, &links);
         endpoints = html_endpoints;

@@ -96,6 +96,9 @@ pub enum PolicyViolation {
     /// The URL has no host.
     #[error("the URL has no host")]
     MissingHost,
+    /// The text is not a URL at all.
+    #[error("not a valid URL")]
+    InvalidUrl,
     /// The host matches an entry of the deny-list.
     #[error("host {host:?} is on the deny-list")]
     HostDenied {

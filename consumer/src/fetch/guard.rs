@@ -101,8 +101,13 @@ fn classify_v6(ip: Ipv6Addr) -> Option<AddressClass> {
     if ip.is_loopback() {
         return Some(AddressClass::Loopback);
     }
-    // NAT64 well-known prefix 64:ff9b::/96 carries an IPv4 address in its last 32 bits.
-    if (s0, s1, s2, s3, s4, s5) == (0x64, 0xff9b, 0, 0, 0, 0) {
+    // NAT64 well-known prefix 64:ff9b::/96 and local-use prefix 64:ff9b:1::/48 (RFC 8215),
+    // and IPv4-translated addresses ::ffff:0:0:0/96 (RFC 2765), carry an IPv4 address in
+    // their last 32 bits. Operator-specific NAT64 prefixes need `deny_network`.
+    if (s0, s1, s2, s3, s4, s5) == (0x64, 0xff9b, 0, 0, 0, 0)
+        || (s0, s1, s2) == (0x64, 0xff9b, 1)
+        || (s0, s1, s2, s3, s4, s5) == (0, 0, 0, 0, 0xffff, 0)
+    {
         return classify_v4(embedded_v4(s6, s7));
     }
     // 6to4 2002::/16 carries an IPv4 address in bits 16..48.
@@ -117,6 +122,8 @@ fn classify_v6(ip: Ipv6Addr) -> Option<AddressClass> {
         0xfec0..=0xfeff => AddressClass::Reserved,
         0xff00..=0xffff => AddressClass::Multicast,
         0x2001 if s1 == 0x0db8 => AddressClass::Documentation,
+        // Benchmarking 2001:2::/48, as 198.18.0.0/15 is for IPv4.
+        0x2001 if (s1, s2) == (2, 0) => AddressClass::Documentation,
         _ => return None,
     };
     Some(class)

@@ -147,10 +147,10 @@ impl NetworkPolicy {
         }
     }
 
-    /// [`check_url`](Self::check_url) for a string; a URL that does not parse is refused as
-    /// having no host.
+    /// [`check_url`](Self::check_url) for a string; text that does not parse as a URL is
+    /// [`PolicyViolation::InvalidUrl`].
     pub fn check_url_str(&self, url: &str) -> Result<(), PolicyViolation> {
-        let parsed = Url::parse(url).map_err(|_| PolicyViolation::MissingHost)?;
+        let parsed = Url::parse(url).map_err(|_| PolicyViolation::InvalidUrl)?;
         self.check_url(&parsed)
     }
 

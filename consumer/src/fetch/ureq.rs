@@ -72,7 +72,8 @@ impl UreqFetcher {
         form: &[(&str, &str)],
         policy: &NetworkPolicy,
     ) -> Result<FetchResponse, FetchError> {
-        let deadline = Instant::now() + policy.total_timeout;
+        // A huge timeout (Duration::MAX as "no limit") has no representable deadline.
+        let deadline = Instant::now().checked_add(policy.total_timeout);
         let agent = self.agent(policy);
         let mut url = Url::parse(start)
             .map_err(|source| FetchError::InvalidUrl { url: start.to_owned(), source })?;
@@ -82,7 +83,9 @@ impl UreqFetcher {
             policy
                 .check_url(&url)
                 .map_err(|reason| FetchError::PolicyDenied { url: url.to_string(), reason })?;
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = deadline.map_or(policy.total_timeout, |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
             if remaining.is_zero() {
                 return Err(FetchError::Timeout { url: url.to_string() });
             }

@@ -1,0 +1,126 @@
+//! Defects found in review, each a test that failed before its fix.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use openid_consumer::discovery::html::{decode, parse_links};
+use openid_consumer::discovery::{DiscoveryError, ServiceError, discover, endpoint, xrds};
+use openid_consumer::fetch::guard::classify;
+use openid_consumer::fetch::{
+    AddressClass, FetchError, FetchResponse, Fetcher, NetworkPolicy, PolicyViolation, UreqFetcher,
+};
+
+/// A fetcher that answers every GET with one canned response.
+struct Canned(Mutex<FetchResponse>);
+
+impl Canned {
+    fn new(final_url: &str, content_type: &str, body: &str) -> Self {
+        let headers = vec![("Content-Type".to_owned(), content_type.to_owned())];
+        Self(Mutex::new(FetchResponse::new(final_url, 200, headers, body.as_bytes().to_vec())))
+    }
+}
+
+impl Fetcher for Canned {
+    fn get(
+        &self,
+        _: &str,
+        _: &[(&str, &str)],
+        _: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+
+    fn post_form(
+        &self,
+        _: &str,
+        _: &[(&str, &str)],
+        _: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+}
+
+#[test]
+fn endpoint_urls_with_line_breaks_or_no_slashes_are_rejected_not_kept_raw() {
+    // The WHATWG parser drops CR and LF, so the raw text, line break included, used to be
+    // kept as the endpoint: a header injection in the redirect built from it.
+    for href in [
+        "https://op.example/ser&#13;&#10;Set-Cookie: sid=evil",
+        "https://op.example/a&#9;b",
+        "http:op.example/x",
+        "https://op.example\\\\server",
+    ] {
+        let html = format!(r#"<head><link rel="openid2.provider" href="{href}"></head>"#);
+        let (endpoints, rejected) =
+            endpoint::from_html("https://user.example/", &parse_links(&html));
+        assert!(endpoints.is_empty(), "{href:?} was accepted: {endpoints:?}");
+        assert!(matches!(rejected.as_slice(), [ServiceError::InvalidEndpointUrl { .. }]), "{href}");
+    }
+    let document = br#"<?xml version="1.0"?>
+<xrds:XRDS xmlns:xrds="xri://$xrds" xmlns="xri://$xrd*($v*2.0)"><XRD><Service>
+<Type>http://specs.openid.net/auth/2.0/server</Type>
+<URI>https://op.example/lo&#13;&#10;gin</URI></Service></XRD></xrds:XRDS>"#;
+    let (endpoints, _) =
+        endpoint::from_xrds("https://user.example/", &xrds::parse(document).unwrap());
+    assert!(endpoints.is_empty(), "{endpoints:?}");
+}
+
+#[test]
+fn ipv6_forms_embedding_internal_ipv4_addresses_are_classified() {
+    for (address, class) in [
+        ("64:ff9b:1::7f00:1", AddressClass::Loopback),
+        ("64:ff9b:1::a9fe:a9fe", AddressClass::LinkLocal),
+        ("::ffff:0:a9fe:a9fe", AddressClass::LinkLocal),
+        ("::ffff:0:a00:1", AddressClass::Private),
+        ("2001:2::1", AddressClass::Documentation),
+    ] {
+        assert_eq!(classify(address.parse().unwrap()), Some(class), "{address}");
+    }
+    let policy = NetworkPolicy::default();
+    for url in ["http://[64:ff9b:1::a9fe:a9fe]/", "http://[::ffff:0:a9fe:a9fe]/"] {
+        assert!(policy.check_url_str(url).is_err(), "{url}");
+    }
+    assert_eq!(classify("64:ff9b:1::808:808".parse().unwrap()), None, "public through NAT64");
+}
+
+#[test]
+fn an_unlimited_total_timeout_does_not_panic() {
+    let mut policy = NetworkPolicy::default();
+    policy.total_timeout = Duration::MAX;
+    // Refused by the policy (loopback) before any connection: the point is no overflow.
+    let error = UreqFetcher::new().get("http://127.0.0.1:1/", &[], &policy).unwrap_err();
+    assert!(error.is_policy_denied(), "{error}");
+}
+
+#[test]
+fn a_page_declaring_utf16_in_ascii_is_read_as_utf8() {
+    let page = br#"<meta charset="utf-16"><head><link rel="openid2.provider" href="https://op.example/"></head>"#;
+    assert_eq!(parse_links(&decode(page, None)).openid2_provider(), Some("https://op.example/"));
+}
+
+#[test]
+fn an_invalid_final_url_blames_the_server_not_the_identifier() {
+    let fetcher = Canned::new("http://redirected.example/a{b}", "text/html", "<head></head>");
+    let error = discover("https://user.example/", &fetcher, &NetworkPolicy::default()).unwrap_err();
+    assert!(
+        matches!(&error, DiscoveryError::InvalidFinalUrl { url, .. } if url == "http://redirected.example/a{b}"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn an_html_page_without_links_reports_no_xrds_parse_error() {
+    let fetcher = Canned::new("https://plain.example/", "text/html", "<html><head></head></html>");
+    let error =
+        discover("https://plain.example/", &fetcher, &NetworkPolicy::default()).unwrap_err();
+    assert!(matches!(&error, DiscoveryError::NoEndpoints { xrds_error: None, .. }), "{error:?}");
+    assert!(!error.to_string().contains("XRDS"), "{error}");
+}
+
+#[test]
+fn unparsable_urls_are_invalid_not_missing_a_host() {
+    assert_eq!(
+        NetworkPolicy::default().check_url_str("::not a url::"),
+        Err(PolicyViolation::InvalidUrl)
+    );
+}
