@@ -37,8 +37,10 @@ pub enum SignatureError {
     /// A signed field cannot be written as KV form.
     #[error(transparent)]
     KvForm(#[from] KvEncodeError),
-    /// The HMAC implementation refused the association's key.
-    #[error("association key rejected by HMAC")]
+    /// The association's key does not have the length of its MAC type (20 bytes for
+    /// HMAC-SHA1, 32 for HMAC-SHA256): a short or empty key would make signatures guessable,
+    /// so it is never used.
+    #[error("association key has the wrong length for its type")]
     InvalidKey,
     /// The message to sign already has `openid.sig` or `openid.signed`.
     #[error("message is already signed")]
@@ -94,7 +96,7 @@ pub fn check_signature(message: &Message, association: &Association) -> Result<(
     let sig = message.get_openid("sig").ok_or(SignatureError::MissingSignature)?;
     let expected = STANDARD.decode(sig).map_err(|_| SignatureError::BadEncoding)?;
     let data = signed_text(message)?;
-    let secret = association.secret();
+    let secret = checked_secret(association)?;
     let verified = match association.assoc_type() {
         AssociationType::HmacSha1 => new_mac::<Hmac<Sha1>>(secret, &data)?.verify_slice(&expected),
         AssociationType::HmacSha256 => {
@@ -143,7 +145,7 @@ pub fn sign_message(
 
 fn compute_mac(message: &Message, association: &Association) -> Result<Vec<u8>, SignatureError> {
     let data = signed_text(message)?;
-    let secret = association.secret();
+    let secret = checked_secret(association)?;
     Ok(match association.assoc_type() {
         AssociationType::HmacSha1 => {
             new_mac::<Hmac<Sha1>>(secret, &data)?.finalize().into_bytes().to_vec()
@@ -167,6 +169,16 @@ fn signed_text(message: &Message) -> Result<String, SignatureError> {
         pairs.push((field, value.as_str()));
     }
     Ok(kvform::encode(pairs)?)
+}
+
+/// The association's key, if it has the length its type requires (OpenID 2.0 section 8.3).
+fn checked_secret(association: &Association) -> Result<&[u8], SignatureError> {
+    let secret = association.secret();
+    if secret.len() == association.assoc_type().secret_len() {
+        Ok(secret)
+    } else {
+        Err(SignatureError::InvalidKey)
+    }
 }
 
 fn new_mac<M: Mac + KeyInit>(secret: &[u8], data: &str) -> Result<M, SignatureError> {

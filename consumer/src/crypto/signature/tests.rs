@@ -121,3 +121,23 @@ fn sign_message_refuses_another_handle() {
         Err(SignatureError::HandleMismatch { .. })
     ));
 }
+
+#[test]
+fn keys_of_the_wrong_length_are_never_used() {
+    // An empty or short key (from a broken or hostile association response) would let
+    // anyone compute signatures: refused for checking and for signing alike.
+    for (kind, len) in [
+        (AssociationType::HmacSha1, 0),
+        (AssociationType::HmacSha1, 32),
+        (AssociationType::HmacSha256, 20),
+    ] {
+        let weak = Association::new("h", vec![0; len], 0, 3600, kind).unwrap();
+        assert_eq!(signature_for(&message(None), &weak), Err(SignatureError::InvalidKey));
+        assert_eq!(
+            check_signature(&message(Some(SHA1_SIG)), &weak),
+            Err(SignatureError::InvalidKey)
+        );
+        let mut msg = Message::new(OpenIdVersion::V2_0);
+        assert_eq!(sign_message(&mut msg, &weak), Err(SignatureError::InvalidKey));
+    }
+}
