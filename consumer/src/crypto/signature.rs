@@ -111,12 +111,14 @@ pub fn check_signature(message: &Message, association: &Association) -> Result<(
 /// `signed` itself) and `openid.sig`.
 ///
 /// # Errors
-/// [`SignatureError::AlreadySigned`], [`SignatureError::HandleMismatch`],
-/// [`SignatureError::KvForm`].
+/// [`SignatureError::InvalidKey`], [`SignatureError::AlreadySigned`],
+/// [`SignatureError::HandleMismatch`], [`SignatureError::KvForm`]; the message is left
+/// unchanged when the key is refused.
 pub fn sign_message(
     message: &mut Message,
     association: &Association,
 ) -> Result<(), SignatureError> {
+    checked_secret(association)?;
     if message.contains(&Namespace::OpenId, "sig") || message.contains(&Namespace::OpenId, "signed")
     {
         return Err(SignatureError::AlreadySigned);

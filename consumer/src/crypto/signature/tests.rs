@@ -139,5 +139,10 @@ fn keys_of_the_wrong_length_are_never_used() {
         );
         let mut msg = Message::new(OpenIdVersion::V2_0);
         assert_eq!(sign_message(&mut msg, &weak), Err(SignatureError::InvalidKey));
+        assert_eq!(
+            msg,
+            Message::new(OpenIdVersion::V2_0),
+            "a refused key leaves the message alone"
+        );
     }
 }
