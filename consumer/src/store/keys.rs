@@ -52,15 +52,39 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "<URL without scheme>".to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => format!("{scheme}://{userinfo}@{host}{tail}"),
-        },
-        None => url.to_owned(),
-    }
+    // The last `@` ends the user information even when the password holds an unencoded
+    // `/`, `?`, `#` or `@`: over-redacting a query that holds an `@` is the safe mistake.
+    let rest = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            if user.contains(['/', '?', '#']) {
+                format!("***@{host}")
+            } else if userinfo.contains(':') {
+                format!("{user}:***@{host}")
+            } else {
+                format!("{user}@{host}")
+            }
+        }
+        None => rest.to_owned(),
+    };
+    format!("{scheme}://{}", redact_password_options(&rest))
+}
+
+/// Replaces the value of `password=` (and `pass=`) query options with `***`.
+fn redact_password_options(rest: &str) -> String {
+    let Some((path, query)) = rest.split_once('?') else { return rest.to_owned() };
+    let items: Vec<String> = query
+        .split('&')
+        .map(|item| match item.split_once('=') {
+            Some((key, _))
+                if key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("pass") =>
+            {
+                format!("{key}=***")
+            }
+            _ => item.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", items.join("&"))
 }
 
 #[cfg(test)]
@@ -79,6 +103,23 @@ mod tests {
     fn hex_is_lower_case_and_complete() {
         assert_eq!(hex(&[0x00, 0xab, 0xff]), "00abff");
         assert_eq!(hex(&server_digest("")).len(), 64);
+    }
+
+    #[test]
+    fn redacts_passwords_holding_url_delimiters_and_password_options() {
+        assert_eq!(redact_url("mysql://app:hunter2#x@db/site"), "mysql://app:***@db/site");
+        assert_eq!(redact_url("redis://:hunter2/x@h:1/"), "redis://:***@h:1/");
+        assert_eq!(redact_url("redis://:p@ss@h:1/"), "redis://:***@h:1/");
+        assert_eq!(redact_url("postgres://u:a?b@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("postgres://app@h/db?password=hunter2&sslmode=bogus"),
+            "postgres://app@h/db?password=***&sslmode=bogus"
+        );
+        for url in
+            ["mysql://app:hunter2#x@db/site", "redis://:hunter2/x@h:1/", "x://h/?PASS=hunter2"]
+        {
+            assert!(!redact_url(url).contains("hunter2"), "{url}");
+        }
     }
 
     #[test]

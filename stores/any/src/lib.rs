@@ -17,10 +17,10 @@
 //! | URL | backend | feature |
 //! |---|---|---|
 //! | `file:///path/to/dir` | [`openid-store-file`] | `file` (default) |
-//! | `sqlite:///path/to/file.db`, `sqlite::memory:` | [`openid-store-sqlite`] | `sqlite` (default) |
+//! | `sqlite:///path/to/file.db`, `sqlite:relative.db`, `sqlite::memory:` | [`openid-store-sqlite`] | `sqlite` (default) |
 //! | `postgres://user:pw@host/db[?migrate=true]` | [`openid-store-postgres`] | `postgres` |
 //! | `mysql://user:pw@host/db[?migrate=true]` | [`openid-store-mysql`] | `mysql` |
-//! | `redis://host:port/`, `rediss://...`, `redis+cluster://host:port,host:port` | [`openid-store-redis`] | `redis` |
+//! | `redis://host:port/`, `redis+unix:///path`, `redis+cluster://host:port,host:port` | [`openid-store-redis`] | `redis` |
 //! | `memcache://host:port[,host:port]` | [`openid-store-memcache`] | `memcache` |
 //!
 //! Each backend's own options go in the URL's query; see its crate. A scheme this crate
@@ -65,17 +65,19 @@ impl Backend {
     /// # Errors
     /// [`StoreError::Config`] for a URL without a known scheme.
     pub fn of_url(url: &str) -> Result<Self, StoreError> {
-        if url == "sqlite::memory:" {
+        // Exactly the forms the backends accept, so a URL chosen here is not refused there.
+        if url.starts_with("sqlite:") {
             return Ok(Self::Sqlite);
         }
-        let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
-        match scheme.as_deref() {
+        match url.split_once("://").map(|(scheme, _)| scheme) {
             Some("file") => Ok(Self::File),
-            Some("sqlite") => Ok(Self::Sqlite),
             Some("postgres" | "postgresql") => Ok(Self::Postgres),
-            Some("mysql" | "mariadb") => Ok(Self::Mysql),
-            Some("redis" | "rediss" | "redis+cluster" | "rediss+cluster") => Ok(Self::Redis),
-            Some("memcache" | "memcached") => Ok(Self::Memcache),
+            Some("mysql") => Ok(Self::Mysql),
+            // `rediss` reaches the Redis store, which explains that TLS is not supported.
+            Some("redis" | "redis+unix" | "redis+cluster" | "rediss" | "rediss+cluster") => {
+                Ok(Self::Redis)
+            }
+            Some("memcache") => Ok(Self::Memcache),
             _ => Err(StoreError::config(
                 format!(
                     "unknown store URL {}: use file://, sqlite://, sqlite::memory:, postgres://, \
@@ -173,9 +175,15 @@ mod tests {
             ("redis://h:1/", Backend::Redis),
             ("redis+cluster://h:1,h:2", Backend::Redis),
             ("memcache://h:1", Backend::Memcache),
-            ("MEMCACHE://h:1", Backend::Memcache),
+            ("sqlite:relative/path.db", Backend::Sqlite),
+            ("sqlite::memory:?table_prefix=x_", Backend::Sqlite),
+            ("redis+unix:///run/redis.sock", Backend::Redis),
         ] {
             assert_eq!(Backend::of_url(url).unwrap(), backend, "{url}");
+        }
+        // Forms no backend accepts are refused here, not passed on.
+        for url in ["memcached://h:1", "MEMCACHE://h:1", "mariadb://h/db"] {
+            assert!(Backend::of_url(url).is_err(), "{url}");
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use openid_consumer::nonce::{SKEW, within_skew};
+use openid_consumer::store::keys::redact_url;
 use openid_consumer::store::url_options::{UrlOptions, parse_millis, parse_value};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 
@@ -77,7 +78,8 @@ impl MemcacheStore {
         let bad_url = |why: &str| {
             StoreError::config(
                 format!(
-                    "invalid memcached URL {url:?}: {why}; expected memcache://host:port[,host:port]"
+                    "invalid memcached URL {}: {why}; expected memcache://host:port[,host:port]",
+                    redact_url(url)
                 ),
                 None,
             )
@@ -270,15 +272,18 @@ impl MemcacheStoreBuilder {
     /// [`StoreError::Config`] for no servers or a bad prefix; [`StoreError::Unavailable`]
     /// if a server cannot be reached.
     pub fn build(self) -> Result<MemcacheStore, StoreError> {
-        if self.servers.is_empty() || self.servers.iter().any(|s| s.trim().is_empty()) {
+        // One normalised list feeds both the ring and the connections: two processes whose
+        // lists differ only in spacing must send every key to the same server, or a nonce
+        // could be added once on each.
+        let addresses: Vec<String> = self.servers.iter().map(|s| s.trim().to_owned()).collect();
+        if addresses.is_empty() || addresses.iter().any(String::is_empty) {
             return Err(StoreError::config("memcached store needs at least one host:port", None));
         }
         keys::check_prefix(&self.prefix)?;
-        let servers: Vec<Server> = self
-            .servers
+        let servers: Vec<Server> = addresses
             .iter()
             .map(|address| Server {
-                address: address.trim().to_owned(),
+                address: address.clone(),
                 idle: Mutex::new(Vec::new()),
                 pool_size: self.pool_size,
                 timeout: self.timeout,
@@ -289,7 +294,7 @@ impl MemcacheStoreBuilder {
             server.idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
         }
         Ok(MemcacheStore {
-            ring: Ring::new(&self.servers),
+            ring: Ring::new(&addresses),
             servers,
             prefix: self.prefix,
             clock: self.clock,
@@ -405,13 +410,14 @@ mod tests {
         for url in [
             "redis://127.0.0.1:1",
             "memcache://",
-            "memcache://user:pw@127.0.0.1:1",
+            "memcache://user:hunter2@127.0.0.1:1",
             "memcache://127.0.0.1:1?bogus=1",
             "memcache://127.0.0.1:1?pool_size=x",
             "memcache://127.0.0.1:1?prefix=has%20space&x",
         ] {
             let error = MemcacheStore::from_url(url).unwrap_err();
             assert!(error.is_config(), "{url}: {error}");
+            assert!(!error.to_string().contains("hunter2"), "{error}");
         }
     }
 }

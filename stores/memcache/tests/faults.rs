@@ -127,3 +127,23 @@ fn a_value_that_is_not_an_association_is_corrupt_not_a_wrong_association() {
     let error = store.get_association("https://op/", None).unwrap_err();
     assert!(error.is_corrupt(), "{error}");
 }
+
+#[test]
+fn server_lists_that_differ_only_in_spacing_send_each_nonce_to_the_same_server() {
+    let (Some(a), Some(b)) =
+        (dedicated(Backend::Memcache).unwrap(), dedicated(Backend::Memcache).unwrap())
+    else {
+        return;
+    };
+    let (a, b) = (address(a.url()), address(b.url()));
+    let tight = MemcacheStore::from_url(&format!("memcache://{a},{b}")).unwrap();
+    let spaced = MemcacheStore::builder([format!(" {a}"), format!("{b} ")]).build().unwrap();
+    let t = now();
+    for i in 0..200 {
+        assert!(tight.use_nonce("https://op/", t, &format!("n{i}")).unwrap());
+        assert!(
+            !spaced.use_nonce("https://op/", t, &format!("n{i}")).unwrap(),
+            "n{i} accepted twice"
+        );
+    }
+}

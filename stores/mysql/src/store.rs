@@ -9,7 +9,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder};
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::nonce::{SKEW, within_skew};
-use openid_consumer::store::keys::{nonce_digest, redact_url, server_digest};
+use openid_consumer::store::keys::{hex, nonce_digest, redact_url, server_digest};
 use openid_consumer::store::url_options::{UrlOptions, parse_flag, parse_millis, parse_value};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 
@@ -26,9 +26,6 @@ const DEFAULT_POOL_SIZE: u32 = 16;
 const OWN_OPTIONS: [&str; 5] =
     ["associations_table", "nonces_table", "pool_size", "timeout_ms", "migrate"];
 
-/// A row of the associations table.
-type AssociationRow = (Vec<u8>, Vec<u8>, i64, i64, String);
-
 /// Associations and nonces in MySQL or MariaDB tables, shared by every process that
 /// connects.
 pub struct MysqlStore {
@@ -43,7 +40,7 @@ pub struct MysqlStore {
 }
 
 /// Options for a [`MysqlStore`]; from [`MysqlStore::builder`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct MysqlStoreBuilder {
     opts: Opts,
@@ -109,18 +106,21 @@ impl MysqlStore {
         let mut pooled = self.connection(context)?;
         let connection = &mut pooled.conn;
         let fail = |e| into_store(e, format!("{context} on {}", self.target));
-        let lock = format!("openid-migrate-{}", self.names.associations);
-        let locked: Option<i64> = connection
+        // MySQL limits lock names to 64 characters: a digest of the table name fits.
+        let lock =
+            format!("openid-migrate-{}", &hex(&server_digest(&self.names.associations))[..16]);
+        let locked: Option<Option<i64>> = connection
             .exec_first("SELECT GET_LOCK(?, ?)", (&lock, self.timeout.as_secs().max(1)))
             .map_err(fail)?;
-        if locked != Some(1) {
+        // NULL (an error in GET_LOCK) and 0 (timeout) both mean "not locked".
+        if locked.flatten() != Some(1) {
             return Err(StoreError::unavailable(
                 format!("{context} on {}", self.target),
                 "another process holds the migration lock",
             ));
         }
         let result = self.migrate_locked(connection);
-        let released: Result<Option<i64>, _> =
+        let released: Result<Option<Option<i64>>, _> =
             connection.exec_first("SELECT RELEASE_LOCK(?)", (&lock,));
         result?;
         released.map_err(fail)?;
@@ -225,7 +225,11 @@ impl MysqlStore {
         }
     }
 
-    fn association_from_row(&self, row: AssociationRow) -> Result<Association, StoreError> {
+    fn association_from_row(
+        &self,
+        row: &mysql::Row,
+        now: i64,
+    ) -> Result<Option<Association>, StoreError> {
         let corrupt = |detail: String| {
             StoreError::corrupt(
                 format!(
@@ -235,11 +239,29 @@ impl MysqlStore {
                 None,
             )
         };
-        let (handle, secret, issued, lifetime, kind) = row;
+        // Column by column, never the row's Debug: it would show the secret.
+        fn column<T: mysql::prelude::FromValue>(
+            row: &mysql::Row,
+            index: usize,
+        ) -> Result<T, String> {
+            match row.get_opt::<T, usize>(index) {
+                Some(Ok(value)) => Ok(value),
+                Some(Err(_)) => Err(format!("column {index} has an unexpected type or NULL")),
+                None => Err(format!("column {index} is missing")),
+            }
+        }
+        let handle: Vec<u8> = column(row, 0).map_err(corrupt)?;
+        let secret: Vec<u8> = column(row, 1).map_err(corrupt)?;
+        let issued: i64 = column(row, 2).map_err(corrupt)?;
+        let lifetime: i64 = column(row, 3).map_err(corrupt)?;
+        let kind: String = column(row, 4).map_err(corrupt)?;
         let handle =
             String::from_utf8(handle).map_err(|_| corrupt("handle is not UTF-8".into()))?;
         let kind: AssociationType = kind.parse().map_err(|e| corrupt(format!("{e}")))?;
-        Association::new(handle, secret, issued, lifetime, kind).map_err(|e| corrupt(e.to_string()))
+        let association = Association::new(handle, secret, issued, lifetime, kind)
+            .map_err(|e| corrupt(e.to_string()))?;
+        // The query filtered on the stored expiry; the association's own times decide.
+        Ok((!association.is_expired(now)).then_some(association))
     }
 }
 
@@ -363,7 +385,7 @@ impl OpenIdStore for MysqlStore {
     ) -> Result<Option<Association>, StoreError> {
         let key = server_digest(server_url);
         let now = self.clock.now();
-        let row: Option<AssociationRow> = self.run(
+        let row: Option<mysql::Row> = self.run(
             || format!("reading association {handle:?}"),
             |connection, sql| {
                 if let Some(handle) = handle {
@@ -373,7 +395,10 @@ impl OpenIdStore for MysqlStore {
                 }
             },
         )?;
-        row.map(|row| self.association_from_row(row)).transpose()
+        match row {
+            Some(row) => self.association_from_row(&row, now),
+            None => Ok(None),
+        }
     }
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
@@ -427,6 +452,20 @@ impl OpenIdStore for MysqlStore {
     }
 }
 
+impl fmt::Debug for MysqlStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not `Opts`' own Debug: it shows the password.
+        f.debug_struct("MysqlStoreBuilder")
+            .field("target", &describe(&self.opts))
+            .field("associations_table", &self.associations_table)
+            .field("nonces_table", &self.nonces_table)
+            .field("pool_size", &self.pool_size)
+            .field("timeout", &self.timeout)
+            .field("migrate", &self.migrate)
+            .finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for MysqlStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MysqlStore")
@@ -457,6 +496,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_builder_debug_hides_the_password() {
+        let opts = Opts::from_url("mysql://app:hunter2@db.example:3306/site").unwrap();
+        let shown = format!("{:?}", MysqlStore::builder(opts));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("db.example"), "{shown}");
+    }
+
+    #[test]
     fn bad_urls_and_options_are_config_errors_without_password() {
         for url in [
             "mysql://u:hunter2@127.0.0.1:1/db?pool_size=x",
@@ -465,6 +512,7 @@ mod tests {
             "mysql://u:hunter2@127.0.0.1:1/db?migrate=maybe",
             "mysql://u:hunter2@127.0.0.1:1",
             "mysql://u:hunter2@127.0.0.1:1/db?pool_size=0",
+            "mysql://u:hunter2#x@127.0.0.1:1/db",
         ] {
             let error = MysqlStore::from_url(url).unwrap_err();
             assert!(error.is_config(), "{url}: {error}");

@@ -106,3 +106,24 @@ fn a_restarted_server_is_reconnected_without_a_failed_call() {
     assert!(store.use_nonce("https://op/", t, "two").unwrap());
     assert!(!store.use_nonce("https://op/", t, "one").unwrap());
 }
+
+#[test]
+fn a_row_of_unexpected_shape_is_corrupt_not_a_panic() {
+    use openid_store_mysql::mysql::prelude::Queryable;
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let url = format!("{}?associations_table=odd_a&nonces_table=odd_n&migrate=true", server.url());
+    let store = MysqlStore::from_url(&url).unwrap();
+    let association =
+        Association::new("h", vec![1; 32], now(), 600, AssociationType::HmacSha256).unwrap();
+    store.store_association("https://op/", &association).unwrap();
+    let mut conn = openid_store_mysql::mysql::Conn::new(
+        openid_store_mysql::mysql::Opts::from_url(server.url()).unwrap(),
+    )
+    .unwrap();
+    conn.query_drop("ALTER TABLE odd_a MODIFY lifetime BIGINT NULL").unwrap();
+    conn.query_drop("UPDATE odd_a SET lifetime = NULL").unwrap();
+    let error = store.get_association("https://op/", Some("h")).unwrap_err();
+    assert!(error.is_corrupt(), "{error}");
+    // The message names the table, never the secret's bytes.
+    assert!(!format!("{error:?}").contains("\\u{1}"), "{error:?}");
+}

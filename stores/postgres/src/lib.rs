@@ -38,7 +38,9 @@
 //!   connection. When the server goes away every call fails with
 //!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within
 //!   the timeout (5 s default); when it comes back the same store reconnects, within the
-//!   first call. A server that is alive but frozen (stopped, not gone) is not bounded: the
+//!   first call. Statements run with `statement_timeout` and `lock_timeout` set to the same
+//!   timeout, so a call stuck behind a lock fails in time. A server that is alive but frozen
+//!   (stopped, not gone) is not bounded: the
 //!   synchronous `postgres` client has no read timeout, so a call waits until the server
 //!   answers or the kernel gives up on the connection.
 //! - **Durability.** Whatever the server's settings give: a `true` from `use_nonce` is

@@ -263,6 +263,15 @@ impl PostgresStoreBuilder {
         config.connect_timeout(self.timeout);
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
+        // A statement stuck behind a lock or a hung commit fails with the store's timeout
+        // instead of blocking the login indefinitely.
+        let millis = self.timeout.as_millis();
+        let bounds = format!("-c statement_timeout={millis} -c lock_timeout={millis}");
+        let options = match config.get_options() {
+            Some(existing) if !existing.is_empty() => format!("{existing} {bounds}"),
+            _ => bounds,
+        };
+        config.options(&options);
         let target = describe(&config);
         let generation = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
@@ -335,7 +344,9 @@ impl OpenIdStore for PostgresStore {
                 }
             },
         )?;
-        row.map(|row| self.association_from_row(&row)).transpose()
+        let association = row.map(|row| self.association_from_row(&row)).transpose()?;
+        // The query filtered on the stored expiry; the association's own times decide.
+        Ok(association.filter(|association| !association.is_expired(now)))
     }
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {

@@ -109,3 +109,19 @@ fn a_restarted_server_is_reconnected_without_a_failed_call() {
     assert!(store.use_nonce("https://op/", t, "two").unwrap());
     assert!(!store.use_nonce("https://op/", t, "one").unwrap());
 }
+
+#[test]
+fn a_call_stuck_behind_a_lock_fails_within_the_timeout() {
+    let Some(server) = shared(Backend::Postgres).unwrap() else { return };
+    let url = format!("{}?schema=locked&migrate=true&timeout_ms=1000", server.url());
+    let store = PostgresStore::from_url(&url).unwrap();
+    let mut holder = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
+    let mut transaction = holder.transaction().unwrap();
+    transaction.batch_execute("LOCK TABLE locked.openid_nonces IN ACCESS EXCLUSIVE MODE").unwrap();
+    let started = Instant::now();
+    let error = store.use_nonce("https://op/", now(), "behind-a-lock").unwrap_err();
+    assert!(error.is_unavailable(), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    transaction.rollback().unwrap();
+    assert!(store.use_nonce("https://op/", now(), "behind-a-lock").unwrap());
+}
