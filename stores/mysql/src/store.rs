@@ -239,17 +239,6 @@ impl MysqlStore {
                 None,
             )
         };
-        // Column by column, never the row's Debug: it would show the secret.
-        fn column<T: mysql::prelude::FromValue>(
-            row: &mysql::Row,
-            index: usize,
-        ) -> Result<T, String> {
-            match row.get_opt::<T, usize>(index) {
-                Some(Ok(value)) => Ok(value),
-                Some(Err(_)) => Err(format!("column {index} has an unexpected type or NULL")),
-                None => Err(format!("column {index} is missing")),
-            }
-        }
         let handle: Vec<u8> = column(row, 0).map_err(corrupt)?;
         let secret: Vec<u8> = column(row, 1).map_err(corrupt)?;
         let issued: i64 = column(row, 2).map_err(corrupt)?;
@@ -489,6 +478,16 @@ fn describe(opts: &Opts) -> String {
         opts.get_tcp_port(),
         opts.get_db_name().unwrap_or("")
     )
+}
+
+/// One column of a row, by index; read column by column, never through the row's Debug,
+/// which would show the secret.
+fn column<T: mysql::prelude::FromValue>(row: &mysql::Row, index: usize) -> Result<T, String> {
+    match row.get_opt::<T, usize>(index) {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(_)) => Err(format!("column {index} has an unexpected type or NULL")),
+        None => Err(format!("column {index} is missing")),
+    }
 }
 
 #[cfg(test)]
