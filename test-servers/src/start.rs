@@ -318,6 +318,9 @@ fn memcached(dir: &Path) -> Result<Launched, ServerError> {
         "64",
         "-c",
         "1024",
+        // No eviction when full (an evicted nonce would be a replay): the memcache store
+        // refuses servers without it.
+        "-M",
     ]));
     let spec = Spec {
         program: server,

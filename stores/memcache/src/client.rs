@@ -161,6 +161,29 @@ impl Connection {
         }
     }
 
+    /// One value of `stats settings` (such as `evictions`), if the server reports it.
+    pub(crate) fn setting(&mut self, name: &str) -> Result<Option<String>, ClientError> {
+        self.buffer.clear();
+        self.buffer.extend_from_slice(b"stats settings\r\n");
+        self.send()?;
+        let mut found = None;
+        // Bounded: memcached reports a few dozen settings.
+        for _ in 0..1_000 {
+            let line = self.read_line()?;
+            if line == "END" {
+                return Ok(found);
+            }
+            let mut words = line.splitn(3, ' ');
+            if let (Some("STAT"), Some(key), Some(value)) =
+                (words.next(), words.next(), words.next())
+                && key == name
+            {
+                found = Some(value.to_owned());
+            }
+        }
+        Err(ClientError::Protocol("stats settings did not end".into()))
+    }
+
     fn send(&mut self) -> Result<(), ClientError> {
         let stream = self.reader.get_mut();
         stream.write_all(&self.buffer)?;

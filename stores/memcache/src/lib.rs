@@ -37,6 +37,10 @@
 //!   server), so adding a server moves about 1/n of the keys.
 //! - **Expiry and cleanup.** The server expires keys itself: `cleanup_nonces` and
 //!   `cleanup_associations` return 0.
+//! - **Eviction.** memcached evicts items when it is full, unless started with `-M`; an
+//!   evicted nonce would be accepted again. The store reads each server's settings when it
+//!   is built and refuses a server that evicts, unless `allow_eviction` says otherwise. With
+//!   `-M`, a full server answers `SERVER_ERROR`, which fails the login instead.
 //! - **Durability.** None: memcached keeps data in memory. A restart forgets used nonces
 //!   (a replay inside the skew window after a restart is possible) and associations (they
 //!   are negotiated again). Use a database store where that matters.

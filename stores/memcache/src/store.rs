@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use openid_consumer::nonce::{SKEW, within_skew};
 use openid_consumer::store::keys::redact_url;
-use openid_consumer::store::url_options::{UrlOptions, parse_millis, parse_value};
+use openid_consumer::store::url_options::{UrlOptions, parse_flag, parse_millis, parse_value};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 
 use crate::client::{ClientError, Connection, Mode, Outcome};
@@ -45,6 +45,7 @@ pub struct MemcacheStoreBuilder {
     prefix: String,
     pool_size: usize,
     timeout: Duration,
+    allow_eviction: bool,
     clock: Arc<dyn Clock>,
 }
 
@@ -61,6 +62,7 @@ impl MemcacheStore {
             prefix: "openid:".into(),
             pool_size: DEFAULT_POOL_SIZE,
             timeout: DEFAULT_TIMEOUT,
+            allow_eviction: false,
             clock: Arc::new(SystemClock),
         }
     }
@@ -74,7 +76,7 @@ impl MemcacheStore {
     /// [`StoreError::Config`] for a bad URL or option; [`StoreError::Unavailable`] if a
     /// server cannot be reached.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        const KNOWN: [&str; 3] = ["prefix", "pool_size", "timeout_ms"];
+        const KNOWN: [&str; 4] = ["prefix", "pool_size", "timeout_ms", "allow_eviction"];
         let bad_url = |why: &str| {
             StoreError::config(
                 format!(
@@ -107,6 +109,7 @@ impl MemcacheStore {
             builder = match key {
                 "prefix" => builder.prefix(value),
                 "pool_size" => builder.pool_size(parse_value("memcached", key, value)?),
+                "allow_eviction" => builder.allow_eviction(parse_flag("memcached", key, value)?),
                 _ => builder.timeout(parse_millis("memcached", key, value)?),
             };
         }
@@ -260,6 +263,14 @@ impl MemcacheStoreBuilder {
         self
     }
 
+    /// Accepts servers that evict items when full (memcached's default; `-M` turns it off).
+    /// Off by default, because an evicted nonce is accepted again: a replay. With `-M` a
+    /// full server answers errors, which fail the login instead.
+    pub fn allow_eviction(mut self, allow: bool) -> Self {
+        self.allow_eviction = allow;
+        self
+    }
+
     /// The clock every time comes from (default the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -290,7 +301,23 @@ impl MemcacheStoreBuilder {
             })
             .collect();
         for server in &servers {
-            let connection = server.connect("connecting")?;
+            let mut connection = server.connect("connecting")?;
+            if !self.allow_eviction {
+                let evictions = connection
+                    .setting("evictions")
+                    .map_err(|e| server.failed("reading its settings", e))?;
+                if evictions.as_deref() != Some("off") {
+                    return Err(StoreError::config(
+                        format!(
+                            "memcached {} evicts items when full: an evicted nonce would be \
+                             accepted again. Start it with -M, or set allow_eviction=true to \
+                             accept the risk",
+                            server.address
+                        ),
+                        None,
+                    ));
+                }
+            }
             server.idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
         }
         Ok(MemcacheStore {

@@ -20,6 +20,10 @@
 //!
 //! # Semantics
 //!
+//! - **Eviction.** A server with a `maxmemory` limit and an eviction policy other than
+//!   `noeviction` may delete nonce keys before their TTL, and an evicted nonce would be
+//!   accepted again. The store reads `INFO memory` when it is built (on each listed node of
+//!   a cluster) and refuses such a server unless `allow_eviction` says otherwise.
 //! - **Keys.** Every key starts with a prefix (default `openid:`; `?prefix=` in the URL).
 //!   Server URLs, handles and salts are hashed (SHA-256, hex) into keys, so any length and
 //!   any characters work. An association is a string holding

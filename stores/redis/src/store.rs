@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use openid_consumer::nonce::{SKEW, within_skew};
 use openid_consumer::store::keys::redact_url;
-use openid_consumer::store::url_options::{parse_millis, parse_value};
+use openid_consumer::store::url_options::{parse_flag, parse_millis, parse_value};
 use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
 use redis::cluster::ClusterClient;
 use redis::{ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value};
@@ -28,7 +28,7 @@ const CLUSTER_RETRIES: u32 = 2;
 /// millisecond clock, and an association this long-lived is re-created long before.
 const MAX_TTL: i64 = 100 * 365 * 24 * 60 * 60;
 /// The options of this store in a URL.
-const URL_OPTIONS: &str = "prefix, timeout_ms, pool_size";
+const URL_OPTIONS: &str = "prefix, timeout_ms, pool_size, allow_eviction";
 
 /// Associations and nonces in Redis (one server or a Redis Cluster), shared by every
 /// process that connects; the server expires them.
@@ -59,6 +59,7 @@ pub struct RedisStoreBuilder {
     prefix: String,
     pool_size: u32,
     timeout: Duration,
+    allow_eviction: bool,
     clock: Arc<dyn Clock>,
 }
 
@@ -222,6 +223,7 @@ impl RedisStoreBuilder {
             prefix: keys::DEFAULT_PREFIX.to_owned(),
             pool_size: DEFAULT_POOL_SIZE,
             timeout: DEFAULT_TIMEOUT,
+            allow_eviction: false,
             clock: Arc::new(SystemClock),
         }
     }
@@ -281,6 +283,7 @@ impl RedisStoreBuilder {
                 "prefix" => builder.prefix(&value),
                 "timeout_ms" => builder.timeout(parse_millis("Redis", &key, &value)?),
                 "pool_size" => builder.pool_size(parse_value("Redis", &key, &value)?),
+                "allow_eviction" => builder.allow_eviction(parse_flag("Redis", &key, &value)?),
                 _ => {
                     return Err(StoreError::config(
                         format!(
@@ -320,6 +323,14 @@ impl RedisStoreBuilder {
     /// The clock every time comes from (default the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Accepts a server that may evict keys before their TTL (a `maxmemory` limit with an
+    /// eviction policy other than `noeviction`). Off by default, because an evicted nonce is
+    /// accepted again: a replay. Turn it on only for a server that cannot fill up.
+    pub fn allow_eviction(mut self, allow: bool) -> Self {
+        self.allow_eviction = allow;
         self
     }
 
@@ -374,6 +385,22 @@ impl RedisStoreBuilder {
             };
             RedisStoreError::Redis(error).into_store(format!("connecting to {target}"))
         })?;
+        if !self.allow_eviction {
+            match &cluster_nodes {
+                None => refuse_eviction(probe.redis(), &target)?,
+                Some(nodes) => {
+                    for node in nodes {
+                        let client = redis::Client::open(node.clone()).map_err(config_error)?;
+                        let mut connection =
+                            client.get_connection_with_timeout(self.timeout).map_err(|e| {
+                                RedisStoreError::Redis(e)
+                                    .into_store(format!("connecting to {target}"))
+                            })?;
+                        refuse_eviction(&mut connection, &target)?;
+                    }
+                }
+            }
+        }
         drop(probe);
         let pool = r2d2::Pool::builder()
             .max_size(self.pool_size)
@@ -412,6 +439,33 @@ impl Nodes {
             }
         }
     }
+}
+
+/// Refuses a server that may evict keys before their TTL: `maxmemory` set with a policy
+/// other than `noeviction`. An evicted nonce would be accepted again.
+fn refuse_eviction(connection: &mut dyn ConnectionLike, target: &str) -> Result<(), StoreError> {
+    let info: String = redis::cmd("INFO").arg("memory").query(connection).map_err(|e| {
+        RedisStoreError::Redis(e).into_store(format!(
+            "reading the eviction policy of {target} (INFO memory; allow the command, or set \
+             allow_eviction=true if the server cannot fill up)"
+        ))
+    })?;
+    let field = |name: &str| {
+        info.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':')).map(str::trim)
+    };
+    let limited = field("maxmemory").is_some_and(|bytes| bytes != "0");
+    let policy = field("maxmemory_policy").unwrap_or("noeviction");
+    if limited && policy != "noeviction" {
+        return Err(StoreError::config(
+            format!(
+                "{target} evicts keys when full (maxmemory-policy {policy}): an evicted nonce would \
+                 be accepted again. Set maxmemory-policy noeviction, or allow_eviction=true to \
+                 accept the risk"
+            ),
+            None,
+        ));
+    }
+    Ok(())
 }
 
 /// When a cluster client found no cluster, the error of a node that says it is not in
@@ -549,6 +603,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("prefix", &self.prefix)
             .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
+            .field("allow_eviction", &self.allow_eviction)
             .field("clock", &self.clock)
             .finish()
     }

@@ -430,3 +430,24 @@ fn a_store_made_from_a_client_uses_the_default_prefix() {
     let mut redis = inspect(server.url());
     assert!(!keys(&mut redis, "openid:nonce:").is_empty());
 }
+
+// See the store review: with maxmemory and an LRU policy, Redis evicted a stored nonce and
+// the same nonce was accepted again.
+#[test]
+fn a_server_that_evicts_keys_is_refused_unless_allowed() {
+    let Some(server) = dedicated(Backend::Redis).unwrap() else { return };
+    let mut admin = inspect(server.url());
+    let set = |admin: &mut redis::Connection, key: &str, value: &str| {
+        let _: () = redis::cmd("CONFIG").arg("SET").arg(key).arg(value).query(admin).unwrap();
+    };
+    set(&mut admin, "maxmemory", "100mb");
+    set(&mut admin, "maxmemory-policy", "allkeys-lru");
+    let error = RedisStore::from_url(server.url()).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(error.to_string().contains("allkeys-lru"), "{error}");
+    let allowed = RedisStore::from_url(&format!("{}?allow_eviction=true", server.url())).unwrap();
+    assert!(allowed.use_nonce("https://op/", now(), "x").unwrap());
+    // A limit with noeviction is safe: a full server answers errors, never forgets.
+    set(&mut admin, "maxmemory-policy", "noeviction");
+    assert!(RedisStore::from_url(server.url()).is_ok());
+}
