@@ -110,6 +110,7 @@ macro_rules! __for_each_case {
             nonce::a_timestamp_too_far_in_the_future_is_refused,
             nonce::a_refused_nonce_is_not_recorded,
             cleanup::cleanup_nonces_removes_only_expired_nonces_and_counts_them,
+            cleanup::cleanup_keeps_nonces_at_the_edge_of_the_window,
             cleanup::cleanup_associations_removes_only_expired_ones_and_counts_them,
             cleanup::cleanup_of_an_empty_store_removes_nothing,
             limits::a_2000_character_server_url_works,

@@ -30,6 +30,9 @@ enum Defect {
     MiscountsCleanup,
     /// Says every nonce is fresh.
     ForgetsNonces,
+    /// Cleanup deletes nonces 99 s before they leave the skew window (an off-by-a-little
+    /// cutoff, found in review to pass every other case).
+    CleansTooEarly,
 }
 
 struct Broken {
@@ -101,11 +104,25 @@ impl OpenIdStore for Broken {
                 self.seen.lock().unwrap().insert(key);
                 Ok(true)
             }
+            Defect::CleansTooEarly => {
+                if !within_skew(timestamp, self.clock.now(), SKEW) {
+                    return Ok(false);
+                }
+                let key = (server_url.to_owned(), timestamp, salt.to_owned());
+                Ok(self.seen.lock().unwrap().insert(key))
+            }
             _ => self.inner.use_nonce(&self.url(server_url), timestamp, salt),
         }
     }
 
     fn cleanup_nonces(&self) -> Result<usize, StoreError> {
+        if self.defect == Defect::CleansTooEarly {
+            let cutoff = self.clock.now() - SKEW + 99;
+            let mut seen = self.seen.lock().unwrap();
+            let before = seen.len();
+            seen.retain(|(_, timestamp, _)| *timestamp >= cutoff);
+            return Ok(before - seen.len());
+        }
         let removed = self.inner.cleanup_nonces()?;
         Ok(if self.defect == Defect::MiscountsCleanup { 0 } else { removed })
     }
@@ -163,6 +180,16 @@ fn the_suite_fails_a_store_that_miscounts_cleanup() {
     assert!(fails(
         Defect::MiscountsCleanup,
         "cleanup_associations_removes_only_expired_ones_and_counts_them"
+    ));
+}
+
+#[test]
+fn the_suite_fails_a_store_whose_nonce_cleanup_is_a_little_early() {
+    assert!(fails(Defect::CleansTooEarly, "cleanup_keeps_nonces_at_the_edge_of_the_window"));
+    // The case the defect slipped through before.
+    assert!(!fails(
+        Defect::CleansTooEarly,
+        "cleanup_nonces_removes_only_expired_nonces_and_counts_them"
     ));
 }
 

@@ -25,6 +25,25 @@ pub fn cleanup_nonces_removes_only_expired_nonces_and_counts_them(factory: &dyn 
     assert_eq!(store.cleanup_nonces().expect("cleanup_nonces"), 0, "second cleanup");
 }
 
+/// Nonces at the very edge of the skew window (exactly `SKEW` old, and one second less)
+/// can still be replayed, so cleanup must keep them: a store whose cleanup cutoff is even a
+/// second late accepts them again.
+pub fn cleanup_keeps_nonces_at_the_edge_of_the_window(factory: &dyn StoreFactory) {
+    let (f, store) = setup(factory, "cleanup-edge");
+    let server = f.server_url();
+    let now = f.now();
+    assert!(nonce(&*store, &server, now - SKEW, "edge"));
+    assert!(nonce(&*store, &server, now - SKEW + 1, "inside"));
+    assert!(nonce(&*store, &server, now - SKEW + 150, "later"));
+    assert_eq!(store.cleanup_nonces().expect("cleanup_nonces"), 0, "nothing has expired yet");
+    assert!(!nonce(&*store, &server, now - SKEW, "edge"), "a nonce SKEW old was forgotten");
+    assert!(!nonce(&*store, &server, now - SKEW + 1, "inside"), "a live nonce was forgotten");
+    f.manual_clock().advance(1);
+    store.cleanup_nonces().expect("cleanup_nonces");
+    assert!(!nonce(&*store, &server, now - SKEW + 1, "inside"), "a nonce SKEW old was forgotten");
+    assert!(!nonce(&*store, &server, now - SKEW + 150, "later"), "a live nonce was forgotten");
+}
+
 /// `cleanup_associations` removes the expired associations of every server, counts them
 /// (0 for self-expiring backends), and live ones stay.
 pub fn cleanup_associations_removes_only_expired_ones_and_counts_them(factory: &dyn StoreFactory) {
