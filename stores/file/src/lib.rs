@@ -42,7 +42,10 @@
 //!   is written to `tmp/` and renamed over its final name, so a reader sees the old or the
 //!   new association, never a partial one, and storing the same handle again replaces it.
 //!   The lock file (std's `File::lock`) serialises first-time set-up and cleanups between
-//!   processes; reads and writes take no lock.
+//!   processes; association writes and removals hold it shared, so they run together but
+//!   never while a cleanup reads a file and unlinks its path (which would delete a fresh
+//!   association renamed over an expired one); reads and nonces take no lock. A directory
+//!   created for a new server or hour is synced into its parent, so it survives a crash.
 //! - **Durability.** By default each write is flushed (`fsync` of the file and of its
 //!   directory) before it returns, so an acknowledged nonce or association survives a power
 //!   loss. [`FileStore::with_sync`]`(false)` skips the flushes: faster, and a machine crash

@@ -115,6 +115,14 @@ impl FileStore {
         lock(self.layout.root())
     }
 
+    /// Holds the store's lock file shared (with other writers, not with cleanup) until the
+    /// returned file is dropped.
+    fn lock_shared(&self) -> Result<File, FileError> {
+        let (file, path) = open_lock_file(self.layout.root())?;
+        file.lock_shared().map_err(io("lock", &path))?;
+        Ok(file)
+    }
+
     fn remove_stale_temps(&self) -> Result<(), FileError> {
         let dir = self.layout.tmp();
         for entry in fs::read_dir(&dir).map_err(io("list", &dir))? {
@@ -152,13 +160,18 @@ impl OpenIdStore for FileStore {
         let dir = self.layout.server_dir(server_url);
         let target = dir.join(Layout::association_name(association.handle()));
         let temp = self.write_temp(association.serialize().as_bytes())?;
+        // Shared: writers run together, but not while cleanup reads a file and unlinks its
+        // path (it would unlink a fresh association renamed over the expired one).
+        let _lock = self.lock_shared()?;
         let mut attempt = 0;
+        let mut created = false;
         // rename() replaces the target atomically: readers see the old file or the new one.
         let renamed = loop {
             attempt += 1;
             match fs::rename(&temp, &target) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => {
                     private_dirs().create(&dir).map_err(io("create directory", &dir))?;
+                    created = true;
                 }
                 other => break other,
             }
@@ -168,6 +181,10 @@ impl OpenIdStore for FileStore {
             return Err(io("write", &target)(e).into());
         }
         self.sync_dir(&dir)?;
+        if created {
+            // The new directory's own entry must be durable too.
+            self.sync_dir(&self.layout.associations())?;
+        }
         Ok(())
     }
 
@@ -201,6 +218,7 @@ impl OpenIdStore for FileStore {
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
         let dir = self.layout.server_dir(server_url);
+        let _lock = self.lock_shared()?;
         let removed = remove_if_exists(&dir.join(Layout::association_name(handle)))?;
         if removed {
             self.sync_dir(&dir)?;
@@ -215,6 +233,7 @@ impl OpenIdStore for FileStore {
         let dir = self.layout.nonce_dir(timestamp);
         let path = dir.join(Layout::nonce_name(server_url, timestamp, salt));
         let mut attempt = 0;
+        let mut created = false;
         loop {
             attempt += 1;
             // O_EXCL: of all the threads and processes creating this file, exactly one
@@ -224,11 +243,17 @@ impl OpenIdStore for FileStore {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => {
                     private_dirs().create(&dir).map_err(io("create directory", &dir))?;
+                    created = true;
                 }
                 Err(e) => return Err(io("create nonce file", &path)(e).into()),
             }
         }
         self.sync_dir(&dir)?;
+        if created {
+            // The new hour bucket's own entry must be durable too, or a power loss could
+            // forget the bucket and the nonce in it.
+            self.sync_dir(&self.layout.nonces())?;
+        }
         Ok(true)
     }
 
@@ -373,6 +398,13 @@ fn association_files(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
 /// Locks `<root>/lock` exclusively (std's `File::lock`, `flock` on Unix) until the file is
 /// dropped.
 fn lock(root: &Path) -> Result<File, FileError> {
+    let (file, path) = open_lock_file(root)?;
+    file.lock().map_err(io("lock", &path))?;
+    Ok(file)
+}
+
+/// Opens (creating) `<root>/lock`, returning it and its path.
+fn open_lock_file(root: &Path) -> Result<(File, PathBuf), FileError> {
     let path = root.join(LOCK_FILE);
     let file = OpenOptions::new()
         .create(true)
@@ -380,8 +412,7 @@ fn lock(root: &Path) -> Result<File, FileError> {
         .write(true)
         .open(&path)
         .map_err(io("open lock file", &path))?;
-    file.lock().map_err(io("lock", &path))?;
-    Ok(file)
+    Ok((file, path))
 }
 
 /// Removes a file; `false` if it did not exist.
