@@ -87,6 +87,30 @@ pub fn parse_millis(
     }
 }
 
+/// Checks a schema or table name that a SQL store writes into its statements: letters,
+/// digits and `_`, not starting with a digit, at most `max_len` bytes, so it can be quoted
+/// without escaping. `what` names it in the error (`"MySQL table name"`).
+///
+/// # Errors
+/// [`StoreError::Config`] saying what a valid name looks like.
+pub fn check_sql_name(what: &str, name: &str, max_len: usize) -> Result<(), StoreError> {
+    let valid = !name.is_empty()
+        && name.len() <= max_len
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::config(
+            format!(
+                "invalid {what} {name:?}: use 1 to {max_len} letters, digits or underscores, \
+                 not starting with a digit"
+            ),
+            None,
+        ))
+    }
+}
+
 fn invalid(store: &str, key: &str, value: &str) -> StoreError {
     StoreError::config(format!("invalid value {value:?} for option {key} in {store} URL"), None)
 }
@@ -102,6 +126,14 @@ mod tests {
         assert_eq!(options.own, [("a", "1"), ("b", ""), ("c", "")]);
         assert_eq!(options.driver_url(), "x://h/db?sslmode=require");
         assert_eq!(UrlOptions::split("x://h", &[]).driver_url(), "x://h");
+    }
+
+    #[test]
+    fn sql_names_are_plain_identifiers() {
+        assert!(check_sql_name("table name", "openid_nonces_2", 48).is_ok());
+        for bad in ["", "1abc", "a-b", "a b", "x\"y", "x`y", &"a".repeat(49)] {
+            assert!(check_sql_name("table name", bad, 48).unwrap_err().is_config(), "{bad:?}");
+        }
     }
 
     #[test]

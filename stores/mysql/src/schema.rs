@@ -6,6 +6,7 @@
 //! URL sharing its first bytes. Times are `BIGINT` Unix seconds.
 
 use openid_consumer::store::StoreError;
+use openid_consumer::store::url_options::check_sql_name;
 
 /// The schema version this code writes and reads.
 pub(crate) const SCHEMA_VERSION: u32 = 1;
@@ -25,7 +26,13 @@ pub(crate) struct Names {
 impl Names {
     pub(crate) fn new(associations: &str, nonces: &str) -> Result<Self, StoreError> {
         for name in [associations, nonces] {
-            check_identifier(name)?;
+            check_sql_name("MySQL table name", name, MAX_NAME)?;
+        }
+        if nonces == associations || nonces == format!("{associations}_schema_version") {
+            return Err(StoreError::config(
+                format!("the nonces table {nonces:?} must differ from the associations tables"),
+                None,
+            ));
         }
         Ok(Self {
             associations: format!("`{associations}`"),
@@ -120,26 +127,6 @@ pub(crate) fn migrations(names: &Names) -> Vec<Vec<String>> {
     ]]
 }
 
-/// Letters, digits and `_` only, not starting with a digit, at most [`MAX_NAME`]
-/// characters, so names can be quoted without escaping.
-fn check_identifier(name: &str) -> Result<(), StoreError> {
-    let valid = !name.is_empty()
-        && name.len() <= MAX_NAME
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
-    if valid {
-        Ok(())
-    } else {
-        Err(StoreError::config(
-            format!(
-                "invalid MySQL table name {name:?}: use 1 to {MAX_NAME} letters, digits or \
-                 underscores, not starting with a digit"
-            ),
-            None,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +139,7 @@ mod tests {
         for bad in ["", "a-b", "1abc", "x`y", &"a".repeat(49)] {
             assert!(Names::new(bad, "n").unwrap_err().is_config(), "{bad:?}");
         }
+        assert!(Names::new("same", "same").unwrap_err().is_config());
+        assert!(Names::new("a", "a_schema_version").unwrap_err().is_config());
     }
 }

@@ -5,6 +5,7 @@
 //! the server URL is also kept in clear for operators. Times are `bigint` Unix seconds.
 
 use openid_consumer::store::StoreError;
+use openid_consumer::store::url_options::check_sql_name;
 
 /// The schema version this code writes and reads.
 pub(crate) const SCHEMA_VERSION: i32 = 1;
@@ -21,7 +22,13 @@ pub(crate) struct Names {
 impl Names {
     pub(crate) fn new(schema: &str, associations: &str, nonces: &str) -> Result<Self, StoreError> {
         for name in [schema, associations, nonces] {
-            check_identifier(name)?;
+            check_sql_name("PostgreSQL name", name, MAX_NAME)?;
+        }
+        if nonces == associations || nonces == format!("{associations}_schema_version") {
+            return Err(StoreError::config(
+                format!("the nonces table {nonces:?} must differ from the associations tables"),
+                None,
+            ));
         }
         let qualified = |table: &str| format!("\"{schema}\".\"{table}\"");
         Ok(Self {
@@ -121,26 +128,6 @@ pub(crate) fn bootstrap(names: &Names) -> String {
 /// `_schema_version` to the associations table's name.
 const MAX_NAME: usize = 48;
 
-/// Unquoted identifiers only: letters, digits and `_`, not starting with a digit, at most
-/// [`MAX_NAME`] bytes, so names can be quoted without escaping.
-fn check_identifier(name: &str) -> Result<(), StoreError> {
-    let valid = !name.is_empty()
-        && name.len() <= MAX_NAME
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
-    if valid {
-        Ok(())
-    } else {
-        Err(StoreError::config(
-            format!(
-                "invalid PostgreSQL name {name:?}: use 1 to {MAX_NAME} letters, digits or underscores, \
-                 not starting with a digit"
-            ),
-            None,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +141,6 @@ mod tests {
             let error = Names::new(bad, "a", "n").unwrap_err();
             assert!(error.is_config(), "{bad:?}");
         }
+        assert!(Names::new("s", "same", "same").unwrap_err().is_config());
     }
 }
