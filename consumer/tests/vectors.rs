@@ -13,30 +13,12 @@ mod vectors {
     mod trustroot;
     mod urinorm;
 
-    use std::path::PathBuf;
+    #[path = "../common/vectors.rs"]
+    mod common_vectors;
 
-    /// Reads one vector file, or says loudly that it is absent.
+    /// Reads one vector file as text, or says loudly that it is absent.
     pub(crate) fn read(name: &str) -> Option<String> {
-        let dir = std::env::var_os("OPENID_VECTORS_DIR").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/python-openid"),
-            PathBuf::from,
-        );
-        let path = dir.join(name);
-        match std::fs::read(&path) {
-            Ok(bytes) => Some(String::from_utf8(bytes).expect("vector files are UTF-8")),
-            Err(error) => {
-                assert!(
-                    error.kind() == std::io::ErrorKind::NotFound,
-                    "cannot read {}: {error}",
-                    path.display()
-                );
-                println!(
-                    "VECTORS ABSENT: {} not found; python-openid vectors not run \
-                     (set OPENID_VECTORS_DIR)",
-                    path.display()
-                );
-                None
-            }
-        }
+        common_vectors::vector(name)
+            .map(|bytes| String::from_utf8(bytes).expect("vector files are UTF-8"))
     }
 }

@@ -5,37 +5,15 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use openid_consumer::fetch::{FetchError, FetchResponse, Fetcher, HostResolver, NetworkPolicy};
 
-/// Reads one vector file as bytes, or says loudly that it is absent.
-pub(crate) fn vector(name: &str) -> Option<Vec<u8>> {
-    let dir = std::env::var_os("OPENID_VECTORS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/python-openid"),
-        PathBuf::from,
-    );
-    let path = dir.join(name);
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(error) => {
-            assert!(
-                error.kind() == std::io::ErrorKind::NotFound,
-                "cannot read {}: {error}",
-                path.display()
-            );
-            println!(
-                "VECTORS ABSENT: {} not found; python-openid vectors not run \
-                 (set OPENID_VECTORS_DIR)",
-                path.display()
-            );
-            None
-        }
-    }
-}
+#[path = "../common/vectors.rs"]
+mod common_vectors;
+pub(crate) use common_vectors::vector;
 
 /// A [`Fetcher`] that serves canned responses by URL (404 otherwise) and logs what it was
 /// asked, like python-openid's test fetchers.
