@@ -29,7 +29,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# The packages' own services are not wanted (and are blocked here): the tests start their
-# own instances.
-apt-get install -y -qq "${missing[@]}" >/dev/null
+# A mirror hiccup should not fail the run: three tries, a pause between them.
+for attempt in 1 2 3; do
+    # The packages' own services are not wanted (and are blocked here): the tests start
+    # their own instances.
+    if apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; then
+        exit 0
+    fi
+    echo "apt-get failed (attempt $attempt of 3)" >&2
+    sleep 10
+done
+echo "could not install: $line" >&2
+exit 1
