@@ -315,7 +315,9 @@ fn memcached(dir: &Path) -> Result<Launched, ServerError> {
         "-U",
         "0",
         "-m",
-        "64",
+        // Room for the benches: nonces live for the skew window (5 h), and with -M a full
+        // server refuses new ones instead of evicting.
+        "1024",
         "-c",
         "1024",
         // No eviction when full (an evicted nonce would be a replay): the memcache store
