@@ -26,6 +26,10 @@
 //! - **Keys.** Server URLs and whole nonces are SHA-256 digests in `BINARY(32)` keys: no
 //!   index-prefix collisions between long URLs that share their first bytes, and any
 //!   length or character works.
+//! - **Nonce table.** The primary key is `(shard, timestamp, nonce key)`, the shard being
+//!   a byte of the nonce's digest modulo 16: cleanup reaches old nonces through the key,
+//!   and concurrent inserts spread over 16 ends of the index instead of contending for the
+//!   last page of a timestamp index.
 //! - **Expiry.** Every time comes from the store's clock and is bound as a parameter,
 //!   never `NOW()`. An association row is returned only while `expires_at > now`;
 //!   `cleanup_associations` deletes the others and returns the count. Nonces outside the

@@ -8,6 +8,13 @@
 use openid_consumer::store::StoreError;
 use openid_consumer::store::url_options::check_sql_name;
 
+/// Nonce rows are spread over this many shards (a byte of the nonce's digest) that lead the
+/// primary key `(shard, timestamp, nonce_key)`. Cleanup finds old nonces through the key,
+/// with no secondary index on the timestamp: concurrent inserts of equal timestamps into
+/// such an index all contend for its last page (8 threads ran at 0.79x a bare insert), and
+/// here they spread over the shards' ends.
+pub(crate) const NONCE_SHARDS: u8 = 16;
+
 /// The schema version this code writes and reads.
 pub(crate) const SCHEMA_VERSION: u32 = 1;
 
@@ -77,9 +84,12 @@ impl Statements {
             // A plain INSERT, not INSERT IGNORE: IGNORE also turns truncation and other
             // errors into warnings, and only the duplicate key may mean "seen before".
             use_nonce: format!(
-                "INSERT INTO {n} (nonce_key, server_url, timestamp, salt) VALUES (?, ?, ?, ?)"
+                "INSERT INTO {n} (shard, timestamp, nonce_key, server_url, salt) VALUES (?, ?, ?, ?, ?)"
             ),
-            cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < ?"),
+            cleanup_nonces: format!(
+                "DELETE FROM {n} WHERE shard IN ({}) AND timestamp < ?",
+                (0..NONCE_SHARDS).map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+            ),
             cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?"),
         }
     }
@@ -117,11 +127,12 @@ pub(crate) fn migrations(names: &Names) -> Vec<Vec<String>> {
         ),
         format!(
             "CREATE TABLE IF NOT EXISTS {n} (
-                 nonce_key BINARY(32) NOT NULL PRIMARY KEY,
-                 server_url MEDIUMTEXT NOT NULL,
+                 shard TINYINT UNSIGNED NOT NULL,
                  timestamp BIGINT NOT NULL,
+                 nonce_key BINARY(32) NOT NULL,
+                 server_url MEDIUMTEXT NOT NULL,
                  salt MEDIUMTEXT NOT NULL,
-                 KEY age (timestamp)
+                 PRIMARY KEY (shard, timestamp, nonce_key)
              ) {table_options}"
         ),
     ]]

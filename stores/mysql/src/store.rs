@@ -15,7 +15,7 @@ use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, System
 
 use crate::error::{into_store, is_connection_gone, is_duplicate_key};
 use crate::pool::Manager;
-use crate::schema::{self, Names, SCHEMA_VERSION, Statements};
+use crate::schema::{self, NONCE_SHARDS, Names, SCHEMA_VERSION, Statements};
 
 /// Default time limit for connecting, for each read and write, and for waiting for a
 /// pooled connection.
@@ -406,10 +406,11 @@ impl OpenIdStore for MysqlStore {
             return Ok(false);
         }
         let key = nonce_digest(server_url, timestamp, salt);
+        let shard = key.first().copied().unwrap_or(0) % NONCE_SHARDS;
         self.run(
             || "recording a nonce".to_owned(),
             |connection, sql| match connection
-                .exec_drop(&sql.use_nonce, (&key[..], server_url, timestamp, salt))
+                .exec_drop(&sql.use_nonce, (shard, timestamp, &key[..], server_url, salt))
             {
                 Ok(()) => Ok(true),
                 Err(error) if is_duplicate_key(&error) => Ok(false),

@@ -127,3 +127,33 @@ fn a_row_of_unexpected_shape_is_corrupt_not_a_panic() {
     // The message names the table, never the secret's bytes.
     assert!(!format!("{error:?}").contains("\\u{1}"), "{error:?}");
 }
+
+#[test]
+fn nonce_cleanup_finds_old_nonces_through_the_primary_key() {
+    use openid_store_mysql::mysql::prelude::Queryable;
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let url =
+        format!("{}?associations_table=plan_a&nonces_table=plan_n&migrate=true", server.url());
+    let store = MysqlStore::from_url(&url).unwrap();
+    let t = now();
+    for i in 0..200 {
+        assert!(store.use_nonce("https://op/", t - i, &format!("s{i}")).unwrap());
+    }
+    let mut conn = openid_store_mysql::mysql::Conn::new(
+        openid_store_mysql::mysql::Opts::from_url(server.url()).unwrap(),
+    )
+    .unwrap();
+    conn.query_drop("ANALYZE TABLE plan_n").unwrap();
+    let shards: Vec<String> = (0..16).map(|s| s.to_string()).collect();
+    let plan: Vec<openid_store_mysql::mysql::Row> = conn
+        .query(format!(
+            "EXPLAIN DELETE FROM plan_n WHERE shard IN ({}) AND timestamp < {}",
+            shards.join(", "),
+            t - 100
+        ))
+        .unwrap();
+    let key: Option<String> = plan[0].get("key");
+    let access: Option<String> = plan[0].get("type");
+    assert_eq!(key.as_deref(), Some("PRIMARY"), "{plan:?}");
+    assert_eq!(access.as_deref(), Some("range"), "{plan:?}");
+}
