@@ -28,6 +28,7 @@
 
 mod backend;
 mod error;
+mod ports;
 mod probe;
 mod process;
 mod server;

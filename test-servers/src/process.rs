@@ -44,7 +44,12 @@ rm -rf "$4"
 pub(crate) fn spawn(spec: &Spec) -> std::io::Result<Child> {
     let log = File::options().create(true).append(true).open(&spec.log)?;
     let mut command = Command::new(&spec.program);
-    command.args(&spec.args).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    command
+        .args(&spec.args)
+        .env("TMPDIR", tmp_dir(&spec.dir))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
     if let Some((uid, gid)) = spec.user {
         command.uid(uid).gid(gid);
     }
@@ -83,30 +88,66 @@ pub(crate) fn stop(child: &mut Child, signal: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Runs a set-up command to completion, returning its combined output on failure.
-pub(crate) fn run(program: &Path, args: &[String], user: Option<(u32, u32)>) -> Result<(), String> {
+/// The instance's own temporary directory, its processes' `TMPDIR`.
+///
+/// Never the system's: MariaDB deletes every `#sql*` file in its temporary directory when
+/// it starts (`mysql_rm_tmp_tables`), so a bootstrap sharing `/tmp` with another lost its
+/// temporary tables one run in three (`Unknown table 'mysql.tmp_user_sys'`).
+pub(crate) fn tmp_dir(instance: &Path) -> PathBuf {
+    instance.join("tmp")
+}
+
+/// Runs a set-up command of the instance in `dir` to completion, its output appended to
+/// `dir/<program>.log`. On failure, the error gives the exit status and the end of that
+/// output.
+pub(crate) fn run(
+    program: &Path,
+    args: &[String],
+    user: Option<(u32, u32)>,
+    dir: &Path,
+) -> Result<(), String> {
+    let name = program.file_name().map_or_else(|| "setup".into(), |n| n.to_string_lossy());
+    let log_path = dir.join(format!("{name}.log"));
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let stderr = log.try_clone().map_err(|e| format!("cannot use {}: {e}", log_path.display()))?;
     let mut command = Command::new(program);
-    command.args(args).stdin(Stdio::null());
+    command.args(args).env("TMPDIR", tmp_dir(dir)).stdin(Stdio::null()).stdout(log).stderr(stderr);
     if let Some((uid, gid)) = user {
         command.uid(uid).gid(gid);
     }
-    let output = command.output().map_err(|e| format!("cannot run {}: {e}", program.display()))?;
-    if output.status.success() {
+    let status = command.status().map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "{} exited with {}: {}{}",
-            program.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ))
+        Err(format!("{} exited with {status}; {}", program.display(), log_tail(&log_path)))
     }
 }
 
-/// The last lines of a log file, for error messages.
+/// Runs a quick command (a readiness probe) and tells whether it succeeded.
+pub(crate) fn succeeds(program: &Path, args: &[String]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// The last lines of a log file, introduced by its path, for error messages.
 pub(crate) fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines.iter().skip(lines.len().saturating_sub(15)).copied().collect::<Vec<_>>().join("\n")
+    const LINES: usize = 20;
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines.get(lines.len().saturating_sub(LINES)..).unwrap_or_default();
+            format!("{} ends:\n{}", path.display(), tail.join("\n"))
+        }
+        Err(error) => format!("{} could not be read: {error}", path.display()),
+    }
 }

@@ -1,6 +1,5 @@
 //! Launching each backend: set-up commands, server processes, readiness.
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -8,6 +7,7 @@ use std::time::Duration;
 
 use crate::backend::Backend;
 use crate::error::ServerError;
+use crate::ports;
 use crate::probe::{self, wait_until};
 use crate::process::{self, Spec};
 
@@ -36,12 +36,10 @@ pub(crate) enum Probe {
 impl Probe {
     pub(crate) fn is_ready(&self) -> bool {
         match self {
-            Self::Postgres { pg_isready, port } => process::run(
+            Self::Postgres { pg_isready, port } => process::succeeds(
                 pg_isready,
                 &["-q".into(), "-h".into(), "127.0.0.1".into(), "-p".into(), port.to_string()],
-                None,
-            )
-            .is_ok(),
+            ),
             Self::Mysql { port } => probe::mysql_greeting(*port),
             Self::Redis { port } => probe::redis_ping(*port),
             Self::RedisCluster { ports } => ports.iter().all(|port| probe::redis_cluster_ok(*port)),
@@ -81,8 +79,10 @@ fn postgres(dir: &Path) -> Result<Launched, ServerError> {
             detail: "running as root, PostgreSQL must run as user `postgres`, which does not exist"
                 .into(),
         })?;
-        std::os::unix::fs::chown(dir, Some(user.0), Some(user.1))
-            .map_err(|e| failed(backend, "giving the data directory to postgres", e))?;
+        for owned in [dir.to_path_buf(), process::tmp_dir(dir)] {
+            std::os::unix::fs::chown(owned, Some(user.0), Some(user.1))
+                .map_err(|e| failed(backend, "giving the data directory to postgres", e))?;
+        }
         Some(user)
     } else {
         None
@@ -90,12 +90,10 @@ fn postgres(dir: &Path) -> Result<Launched, ServerError> {
     let data = dir.join("data");
     let args = strings(&["-D", &path(&data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]);
     let more = strings(&["--locale=C", "--no-sync", "-N"]);
-    process::run(&initdb, &[args, more].concat(), user).map_err(|detail| ServerError::Failed {
-        backend: backend.name(),
-        step: "initdb".into(),
-        detail,
+    process::run(&initdb, &[args, more].concat(), user, dir).map_err(|detail| {
+        ServerError::Failed { backend: backend.name(), step: "initdb".into(), detail }
     })?;
-    let port = free_port(false);
+    let port = reserve_port(backend, dir)?;
     let spec = Spec {
         program: server,
         args: strings(&[
@@ -135,23 +133,28 @@ fn mysql(dir: &Path) -> Result<Launched, ServerError> {
     let client = find_binary(backend, "mariadb")?;
     let data = dir.join("data");
     let socket = dir.join("sock");
+    let tmpdir = format!("--tmpdir={}", path(&process::tmp_dir(dir)));
+    // The bootstrap server's own log: its errors, rather than the install tool's advice.
+    let bootstrap_log = dir.join("bootstrap.log");
     let root_user = if is_root() { vec!["--user=root".to_owned()] } else { Vec::new() };
     let install_args = [
         strings(&["--no-defaults"]),
         root_user.clone(),
         strings(&[
             &format!("--datadir={}", path(&data)),
+            &tmpdir,
+            &format!("--log-error={}", path(&bootstrap_log)),
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
         ]),
     ]
     .concat();
-    process::run(&install, &install_args, None).map_err(|detail| ServerError::Failed {
+    process::run(&install, &install_args, None, dir).map_err(|detail| ServerError::Failed {
         backend: backend.name(),
         step: "mariadb-install-db".into(),
-        detail,
+        detail: format!("{detail}\nthe bootstrap server's {}", process::log_tail(&bootstrap_log)),
     })?;
-    let port = free_port(false);
+    let port = reserve_port(backend, dir)?;
     let spec = Spec {
         program: server,
         args: [
@@ -159,6 +162,7 @@ fn mysql(dir: &Path) -> Result<Launched, ServerError> {
             root_user,
             strings(&[
                 &format!("--datadir={}", path(&data)),
+                &tmpdir,
                 "--bind-address=127.0.0.1",
                 &format!("--port={port}"),
                 &format!("--socket={}", path(&socket)),
@@ -181,12 +185,12 @@ fn mysql(dir: &Path) -> Result<Launched, ServerError> {
                GRANT ALL PRIVILEGES ON *.* TO 'openid'@'%';";
     let client_args =
         strings(&["--no-defaults", &format!("--socket={}", path(&socket)), "-uroot", "-e", sql]);
-    if let Err(detail) = process::run(&client, &client_args, None) {
+    if let Err(detail) = process::run(&client, &client_args, None, dir) {
         stop_all(&mut nodes);
         return Err(ServerError::Failed {
             backend: backend.name(),
             step: "creating the test user".into(),
-            detail,
+            detail: with_server_logs(detail, &nodes),
         });
     }
     Ok(Launched {
@@ -233,7 +237,7 @@ fn redis_spec(server: &Path, dir: &Path, port: u16, cluster: bool) -> Spec {
 fn redis(dir: &Path) -> Result<Launched, ServerError> {
     let backend = Backend::Redis;
     let server = find_binary(backend, "redis-server")?;
-    let port = free_port(false);
+    let port = reserve_port(backend, dir)?;
     let probe = Probe::Redis { port };
     let nodes = start_nodes(backend, vec![redis_spec(&server, dir, port, false)], &probe)?;
     Ok(Launched { url: format!("redis://127.0.0.1:{port}/"), dir: dir.to_path_buf(), nodes, probe })
@@ -249,13 +253,8 @@ fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
         let node_dir = dir.join(format!("node{index}"));
         std::fs::create_dir(&node_dir)
             .map_err(|e| failed(backend, "creating node directories", e))?;
-        let port = loop {
-            // The cluster bus listens on port + 10000, so both must be free.
-            let port = free_port(true);
-            if !ports.contains(&port) {
-                break port;
-            }
-        };
+        // The cluster bus listens on port + 10000, which the reservation covers.
+        let port = reserve_port(backend, &node_dir)?;
         ports.push(port);
         let mut spec = redis_spec(&server, &node_dir, port, true);
         // Only the first node's watchdog removes the whole tree.
@@ -266,17 +265,19 @@ fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
     let mut nodes = start_nodes(backend, specs, &each_pings)?;
     let ping_all = || ports.iter().all(|port| probe::redis_ping(*port));
     if !wait_until(READY_LIMIT, ping_all) {
+        let detail = with_server_logs("a node did not answer PING".into(), &nodes);
         stop_all(&mut nodes);
         return Err(ServerError::Failed {
             backend: backend.name(),
             step: "starting nodes".into(),
-            detail: "a node did not answer PING".into(),
+            detail,
         });
     }
     let mut create = strings(&["--cluster", "create"]);
     create.extend(ports.iter().map(|port| format!("127.0.0.1:{port}")));
     create.extend(strings(&["--cluster-replicas", "0", "--cluster-yes"]));
-    if let Err(detail) = process::run(&cli, &create, None) {
+    if let Err(detail) = process::run(&cli, &create, None, dir) {
+        let detail = with_server_logs(detail, &nodes);
         stop_all(&mut nodes);
         return Err(ServerError::Failed {
             backend: backend.name(),
@@ -286,11 +287,12 @@ fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
     }
     let probe = Probe::RedisCluster { ports: ports.clone() };
     if !wait_until(READY_LIMIT, || probe.is_ready()) {
+        let detail = with_server_logs("cluster_state never became ok".into(), &nodes);
         stop_all(&mut nodes);
         return Err(ServerError::Failed {
             backend: backend.name(),
             step: "forming the cluster".into(),
-            detail: "cluster_state never became ok".into(),
+            detail,
         });
     }
     let hosts: Vec<String> = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
@@ -305,7 +307,7 @@ fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
 fn memcached(dir: &Path) -> Result<Launched, ServerError> {
     let backend = Backend::Memcache;
     let server = find_binary(backend, "memcached")?;
-    let port = free_port(false);
+    let port = reserve_port(backend, dir)?;
     let mut args = if is_root() { strings(&["-u", "root"]) } else { Vec::new() };
     args.extend(strings(&[
         "-l",
@@ -368,12 +370,12 @@ pub(crate) fn start_nodes(
     };
     let ready = wait_until(READY_LIMIT, || probe.is_ready() || exited(&mut nodes));
     if !ready || exited(&mut nodes) {
-        let log = nodes.first().map(|(spec, _)| process::log_tail(&spec.log)).unwrap_or_default();
         stop_all(&mut nodes);
+        let detail = format!("not ready after {READY_LIMIT:?}, or exited");
         return Err(ServerError::Failed {
             backend: backend.name(),
             step: "waiting for the server to accept connections".into(),
-            detail: format!("not ready after {READY_LIMIT:?} or exited; server log ends:\n{log}"),
+            detail: with_server_logs(detail, &nodes),
         });
     }
     Ok(nodes)
@@ -385,6 +387,14 @@ pub(crate) fn stop_all(nodes: &mut [(Spec, Child)]) {
             tracing::warn!(%error, program = %spec.program.display(), "could not stop test server");
         }
     }
+}
+
+/// `detail` followed by the end of each server process's own log.
+fn with_server_logs(detail: String, nodes: &[(Spec, Child)]) -> String {
+    let mut logs: Vec<&Path> = nodes.iter().map(|(spec, _)| spec.log.as_path()).collect();
+    logs.dedup();
+    logs.into_iter()
+        .fold(detail, |text, log| format!("{text}\nthe server's {}", process::log_tail(log)))
 }
 
 fn failed(backend: Backend, step: &str, error: impl std::fmt::Display) -> ServerError {
@@ -403,21 +413,8 @@ fn path(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// A port that was free a moment ago (`also_bus`: and port + 10000 too).
-fn free_port(also_bus: bool) -> u16 {
-    loop {
-        let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)) else { continue };
-        let Ok(address) = listener.local_addr() else { continue };
-        let port = address.port();
-        if !also_bus {
-            return port;
-        }
-        if let Some(bus) = port.checked_add(10_000)
-            && TcpListener::bind((Ipv4Addr::LOCALHOST, bus)).is_ok()
-        {
-            return port;
-        }
-    }
+fn reserve_port(backend: Backend, dir: &Path) -> Result<u16, ServerError> {
+    ports::reserve(dir).map_err(|e| failed(backend, "reserving a port", e))
 }
 
 fn temp_dir(backend: Backend, shared: bool) -> std::io::Result<PathBuf> {
@@ -437,6 +434,7 @@ fn temp_dir(backend: Backend, shared: bool) -> std::io::Result<PathBuf> {
         std::env::temp_dir().join(name)
     };
     std::fs::create_dir(&dir)?;
+    std::fs::create_dir(process::tmp_dir(&dir))?;
     Ok(dir)
 }
 
@@ -498,4 +496,71 @@ fn system_user(name: &str) -> Option<(u32, u32)> {
         let gid = fields.next()?.parse().ok()?;
         Some((uid, gid))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance() -> PathBuf {
+        temp_dir(Backend::Memcache, false).unwrap()
+    }
+
+    #[test]
+    fn a_failed_setup_command_shows_the_end_of_its_own_output() {
+        let dir = instance();
+        let script = "echo advice; echo 'ERROR: the real cause' >&2; exit 3";
+        let detail =
+            process::run(Path::new("/bin/sh"), &strings(&["-c", script]), None, &dir).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(detail.contains("exit status: 3"), "{detail}");
+        assert!(detail.contains("ERROR: the real cause"), "{detail}");
+        assert!(detail.contains("sh.log ends:"), "{detail}");
+    }
+
+    #[test]
+    fn a_server_that_exits_at_start_is_reported_with_the_end_of_its_log() {
+        let dir = instance();
+        let spec = Spec {
+            program: PathBuf::from("/bin/sh"),
+            args: strings(&["-c", "echo 'bind: Address already in use'; exit 1"]),
+            user: None,
+            log: dir.join("server.log"),
+            stop_signal: "TERM",
+            dir: dir.clone(),
+        };
+        let error =
+            start_nodes(Backend::Memcache, vec![spec], &Probe::Memcache { port: 1 }).err().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let message = error.to_string();
+        assert!(message.contains("bind: Address already in use"), "{message}");
+        assert!(message.contains("server.log ends:"), "{message}");
+    }
+
+    #[test]
+    fn setup_commands_and_servers_get_the_instance_s_own_temporary_directory() {
+        let dir = instance();
+        process::run(Path::new("/bin/sh"), &strings(&["-c", "echo \"$TMPDIR\""]), None, &dir)
+            .unwrap();
+        let printed = std::fs::read_to_string(dir.join("sh.log")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(printed.trim(), process::tmp_dir(&dir).to_string_lossy());
+    }
+
+    #[test]
+    fn reserved_ports_are_distinct_until_their_instance_is_gone() {
+        let dirs: Vec<PathBuf> = (0..20).map(|_| instance()).collect();
+        let mut ports: Vec<u16> = dirs.iter().map(|dir| ports::reserve(dir).unwrap()).collect();
+        let link = std::env::temp_dir().join("openid-test-ports").join(ports[0].to_string());
+        assert_eq!(std::fs::read_link(&link).unwrap(), dirs[0]);
+        for dir in &dirs {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+        // The links now dangle: the ports are free for the next pick.
+        assert!(!link.exists());
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), 20);
+        assert!(ports.iter().all(|port| (10_000..30_000).contains(port)), "{ports:?}");
+    }
 }
