@@ -1,11 +1,45 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs the servers the tests start, then runs
 # formatting, lints, docs and every test of the workspace, and checks that no throwaway
-# server is left running.
+# server is left running. Each step prints how long it took, and the end gives the total,
+# so CI's 90-minute limit can be watched as the suite grows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+step_name=""
+step_started=$SECONDS
+timings=()
+finish_step() {
+    if [ -n "$step_name" ]; then
+        local took=$((SECONDS - step_started))
+        timings+=("$(printf '%5d s  %s' "$took" "$step_name")")
+        printf '<== %s: %d s\n' "$step_name" "$took"
+    fi
+}
+step() {
+    finish_step
+    step_name=$*
+    step_started=$SECONDS
+    printf '\n==> %s\n' "$*"
+}
+report() {
+    local status=$?
+    finish_step
+    step_name=""
+    printf '\nstep timings:\n'
+    printf '%s\n' "${timings[@]}"
+    printf '%5d s  total (%s)\n' "$((SECONDS - started))" "$([ "$status" -eq 0 ] && echo passed || echo FAILED)"
+}
+trap report EXIT
+
+# CI must run the python-openid vectors: absent vectors fail the tests instead of skipping.
+export OPENID_VECTORS_REQUIRED=1
+vectors=${OPENID_VECTORS_DIR:-../shared/vectors/python-openid}
+if [ ! -d "$vectors" ]; then
+    echo "the python-openid vectors are not at $vectors (set OPENID_VECTORS_DIR, or put ../shared beside the checkout)" >&2
+    exit 1
+fi
 
 step "test servers (PostgreSQL, MariaDB, Redis, memcached)"
 bash scripts/install-servers.sh

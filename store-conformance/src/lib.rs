@@ -16,7 +16,13 @@
 //! # fn main() {
 //! #     // A doctest does not run `#[test]`s: run the same cases by hand.
 //! #     let factory = with_capabilities(Capabilities::new().single_process().separate_instances(), open_my_store);
-//! #     assert_eq!(openid_store_conformance::run_all(&factory), openid_store_conformance::CASES.len());
+//! #     let summary = openid_store_conformance::run_all(&factory);
+//! #     // The two cases these capabilities rule out are skipped; every other one passed.
+//! #     assert_eq!(summary.skipped, [
+//! #         "association::two_instances_see_each_others_writes",
+//! #         "concurrency::two_processes_racing_use_nonce_get_exactly_one_true_per_nonce",
+//! #     ]);
+//! #     assert_eq!(summary.passed.len(), openid_store_conformance::CASES.len() - 2);
 //! # }
 //! ```
 //!
@@ -70,7 +76,7 @@ pub use fixture::Fixture;
 #[doc(no_inline)]
 pub use openid_consumer::store::{Clock, ManualClock, OpenIdStore, StoreError};
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write as _;
 
 /// One case of the suite.
@@ -179,6 +185,19 @@ macro_rules! store_conformance_tests {
 thread_local! {
     /// The libtest name of the case running on this thread, for the cross-process case.
     static CURRENT_TEST: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// How many cases this thread has skipped, so [`run_all`] can tell skipped from passed.
+    static SKIPS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// What [`run_all`] did: the names of the cases that passed and of those that did not
+/// apply (each skipped with a loud line). A failed case panics instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Cases that ran and passed.
+    pub passed: Vec<&'static str>,
+    /// Cases that did not apply to the factory (its capabilities or skip reason).
+    pub skipped: Vec<&'static str>,
 }
 
 /// Runs one case as the `#[test]` named `case` in module `module_path` (as
@@ -203,13 +222,30 @@ pub fn run_case(
     CURRENT_TEST.with(|current| *current.borrow_mut() = None);
 }
 
-/// Runs every case against `factory` in this thread, outside the test harness, and
-/// returns how many ran (the cross-process case is skipped: it needs the harness).
-pub fn run_all(factory: &dyn StoreFactory) -> usize {
+/// Runs every case against `factory` in this thread, outside the test harness, and says
+/// which passed and which were skipped (the cross-process case always is: it needs the
+/// harness to re-run itself in a child process).
+///
+/// # Panics
+/// When a case fails, with that case's message.
+pub fn run_all(factory: &dyn StoreFactory) -> Summary {
+    let mut summary = Summary::default();
+    let reason = factory.skip_reason();
     for case in CASES {
+        if let Some(reason) = &reason {
+            skip(case.name, reason);
+            summary.skipped.push(case.name);
+            continue;
+        }
+        let before = SKIPS.with(Cell::get);
         (case.run)(factory);
+        if SKIPS.with(Cell::get) == before {
+            summary.passed.push(case.name);
+        } else {
+            summary.skipped.push(case.name);
+        }
     }
-    CASES.len()
+    summary
 }
 
 pub(crate) fn current_test() -> Option<String> {
@@ -219,5 +255,6 @@ pub(crate) fn current_test() -> Option<String> {
 /// Prints the loud line of a case that does not apply (straight to stderr, past the test
 /// harness's capture, so it shows in `cargo test` output).
 pub(crate) fn skip(case: &str, reason: &str) {
+    SKIPS.with(|skips| skips.set(skips.get() + 1));
     let _ = writeln!(std::io::stderr(), "SKIPPED conformance case {case}: {reason}");
 }

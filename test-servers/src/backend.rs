@@ -1,6 +1,7 @@
 //! The backends, their names, packages and environment variables.
 
 use std::fmt;
+use std::io::Write as _;
 
 /// A kind of server the tests can start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,10 +75,23 @@ impl Backend {
     }
 
     pub(crate) fn print_skipped(self, why: &str) {
-        // Loud on purpose: a skipped backend must never look like a passing one.
-        println!("SKIPPED: {} tests did not run: {why}", self.name());
-        eprintln!("SKIPPED: {} tests did not run: {why}", self.name());
+        // Loud on purpose: a skipped backend must never look like a passing one. Straight
+        // to stderr: libtest hides what a passing test prints with println! and eprintln!.
+        let _ = writeln!(std::io::stderr(), "SKIPPED: {} tests did not run: {why}", self.name());
     }
+}
+
+/// Settings a dedicated server can be started with instead of the tests' default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Variant {
+    /// The tests' default: for Redis and memcached, a server that never evicts keys.
+    #[default]
+    Standard,
+    /// A small cache that evicts keys when full (Redis `allkeys-lru` with `maxmemory`,
+    /// memcached without `-M`): what a store must refuse, since an evicted nonce is a
+    /// replay. Redis and memcached only.
+    Evicting,
 }
 
 impl fmt::Display for Backend {

@@ -37,7 +37,7 @@ mod start;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub use backend::Backend;
+pub use backend::{Backend, Variant};
 pub use error::ServerError;
 pub use server::Server;
 
@@ -61,7 +61,9 @@ pub fn shared(backend: Backend) -> Result<Option<Arc<Server>>, ServerError> {
     }
     let mut guard = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
     let map = guard.get_or_insert_with(HashMap::new);
-    let entry = map.entry(backend).or_insert_with(|| Server::launch(backend, true).map(Arc::new));
+    let entry = map
+        .entry(backend)
+        .or_insert_with(|| Server::launch(backend, Variant::Standard, true).map(Arc::new));
     entry.clone().map(Some)
 }
 
@@ -73,6 +75,18 @@ pub fn shared(backend: Backend) -> Result<Option<Arc<Server>>, ServerError> {
 /// # Errors
 /// As [`shared`].
 pub fn dedicated(backend: Backend) -> Result<Option<Server>, ServerError> {
+    dedicated_variant(backend, Variant::Standard)
+}
+
+/// A server of this backend for one test alone, started with other settings than the
+/// tests' default (see [`Variant`]), for tests of how a store treats such a server.
+///
+/// # Errors
+/// As [`shared`], and [`ServerError::Failed`] when the backend has no such variant.
+pub fn dedicated_variant(
+    backend: Backend,
+    variant: Variant,
+) -> Result<Option<Server>, ServerError> {
     if backend.is_skipped() {
         backend.print_skipped("OPENID_TEST_SKIP names it");
         return Ok(None);
@@ -81,5 +95,5 @@ pub fn dedicated(backend: Backend) -> Result<Option<Server>, ServerError> {
         backend.print_skipped("an external server cannot be stopped by a test");
         return Ok(None);
     }
-    Server::launch(backend, false).map(Some)
+    Server::launch(backend, variant, false).map(Some)
 }

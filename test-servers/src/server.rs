@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::sync::{Mutex, PoisonError};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Variant};
 use crate::error::ServerError;
 use crate::process::Spec;
 use crate::start::{self, Launched, Probe};
@@ -26,7 +26,11 @@ struct Managed {
 }
 
 impl Server {
-    pub(crate) fn launch(backend: Backend, shared: bool) -> Result<Self, ServerError> {
+    pub(crate) fn launch(
+        backend: Backend,
+        variant: Variant,
+        shared: bool,
+    ) -> Result<Self, ServerError> {
         if let Some(url) = backend.external_url() {
             return Ok(Self { backend, url, managed: None });
         }
@@ -38,7 +42,7 @@ impl Server {
                 return Ok(Self { backend, url, managed: None });
             }
         }
-        let Launched { url, dir, nodes, probe } = start::launch(backend, shared)?;
+        let Launched { url, dir, nodes, probe } = start::launch(backend, variant, shared)?;
         if shared {
             std::fs::write(dir.join("url"), &url).map_err(|e| ServerError::Failed {
                 backend: backend.name(),

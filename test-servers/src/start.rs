@@ -5,7 +5,7 @@ use std::process::Child;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, Variant};
 use crate::error::ServerError;
 use crate::ports;
 use crate::probe::{self, wait_until};
@@ -48,15 +48,30 @@ impl Probe {
     }
 }
 
-pub(crate) fn launch(backend: Backend, shared: bool) -> Result<Launched, ServerError> {
+pub(crate) fn launch(
+    backend: Backend,
+    variant: Variant,
+    shared: bool,
+) -> Result<Launched, ServerError> {
+    let evicting = match (backend, variant) {
+        (_, Variant::Standard) => false,
+        (Backend::Redis | Backend::Memcache, Variant::Evicting) => true,
+        (_, variant) => {
+            return Err(ServerError::Failed {
+                backend: backend.name(),
+                step: "choosing the server's settings".into(),
+                detail: format!("no {variant:?} variant of this backend"),
+            });
+        }
+    };
     let dir =
         temp_dir(backend, shared).map_err(|e| failed(backend, "creating a data directory", e))?;
     let result = match backend {
         Backend::Postgres => postgres(&dir),
         Backend::Mysql => mysql(&dir),
-        Backend::Redis => redis(&dir),
+        Backend::Redis => redis(&dir, evicting),
         Backend::RedisCluster => redis_cluster(&dir),
-        Backend::Memcache => memcached(&dir),
+        Backend::Memcache => memcached(&dir, evicting),
     };
     if result.is_err() {
         // Nothing was left running (every started child is stopped on the error path
@@ -234,12 +249,16 @@ fn redis_spec(server: &Path, dir: &Path, port: u16, cluster: bool) -> Spec {
     }
 }
 
-fn redis(dir: &Path) -> Result<Launched, ServerError> {
+fn redis(dir: &Path, evicting: bool) -> Result<Launched, ServerError> {
     let backend = Backend::Redis;
     let server = find_binary(backend, "redis-server")?;
     let port = reserve_port(backend, dir)?;
     let probe = Probe::Redis { port };
-    let nodes = start_nodes(backend, vec![redis_spec(&server, dir, port, false)], &probe)?;
+    let mut spec = redis_spec(&server, dir, port, false);
+    if evicting {
+        spec.args.extend(strings(&["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]));
+    }
+    let nodes = start_nodes(backend, vec![spec], &probe)?;
     Ok(Launched { url: format!("redis://127.0.0.1:{port}/"), dir: dir.to_path_buf(), nodes, probe })
 }
 
@@ -304,28 +323,21 @@ fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
     })
 }
 
-fn memcached(dir: &Path) -> Result<Launched, ServerError> {
+fn memcached(dir: &Path, evicting: bool) -> Result<Launched, ServerError> {
     let backend = Backend::Memcache;
     let server = find_binary(backend, "memcached")?;
     let port = reserve_port(backend, dir)?;
     let mut args = if is_root() { strings(&["-u", "root"]) } else { Vec::new() };
-    args.extend(strings(&[
-        "-l",
-        "127.0.0.1",
-        "-p",
-        &port.to_string(),
-        "-U",
-        "0",
-        "-m",
+    args.extend(strings(&["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0", "-c", "1024"]));
+    if evicting {
+        // memcached's default: evict the least recently used items when full.
+        args.extend(strings(&["-m", "64"]));
+    } else {
         // Room for the benches: nonces live for the skew window (5 h), and with -M a full
-        // server refuses new ones instead of evicting.
-        "1024",
-        "-c",
-        "1024",
-        // No eviction when full (an evicted nonce would be a replay): the memcache store
-        // refuses servers without it.
-        "-M",
-    ]));
+        // server refuses new ones instead of evicting (an evicted nonce would be a replay:
+        // the memcache store refuses servers without it).
+        args.extend(strings(&["-m", "1024", "-M"]));
+    }
     let spec = Spec {
         program: server,
         args,

@@ -60,3 +60,17 @@ fn missing_binary_error_names_the_package() {
     assert!(message.contains("apt-get install -y memcached"), "{message}");
     assert!(message.contains("OPENID_TEST_SKIP=memcache"), "{message}");
 }
+
+#[test]
+fn an_evicting_variant_is_offered_for_the_caches_only() {
+    use openid_test_servers::{Variant, dedicated_variant};
+    for backend in [Backend::Redis, Backend::Memcache] {
+        let Some(server) = dedicated_variant(backend, Variant::Evicting).unwrap() else { continue };
+        assert!(server.is_ready(), "{backend}");
+    }
+    if Backend::Postgres.is_skipped() {
+        return;
+    }
+    let error = dedicated_variant(Backend::Postgres, Variant::Evicting).unwrap_err();
+    assert!(error.to_string().contains("no Evicting variant"), "{error}");
+}

@@ -13,7 +13,7 @@ use openid_consumer::discovery::{
 };
 use openid_consumer::fetch::{FetchResponse, NetworkPolicy};
 
-use super::support::{MapFetcher, vector};
+use super::support::{MapFetcher, vector, vectors_dir};
 
 const ID_URL: &str = "http://someuser.unittest/";
 const XRDS_TYPE: &str = "application/xrds+xml";
@@ -676,17 +676,26 @@ fn accept_header_vectors_match_python_openid() {
         let mut accept = None;
         let mut available = None;
         let mut expected = None;
-        for line in block.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let lines: Vec<&str> =
+            block.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).collect();
+        if lines.is_empty() {
+            continue; // a block of comments only
+        }
+        for line in lines {
             let (key, value) = line.split_once(':').unwrap();
-            match key {
-                "Accept" => accept = Some(value.trim().to_owned()),
-                "Available" => available = Some(value.trim().to_owned()),
-                "Expected" => expected = Some(value.trim().to_owned()),
+            let slot = match key {
+                "Accept" => &mut accept,
+                "Available" => &mut available,
+                "Expected" => &mut expected,
                 other => panic!("unknown key {other}"),
-            }
+            };
+            let previous = slot.replace(value.trim().to_owned());
+            assert!(previous.is_none(), "{key} twice in one block of accept.txt:\n{block}");
         }
         let (Some(accept), Some(available), Some(expected)) = (accept, available, expected) else {
-            continue;
+            panic!(
+                "incomplete block in accept.txt (Accept, Available and Expected needed):\n{block}"
+            );
         };
         let available: Vec<&str> = available.split(',').map(str::trim).collect();
         let expected: Vec<(String, f32)> = expected
@@ -705,6 +714,64 @@ fn accept_header_vectors_match_python_openid() {
         assert_eq!(got, expected, "Accept: {accept}; Available: {available:?}");
         cases += 1;
     }
-    println!("accept.txt: {cases} cases");
-    assert!(cases >= 20, "only {cases} cases parsed");
+    assert_eq!(cases, 25, "accept.txt has 25 cases");
+}
+
+// ---- every fixture is covered -------------------------------------------------------------
+
+/// The fixture files the tests above read. A file the folder gains must get a test.
+const COVERED: &[&str] = &[
+    "test_discover/openid.html",
+    "test_discover/openid2.html",
+    "test_discover/openid2_xrds.xml",
+    "test_discover/openid2_xrds_no_local_id.xml",
+    "test_discover/openid_1_and_2.html",
+    "test_discover/openid_1_and_2_xrds.xml",
+    "test_discover/openid_1_and_2_xrds_bad_delegate.xml",
+    "test_discover/openid_and_yadis.html",
+    "test_discover/openid_no_delegate.html",
+    "test_discover/unicode.html",
+    "test_discover/unicode3.html",
+    "test_discover/yadis_0entries.xml",
+    "test_discover/yadis_2_bad_local_id.xml",
+    "test_discover/yadis_2entries_delegate.xml",
+    "test_discover/yadis_2entries_idp.xml",
+    "test_discover/yadis_another_delegate.xml",
+    "test_discover/yadis_idp.xml",
+    "test_discover/yadis_idp_delegate.xml",
+    "test_discover/yadis_no_delegate.xml",
+    "test_etxrd/delegated-20060809-r1.xrds",
+    "test_etxrd/delegated-20060809-r2.xrds",
+    "test_etxrd/delegated-20060809.xrds",
+    "test_etxrd/no-xrd.xml",
+    "test_etxrd/not-xrds.xml",
+    "test_etxrd/prefixsometimes.xrds",
+    "test_etxrd/ref.xrds",
+    "test_etxrd/sometimesprefix.xrds",
+    "test_etxrd/spoof1.xrds",
+    "test_etxrd/spoof2.xrds",
+    "test_etxrd/spoof3.xrds",
+    "test_etxrd/status222.xrds",
+    "test_etxrd/subsegments.xrds",
+    "test_etxrd/valid-populated-xrds.xml",
+];
+
+#[test]
+fn every_fixture_file_in_the_vectors_folders_has_a_test() {
+    let Some(dir) = vectors_dir() else { return };
+    let mut found = Vec::new();
+    for folder in ["test_discover", "test_etxrd"] {
+        for entry in std::fs::read_dir(dir.join(folder)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name != "README" {
+                found.push(format!("{folder}/{name}"));
+            }
+        }
+    }
+    found.sort();
+    let covered: Vec<String> = COVERED.iter().map(|name| (*name).to_owned()).collect();
+    let untested: Vec<&String> = found.iter().filter(|name| !covered.contains(name)).collect();
+    let missing: Vec<&String> = covered.iter().filter(|name| !found.contains(name)).collect();
+    assert!(untested.is_empty(), "fixtures without a test (add one, then list them): {untested:?}");
+    assert!(missing.is_empty(), "fixtures listed but not in the folder: {missing:?}");
 }

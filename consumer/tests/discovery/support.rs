@@ -13,7 +13,7 @@ use openid_consumer::fetch::{FetchError, FetchResponse, Fetcher, HostResolver, N
 
 #[path = "../common/vectors.rs"]
 mod common_vectors;
-pub(crate) use common_vectors::vector;
+pub(crate) use common_vectors::{vector, vectors_dir};
 
 /// A [`Fetcher`] that serves canned responses by URL (404 otherwise) and logs what it was
 /// asked, like python-openid's test fetchers.

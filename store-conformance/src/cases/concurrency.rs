@@ -2,7 +2,7 @@
 //! association.
 
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::store::Association;
@@ -64,8 +64,11 @@ pub fn racing_removes_get_exactly_one_true(factory: &dyn StoreFactory) {
 }
 
 /// While 4 threads keep replacing one association, 4 readers always find a whole one:
-/// never none, never an error, never a mix of two writes.
+/// never none, never an error, never a mix of two writes. All 8 start together and the
+/// readers keep reading until every writer is done, so reads and writes overlap.
 pub fn readers_never_see_a_partial_replacement(factory: &dyn StoreFactory) {
+    const WRITERS: u8 = 4;
+    const READERS: usize = 4;
     let (f, store) = setup(factory, "replace-race");
     let server = f.server_url();
     let version = |writer: u8, n: u8| {
@@ -80,27 +83,54 @@ pub fn readers_never_see_a_partial_replacement(factory: &dyn StoreFactory) {
         .expect("valid association")
     };
     put(&*store, &server, &version(0, 0));
+    let barrier = Barrier::new(usize::from(WRITERS) + READERS);
+    let writers_done = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for writer in 0..4u8 {
-            let (store, server) = (&store, &server);
+        for writer in 0..WRITERS {
+            let (store, server, barrier, writers_done) = (&store, &server, &barrier, &writers_done);
             scope.spawn(move || {
+                barrier.wait();
                 for n in 0..25 {
                     put(&**store, server, &version(writer, n));
                 }
+                writers_done.fetch_add(1, Ordering::SeqCst);
             });
         }
-        for _ in 0..4 {
-            scope.spawn(|| {
-                for _ in 0..100 {
-                    let found = crate::support::get(&*store, &server, Some("h"))
-                        .expect("the association vanished during a replacement");
-                    let code = found.lifetime() - 600;
-                    let (writer, n) = (code / 1_000, code % 1_000);
-                    let expected =
-                        version(u8::try_from(writer).expect("writer"), u8::try_from(n).expect("n"));
-                    assert_eq!(found, expected, "a torn association");
-                }
-            });
+        let readers: Vec<_> = (0..READERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let mut reads = 0;
+                    let mut seen = None;
+                    while reads < 100 || writers_done.load(Ordering::SeqCst) < usize::from(WRITERS)
+                    {
+                        let Some(found) = crate::support::get(&*store, &server, Some("h")) else {
+                            seen.get_or_insert_with(|| {
+                                "the association vanished during a replacement".to_owned()
+                            });
+                            break;
+                        };
+                        let code = found.lifetime() - 600;
+                        let (writer, n) = (code / 1_000, code % 1_000);
+                        let expected = u8::try_from(writer)
+                            .ok()
+                            .zip(u8::try_from(n).ok())
+                            .map(|(writer, n)| version(writer, n));
+                        if expected.as_ref() != Some(&found) {
+                            seen = Some(format!("a torn association: {found:?}"));
+                            break;
+                        }
+                        reads += 1;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        // The reader's own message, not "a scoped thread panicked".
+        for reader in readers {
+            if let Some(problem) = reader.join().expect("a reader panicked") {
+                panic!("{problem}");
+            }
         }
     });
 }

@@ -61,12 +61,13 @@ pub fn keys_differing_only_in_case_are_distinct(factory: &dyn StoreFactory) {
         .expect("valid association");
     put(&*store, &lower, &a);
     put(&*store, &lower, &b);
-    assert_eq!(get(&*store, &lower, Some("handle")), Some(a));
-    assert_eq!(get(&*store, &lower, Some("HANDLE")), Some(b));
-    assert_eq!(get(&*store, &upper, None), None);
+    let folded = "keys differing only in case were taken as one";
+    assert_eq!(get(&*store, &lower, Some("handle")), Some(a), "{folded}: handles");
+    assert_eq!(get(&*store, &lower, Some("HANDLE")), Some(b), "{folded}: handles");
+    assert_eq!(get(&*store, &upper, None), None, "{folded}: server URLs");
     assert!(nonce(&*store, &lower, f.now(), "salt"));
-    assert!(nonce(&*store, &upper, f.now(), "salt"));
-    assert!(nonce(&*store, &lower, f.now(), "SALT"));
+    assert!(nonce(&*store, &upper, f.now(), "salt"), "{folded}: nonce server URLs");
+    assert!(nonce(&*store, &lower, f.now(), "SALT"), "{folded}: salts");
     assert!(!nonce(&*store, &upper, f.now(), "salt"));
 }
 

@@ -42,8 +42,10 @@ fn calls_fail_as_unavailable_while_the_server_is_down_and_work_after_restart() {
 
     server.start().unwrap();
     assert_eq!(store.get_association("https://op/", None).unwrap(), Some(association));
-    assert!(store.use_nonce("https://op/", now(), "after-restart").unwrap());
-    assert!(!store.use_nonce("https://op/", now(), "after-restart").unwrap());
+    // One timestamp: two calls to now() may fall in different seconds.
+    let t = now();
+    assert!(store.use_nonce("https://op/", t, "after-restart").unwrap());
+    assert!(!store.use_nonce("https://op/", t, "after-restart").unwrap());
 }
 
 #[test]
@@ -68,8 +70,10 @@ fn migrate_is_idempotent_and_records_the_version() {
     second.migrate().unwrap();
     assert_eq!(first.schema_version().unwrap(), Some(1));
     // Both instances see the same tables.
-    assert!(first.use_nonce("https://op/", now(), "shared").unwrap());
-    assert!(!second.use_nonce("https://op/", now(), "shared").unwrap());
+    // One timestamp: two calls to now() may fall in different seconds.
+    let t = now();
+    assert!(first.use_nonce("https://op/", t, "shared").unwrap());
+    assert!(!second.use_nonce("https://op/", t, "shared").unwrap());
 }
 
 #[test]

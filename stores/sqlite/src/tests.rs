@@ -188,7 +188,18 @@ fn from_url_reads_paths_memory_and_options() {
         assert!(error.is_config(), "{bad}: {error:?}");
         assert!(error.to_string().contains(bad), "{error}");
     }
-    let _ = Synchronous::Extra.as_str();
+    // Every level reaches SQLite (EXTRA is 3), by builder and by URL.
+    let extra = SqliteStore::builder()
+        .synchronous(Synchronous::Extra)
+        .open(dir.path().join("extra.sqlite"))
+        .unwrap();
+    assert_eq!(pragma(&extra, "synchronous"), "Integer(3)");
+    let off = SqliteStore::from_url(&format!(
+        "sqlite://{}?synchronous=off",
+        dir.path().join("off.sqlite").display()
+    ))
+    .unwrap();
+    assert_eq!(pragma(&off, "synchronous"), "Integer(0)");
 }
 
 #[test]
