@@ -29,9 +29,13 @@ for line in sys.stdin:
     except ValueError:
         continue
     if m.get("reason") == "compiler-artifact" and m.get("profile", {}).get("test") and m.get("executable"):
-        print(m["executable"])
+        package = m["package_id"].split("#")[0].rsplit("/", 1)[-1]
+        print(package + ":" + m["target"]["name"] + "=" + m["executable"])
 ' | sort -u)
 [ ${#binaries[@]} -gt 0 ] || { echo "no test binaries found" >&2; exit 1; }
+declare -A names
+for entry in "${binaries[@]}"; do names[${entry#*=}]=${entry%%=*}; done
+mapfile -t binaries < <(for b in "${!names[@]}"; do echo "${names[$b]}=$b"; done | sort | cut -d= -f2-)
 
 out=target/stress
 rm -rf "$out"
@@ -42,28 +46,28 @@ started=$SECONDS
 for round in $(seq 1 "$rounds"); do
     pids=()
     for b in "${binaries[@]}"; do
-        log="$out/$round-$(basename "$b").log"
+        log="$out/$round-${names[$b]//[:\/]/-}.log"
         "$b" >"$log" 2>&1 &
         pids+=($!)
     done
     line="round $round/$rounds:"
     for i in "${!binaries[@]}"; do
         b=${binaries[$i]}
-        log="$out/$round-$(basename "$b").log"
+        log="$out/$round-${names[$b]//[:\/]/-}.log"
         if wait "${pids[$i]}"; then
             rm -f "$log"
         else
             failures[$b]=$((failures[$b] + 1))
-            line+=" FAILED $(basename "$b") (see $log)"
+            line+=" FAILED ${names[$b]} (see $log)"
         fi
     done
     echo "$line ($((SECONDS - started)) s so far)"
 done
 
 total=0
-printf '\n%-60s %s\n' "test binary" "failed runs"
+printf '\n%-50s %s\n' "test binary (package:target)" "failed runs"
 for b in "${binaries[@]}"; do
-    printf '%-60s %d of %d\n' "${b#"$PWD"/}" "${failures[$b]}" "$rounds"
+    printf '%-50s %d of %d\n' "${names[$b]}" "${failures[$b]}" "$rounds"
     total=$((total + failures[$b]))
 done
 echo "$total failed runs in $rounds rounds of ${#binaries[@]} binaries, $((SECONDS - started)) s"
