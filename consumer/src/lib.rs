@@ -74,6 +74,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod associate;
+pub mod consumer;
 pub mod crypto;
 pub mod discovery;
 pub mod fetch;
@@ -83,5 +85,10 @@ pub mod realm;
 pub mod store;
 pub mod urinorm;
 
+pub use associate::AssociationPreferences;
+pub use consumer::{
+    AuthRequest, BeginError, CallbackArgs, ConfigError, Consumer, ConsumerBuilder, Failure,
+    FailureReason, Navigation, PendingAuth, ProviderPin, RequestError, Response, SuccessResponse,
+};
 pub use discovery::{DiscoveryError, DiscoveryResult, ServiceEndpoint, discover};
 pub use fetch::{FetchError, Fetcher, NetworkPolicy, UreqFetcher};

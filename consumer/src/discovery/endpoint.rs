@@ -1,5 +1,6 @@
 //! [`ServiceEndpoint`]: one way to authenticate an identifier, as discovery found it.
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::html::HtmlLinks;
@@ -26,15 +27,23 @@ pub const OPENID_TYPES: [&str; 4] =
 /// Discovery produces these; the consumer flow can also build them (tests,
 /// `begin_with_endpoint`) with [`for_claimed_id`](Self::for_claimed_id) or
 /// [`from_op_endpoint_url`](Self::from_op_endpoint_url).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It serializes with `serde` (a login in progress keeps its endpoint in
+/// [`PendingAuth`](crate::PendingAuth)); absent fields are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceEndpoint {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     claimed_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     local_id: Option<String>,
     server_url: String,
     type_uris: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     display_identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     canonical_id: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     used_yadis: bool,
 }
 

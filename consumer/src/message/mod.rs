@@ -17,6 +17,7 @@ pub use namespace::{
     PROTOCOL_FIELDS, SREG_1_1_NS,
 };
 pub use query::QueryError;
+pub(crate) use query::decode as decode_query;
 
 use self::kvform::KvEncodeError;
 

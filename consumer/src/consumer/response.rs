@@ -1,0 +1,203 @@
+//! What [`Consumer::complete`](crate::Consumer::complete) gives: [`Response`].
+
+use std::collections::BTreeMap;
+
+use super::failure::{Failure, FailureReason};
+use crate::discovery::ServiceEndpoint;
+use crate::message::{Message, Namespace};
+
+/// The outcome of a login.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Response {
+    /// The user is who the claimed identifier says: every check passed.
+    Success(SuccessResponse),
+    /// A verified assertion without an identifier, for a login that asked for one
+    /// ([`AuthRequest::set_anonymous`](crate::AuthRequest::set_anonymous)) or a consumer
+    /// that accepts them. It proves nothing about who the user is.
+    Anonymous(AnonymousResponse),
+    /// The user cancelled at the provider (`openid.mode=cancel`).
+    Cancel,
+    /// An immediate request could not be answered without the user: send them to the
+    /// provider again without `immediate` (or to `setup_url`, which OpenID 1 providers
+    /// give).
+    SetupNeeded {
+        /// OpenID 1's `openid.user_setup_url`, if any (untrusted: a URL at the provider).
+        setup_url: Option<String>,
+    },
+    /// The assertion was not accepted; [`Failure::reason`] says which check failed.
+    Failure(Failure),
+}
+
+impl Response {
+    /// The success, if it is one.
+    pub fn success(&self) -> Option<&SuccessResponse> {
+        match self {
+            Self::Success(success) => Some(success),
+            _ => None,
+        }
+    }
+
+    /// The failure reason, if it is a failure.
+    pub fn failure_reason(&self) -> Option<&FailureReason> {
+        match self {
+            Self::Failure(failure) => Some(failure.reason()),
+            _ => None,
+        }
+    }
+
+    /// A short stable name of the outcome: `success`, `anonymous`, `cancel`,
+    /// `setup_needed`, or the failure's [`FailureReason::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Success(_) => "success",
+            Self::Anonymous(_) => "anonymous",
+            Self::Cancel => "cancel",
+            Self::SetupNeeded { .. } => "setup_needed",
+            Self::Failure(failure) => failure.reason().code(),
+        }
+    }
+}
+
+/// A verified login.
+#[derive(Debug, Clone)]
+pub struct SuccessResponse {
+    claimed_id: String,
+    endpoint: ServiceEndpoint,
+    signed: SignedFields,
+}
+
+impl SuccessResponse {
+    pub(crate) fn new(claimed_id: String, endpoint: ServiceEndpoint, signed: SignedFields) -> Self {
+        Self { claimed_id, endpoint, signed }
+    }
+
+    /// The verified claimed identifier: the user's identity at this site. It keeps a
+    /// fragment the provider added (OpenID 2.0 section 11.5.2: a recycled identifier gets
+    /// a new fragment), so store it whole.
+    pub fn claimed_id(&self) -> &str {
+        &self.claimed_id
+    }
+
+    /// The identifier to show the user: the i-name for an XRI, else the claimed identifier
+    /// without its fragment.
+    pub fn display_identifier(&self) -> &str {
+        self.endpoint.display_identifier().unwrap_or_else(|| {
+            self.claimed_id.split_once('#').map_or(self.claimed_id.as_str(), |(base, _)| base)
+        })
+    }
+
+    /// The endpoint that made the assertion, as discovery verified it.
+    pub fn endpoint(&self) -> &ServiceEndpoint {
+        &self.endpoint
+    }
+
+    /// The signed part of the assertion.
+    pub fn signed(&self) -> &SignedFields {
+        &self.signed
+    }
+
+    /// Whether `key` in `namespace` is covered by the signature.
+    pub fn is_signed(&self, namespace: &Namespace, key: &str) -> bool {
+        self.signed.is_signed(namespace, key)
+    }
+
+    /// The value of `key` in `namespace`, only if it is signed.
+    pub fn get_signed(&self, namespace: &Namespace, key: &str) -> Option<&str> {
+        self.signed.get(namespace, key)
+    }
+
+    /// Every argument of `namespace`, only if all of them are signed.
+    pub fn signed_ns(&self, namespace: &Namespace) -> Option<BTreeMap<String, String>> {
+        self.signed.namespace(namespace)
+    }
+}
+
+/// A verified assertion that identifies nobody.
+#[derive(Debug, Clone)]
+pub struct AnonymousResponse {
+    endpoint: ServiceEndpoint,
+    signed: SignedFields,
+}
+
+impl AnonymousResponse {
+    pub(crate) fn new(endpoint: ServiceEndpoint, signed: SignedFields) -> Self {
+        Self { endpoint, signed }
+    }
+
+    /// The provider's endpoint.
+    pub fn endpoint(&self) -> &ServiceEndpoint {
+        &self.endpoint
+    }
+
+    /// The signed part of the assertion.
+    pub fn signed(&self) -> &SignedFields {
+        &self.signed
+    }
+}
+
+/// The signed fields of a verified assertion: the only ones worth reading.
+#[derive(Debug, Clone)]
+pub struct SignedFields {
+    message: Message,
+    signed: Vec<String>,
+}
+
+impl SignedFields {
+    /// `message`'s fields that its `openid.signed` lists.
+    pub(crate) fn of(message: Message) -> Self {
+        let signed = message
+            .get_openid("signed")
+            .map(|list| list.split(',').map(str::to_owned).collect())
+            .unwrap_or_default();
+        Self { message, signed }
+    }
+
+    /// Whether `key` in `namespace` is covered by the signature. For an extension, its
+    /// alias declaration (`openid.ns.<alias>`) must be signed too, or the value could have
+    /// been moved under another namespace; OpenID 1's implicit `sreg` alias has none.
+    pub fn is_signed(&self, namespace: &Namespace, key: &str) -> bool {
+        match namespace {
+            Namespace::OpenId => self.lists(key),
+            Namespace::Bare => false,
+            Namespace::Extension(uri) => {
+                let Some(alias) = self.message.alias(uri) else { return false };
+                let declared = self.message.wire_value(&format!("openid.ns.{alias}")).is_some();
+                (!declared || self.lists(&format!("ns.{alias}")))
+                    && self.lists(&format!("{alias}.{key}"))
+            }
+        }
+    }
+
+    /// The value of `key` in `namespace`, only if it is signed.
+    pub fn get(&self, namespace: &Namespace, key: &str) -> Option<&str> {
+        self.message.get(namespace, key).filter(|_| self.is_signed(namespace, key))
+    }
+
+    /// Every argument of `namespace`, only if all of them are signed (`None` when any is
+    /// not, or there are none).
+    pub fn namespace(&self, namespace: &Namespace) -> Option<BTreeMap<String, String>> {
+        let args: BTreeMap<String, String> = self
+            .message
+            .args_in(namespace)
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect();
+        let all_signed = args.keys().all(|key| self.is_signed(namespace, key));
+        (!args.is_empty() && all_signed).then_some(args)
+    }
+
+    /// The keys `openid.signed` lists (without `openid.`), in its order.
+    pub fn list(&self) -> &[String] {
+        &self.signed
+    }
+
+    /// The whole message as received, signed and unsigned fields alike: read it only
+    /// through the methods above unless you check signatures yourself.
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
+
+    fn lists(&self, key: &str) -> bool {
+        self.signed.iter().any(|signed| signed == key)
+    }
+}
