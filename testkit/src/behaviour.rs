@@ -85,10 +85,10 @@ pub enum Answer {
     /// section 10.1).
     #[default]
     Assert,
-    /// The user cancelled: `openid.mode=cancel` (section 10.2.1).
+    /// The user cancelled: `openid.mode=cancel` (section 10.2.2).
     Cancel,
     /// The provider needs the user: for `checkid_immediate`, OpenID 2.0
-    /// `openid.mode=setup_needed` (section 10.2.2), OpenID 1.x `openid.mode=id_res` with
+    /// `openid.mode=setup_needed` (section 10.2.1), OpenID 1.x `openid.mode=id_res` with
     /// `openid.user_setup_url`. A `checkid_setup` request cannot be answered "setup needed"
     /// (the user is already there), so it gets `cancel`.
     SetupNeeded,

@@ -186,7 +186,12 @@ impl Reply {
 
     /// Writes the reply; a header `tiny_http` cannot carry (not ASCII) is dropped and logged.
     pub(crate) fn send(self, request: tiny_http::Request) {
-        let mut response = tiny_http::Response::from_data(self.body).with_status_code(self.status);
+        // Always a Content-Length, as most servers send (`tiny_http` would switch to chunked
+        // transfer above 32 KiB): a relying party's check of the announced length before
+        // reading is then exercised by padded answers too.
+        let mut response = tiny_http::Response::from_data(self.body)
+            .with_status_code(self.status)
+            .with_chunked_threshold(usize::MAX);
         for (name, value) in self.headers {
             if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
                 response.add_header(header);

@@ -32,9 +32,10 @@ use crate::state::{LoggedRequest, Page, Shared, Urls};
 /// claimed identifier, whatever URL the relying party sends with one (delegation).
 ///
 /// # Stopping
-/// `drop` wakes and joins the worker threads (a request in [`Behaviour::delay`] is cut
-/// short). `tiny_http`'s own accept thread closes the listening socket just after, so a request
-/// sent right after the drop may still connect, and then gets no answer.
+/// `drop` wakes and joins the worker threads (a request waiting out [`Behaviour::delay`] is
+/// answered at once). `tiny_http`'s own accept thread closes the listening socket just after,
+/// so a request sent right after the drop may still connect; such a request, and one sent on
+/// a kept-alive connection after the drop, gets no answer and meets the client's timeout.
 pub struct Provider {
     shared: Arc<Shared>,
     server: Arc<tiny_http::Server>,

@@ -32,11 +32,14 @@ pub(super) fn handle(
         }
         _ => {}
     }
-    let Some(assoc_type) = request.get_openid("assoc_type") else {
-        return direct_error(v1, 400, "missing openid.assoc_type");
+    // OpenID 1.1 made assoc_type optional with HMAC-SHA1 as the default; 2.0 requires it.
+    let assoc_type = match request.get_openid("assoc_type") {
+        Some(assoc_type) => assoc_type,
+        None if request.is_openid1() => AssociationType::HmacSha1.as_str(),
+        None => return direct_error(v1, 400, "missing openid.assoc_type"),
     };
-    // OpenID 1.1 section 8.1: a missing or blank session_type means no encryption; OpenID 2.0
-    // section 8.1.1 makes it required.
+    // OpenID 1.1 (mode associate): a missing or blank session_type means no encryption;
+    // OpenID 2.0 section 8.1.1 makes it required.
     let session_type = match (request.is_openid1(), request.get_openid("session_type")) {
         (true, None) => Ok(SessionType::NoEncryption),
         (false, None) => return direct_error(v1, 400, "missing openid.session_type"),

@@ -49,8 +49,8 @@ pub(super) fn handle(
         Answer::SetupNeeded if immediate => {
             let mut message = new_message(v1);
             if v1 {
-                // OpenID 1.1 section 4.2.2.1: "setup needed" is an id_res with the URL to
-                // send the user to.
+                // OpenID 1.1 (mode checkid_immediate): "setup needed" is an id_res with
+                // the URL to send the user to.
                 let mut setup = request.clone();
                 setup.set_openid("mode", "checkid_setup");
                 message.set_openid("mode", "id_res");
@@ -121,7 +121,7 @@ fn check(request: &Message) -> Result<Checked, Invalid> {
     if !realm.matches(return_to) {
         return Err(invalid(format!(
             "openid.return_to {return_to} does not match openid.{realm_key} {realm} \
-             (OpenID 2.0 section 9.2.1)"
+             (OpenID 2.0 section 9.2)"
         )));
     }
     let identity = request.get_openid("identity");
@@ -148,7 +148,7 @@ fn check(request: &Message) -> Result<Checked, Invalid> {
     Ok(Checked { return_to: return_to.to_owned(), requested })
 }
 
-/// A positive assertion (OpenID 2.0 section 10.1; OpenID 1.1 section 4.2.2.2), tampered with
+/// A positive assertion (OpenID 2.0 section 10.1; OpenID 1.1 `id_res`), tampered with
 /// as configured, signed, and delivered.
 fn assert(shared: &Shared, behaviour: &Behaviour, request: &Message, checked: &Checked) -> Reply {
     let downgrade = behaviour.tampering.contains(&Tamper::OpenId1Form);

@@ -128,6 +128,17 @@ fn openid1_requests_get_openid1_answers() {
         ],
     );
     assert!(!answer.kv().contains_key("ns"), "{}", answer.body);
+    // OpenID 1.1 defaults: HMAC-SHA1, and no session_type means no-encryption (over https).
+    let answer = post_with(
+        &provider.endpoint_url(),
+        &[("openid.mode", "associate")],
+        &[("X-Forwarded-Proto", "https")],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let kv = answer.kv();
+    assert_eq!(kv["assoc_type"], "HMAC-SHA1");
+    assert_eq!(kv.get("session_type"), None);
+    assert_eq!(STANDARD.decode(&kv["mac_key"]).unwrap().len(), 20);
 }
 
 #[test]

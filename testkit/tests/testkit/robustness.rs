@@ -95,6 +95,8 @@ fn padding_grows_direct_answers_and_pages_which_stay_well_formed() {
     let page = get(&provider.identity_url("alice"));
     assert!(page.body.len() > 2 << 20);
     assert!(page.body.trim_end().ends_with("-->"));
+    // Announced up front, so a relying party can refuse it before reading.
+    assert_eq!(page.header("content-length"), Some(page.body.len().to_string().as_str()));
     // The relying party's 1 MiB cap refuses the page.
     let (fetcher, policy) = fetcher();
     let error = discover(&provider.identity_url("alice"), &fetcher, &policy).unwrap_err();
