@@ -51,7 +51,7 @@ fn main() {
                     let response = login.consumer.complete(
                         Some(&login.pending),
                         query.as_str(),
-                        &login.url(&query),
+                        &callback_url(&query),
                     );
                     assert!(matches!(response, Response::Success(_)), "{response:?}");
                     black_box(response)
@@ -108,9 +108,9 @@ impl Login {
         let url = message.to_url(&self.return_to);
         url.split_once('?').unwrap().1.to_owned()
     }
+}
 
-    /// The URL the browser comes back to with `query`.
-    fn url(&self, query: &str) -> String {
-        format!("{RETURN_TO}?{query}")
-    }
+/// The URL the browser comes back to with `query`.
+fn callback_url(query: &str) -> String {
+    format!("{RETURN_TO}?{query}")
 }

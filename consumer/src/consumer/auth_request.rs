@@ -82,7 +82,12 @@ impl AuthRequest {
 
     /// What the application keeps in the user's session until the browser comes back.
     pub fn pending(&self) -> PendingAuth {
-        PendingAuth::new(self.endpoint.clone(), self.nonce.clone(), self.anonymous)
+        PendingAuth::new(
+            self.endpoint.clone(),
+            self.nonce.clone(),
+            self.assoc_handle.clone(),
+            self.anonymous,
+        )
     }
 
     /// Whether a redirect is the way to send this request: always for OpenID 1 (which has

@@ -66,13 +66,16 @@ pub(crate) fn read_message(
     let from_url = decode_query(current_url.query().unwrap_or_default())
         .map_err(|e| FailureReason::MalformedCallback(MessageError::from(e)))?;
     for (key, value) in from_url {
-        match pairs.iter().find(|(k, _)| *k == key) {
-            Some((_, existing)) if *existing == value => {}
-            Some(_) => return Err(FailureReason::ConflictingParameter { name: key }),
+        let mut given = pairs.iter().filter(|(k, _)| *k == key).map(|(_, v)| v);
+        match (given.next(), given.next()) {
+            (Some(existing), None) if *existing == value => {}
+            (Some(_), None) => return Err(FailureReason::ConflictingParameter { name: key }),
+            // Given twice: the message refuses the duplicate below.
+            (Some(_), Some(_)) => {}
             // OpenID fields count only where the provider put them (the arguments); the
             // URL contributes the application's own arguments.
-            None if key.starts_with("openid.") => {}
-            None => pairs.push((key, value)),
+            (None, _) if key.starts_with("openid.") => {}
+            (None, _) => pairs.push((key, value)),
         }
     }
     Message::from_pairs(pairs).map_err(FailureReason::MalformedCallback)

@@ -357,13 +357,22 @@ fn check_signature_of(
         let association = store
             .get_association(&assertion.op_endpoint, Some(assertion.assoc_handle))
             .map_err(FailureReason::Store)?;
-        if let Some(association) = association {
-            if association.is_expired(now) {
-                return Err(FailureReason::AssociationExpired {
-                    handle: assertion.assoc_handle.to_owned(),
-                });
+        match association {
+            Some(association) if !association.is_expired(now) => {
+                return check_signature(message, &association).map_err(FailureReason::BadSignature);
             }
-            return check_signature(message, &association).map_err(FailureReason::BadSignature);
+            // The provider signed with the association this login gave it, and the store
+            // no longer has it (expired, or invalidated): the provider will not confirm a
+            // signature made with a shared key (section 11.4.2.1), so no request is sent.
+            Some(_) => return Err(expired(assertion)),
+            None if pending.is_some_and(|p| {
+                p.association_handle() == Some(assertion.assoc_handle)
+                    && p.endpoint().server_url() == assertion.op_endpoint
+            }) =>
+            {
+                return Err(expired(assertion));
+            }
+            None => {}
         }
     }
     // No shared association: only an endpoint known to speak for this identifier is asked.
@@ -388,6 +397,10 @@ fn check_signature_of(
     tracing::debug!(target: "openid_consumer", endpoint = %endpoint, "check_authentication");
     let store = inner.store.as_deref();
     check_auth::verify(&*inner.fetcher, &inner.policy, store, &endpoint, message)
+}
+
+fn expired(assertion: &Assertion<'_>) -> FailureReason {
+    FailureReason::AssociationExpired { handle: assertion.assoc_handle.to_owned() }
 }
 
 // ---- check 5 -------------------------------------------------------------------------------

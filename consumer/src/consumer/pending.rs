@@ -20,7 +20,7 @@ pub const RETURN_TO_NONCE_ARG: &str = "openid_rs_nonce";
 
 /// The state of one login in progress, from [`AuthRequest::pending`] to
 /// [`Consumer::complete`]: the endpoint the login was started with, and a random nonce
-/// the library added to `return_to`.
+/// the library added to `return_to`, and the association the provider was asked to use.
 ///
 /// It is plain data: the application keeps it in the user's session between the two
 /// requests (serialize it with any `serde` format), and the library never changes it
@@ -43,13 +43,20 @@ pub struct PendingAuth {
     endpoint: ServiceEndpoint,
     #[serde(rename = "n")]
     nonce: String,
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
+    assoc_handle: Option<String>,
     #[serde(rename = "a", default, skip_serializing_if = "std::ops::Not::not")]
     anonymous: bool,
 }
 
 impl PendingAuth {
-    pub(crate) fn new(endpoint: ServiceEndpoint, nonce: String, anonymous: bool) -> Self {
-        Self { version: PENDING_AUTH_VERSION, endpoint, nonce, anonymous }
+    pub(crate) fn new(
+        endpoint: ServiceEndpoint,
+        nonce: String,
+        assoc_handle: Option<String>,
+        anonymous: bool,
+    ) -> Self {
+        Self { version: PENDING_AUTH_VERSION, endpoint, nonce, assoc_handle, anonymous }
     }
 
     /// The endpoint the login was started with (discovered, or given to
@@ -66,6 +73,11 @@ impl PendingAuth {
     /// When the login started, Unix seconds (the time of its nonce).
     pub fn started_at(&self) -> Option<i64> {
         nonce::split(&self.nonce).ok().map(|(timestamp, _)| timestamp)
+    }
+
+    /// The association the provider was asked to sign with, if any.
+    pub fn association_handle(&self) -> Option<&str> {
+        self.assoc_handle.as_deref()
     }
 
     /// Whether the login asked for an assertion without an identifier.
@@ -102,7 +114,12 @@ mod tests {
             vec![TYPE_SIGNON_2_0.into()],
         )
         .with_used_yadis(true);
-        PendingAuth::new(endpoint, new_nonce(1_764_637_200).unwrap(), false)
+        PendingAuth::new(
+            endpoint,
+            new_nonce(1_764_637_200).unwrap(),
+            Some("{HMAC-SHA256}{6650b3d1}{lJcmWg==}".into()),
+            false,
+        )
     }
 
     #[test]
@@ -119,7 +136,8 @@ mod tests {
             Some(format!("{long}/identity/someone-with-a-long-name")),
             vec![TYPE_SIGNON_2_0.into(), TYPE_SIGNON_1_1.into()],
         );
-        let pending = PendingAuth::new(endpoint, new_nonce(1_764_637_200).unwrap(), false);
+        let handle = Some("{HMAC-SHA256}{6650b3d1}{lJcmWg==}".to_owned());
+        let pending = PendingAuth::new(endpoint, new_nonce(1_764_637_200).unwrap(), handle, false);
         let json = serde_json::to_string(&pending).unwrap();
         assert!(json.len() < 1024, "{} bytes: {json}", json.len());
     }
