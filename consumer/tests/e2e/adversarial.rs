@@ -471,14 +471,16 @@ fn a_store_failing_during_complete_fails_the_login() {
     }
 }
 
+/// A check of a failure reason.
+type ExpectedReason = fn(&FailureReason) -> bool;
+
 #[test]
 fn malformed_callbacks_are_failures_not_panics() {
     let provider = Provider::start().unwrap();
     let rp = rp(Store::Memory);
     let started = start(&rp, &provider.identity_url("alice"));
     let base = "http://rp.example/return";
-    type Expected = fn(&FailureReason) -> bool;
-    let cases: [(&str, Expected); 5] = [
+    let cases: [(&str, ExpectedReason); 5] = [
         ("openid.mode=id_res&session=%FF", |r| {
             matches!(r, FailureReason::MalformedCallback(MessageError::Query(_)))
         }),
