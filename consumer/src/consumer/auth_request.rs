@@ -235,7 +235,7 @@ impl AuthRequest {
         let absolute = if return_to.starts_with('/') && self.public_base.is_some() {
             callback::resolve(return_to, self.public_base.as_ref())
                 .ok_or_else(|| invalid("it cannot be joined to the public base URL"))?
-                .to_string()
+                .to_text()
         } else {
             let url = Url::parse(return_to).map_err(|_| invalid("it is not an absolute URL"))?;
             if !matches!(url.scheme(), "http" | "https") {

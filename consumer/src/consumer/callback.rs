@@ -50,20 +50,77 @@ impl From<&[(&str, &str)]> for CallbackArgs<'_> {
     }
 }
 
-/// The callback as a message: its arguments, with the query arguments of `current_url`
+/// The URL the browser came to, split: the part before the query (absolute, as the public
+/// sees it) and the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CurrentUrl {
+    /// Scheme, authority and path, without query or fragment.
+    pub(crate) base: String,
+    /// The query, without `?` (empty when none).
+    pub(crate) query: String,
+}
+
+impl CurrentUrl {
+    /// The whole URL, for messages.
+    pub(crate) fn to_text(&self) -> String {
+        if self.query.is_empty() { self.base.clone() } else { format!("{}?{}", self.base, self.query) }
+    }
+}
+
+/// Resolves the URL the browser came to: as given when absolute, or against the public
+/// base URL (a site behind a reverse proxy sees its internal address, or only a path). The
+/// fragment, which browsers do not send, is dropped.
+pub(crate) fn resolve(url: &str, public_base: Option<&Url>) -> Option<CurrentUrl> {
+    let url = url.split_once('#').map_or(url, |(before, _)| before);
+    let (before, query) = url.split_once('?').unwrap_or((url, ""));
+    let absolute = split_scheme(before).filter(|(scheme, _)| {
+        scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+    });
+    let base = match (public_base, absolute) {
+        (None, Some(_)) => before.to_owned(),
+        (None, None) => return None,
+        (Some(public), absolute) => {
+            // Only the path counts: scheme, host and port are the public ones.
+            let path = match absolute {
+                Some((_, rest)) => rest.find('/').map_or("/", |slash| rest.get(slash..).unwrap_or("/")),
+                None if before.starts_with('/') && !before.starts_with("//") => before,
+                None => return None,
+            };
+            let mut joined = public.clone();
+            joined.set_path(&format!("{}{path}", public.path().trim_end_matches('/')));
+            joined.set_query(None);
+            joined.into()
+        }
+    };
+    Some(CurrentUrl { base, query: query.to_owned() })
+}
+
+/// `scheme` and what follows `scheme://`, if `text` starts that way.
+fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = text.split_once("://")?;
+    let valid = !scheme.is_empty()
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    valid.then_some((scheme, rest))
+}
+
+/// The callback as a message: its arguments, with the query arguments of the current URL
 /// that the arguments lack (a POST's `return_to` arguments). An argument given both ways
 /// must have one value.
 pub(crate) fn read_message(
     args: CallbackArgs<'_>,
-    current_url: &Url,
+    current: &CurrentUrl,
 ) -> Result<Message, FailureReason> {
     let mut pairs = match args {
+        // A GET: the arguments are the URL's query, nothing to merge.
+        CallbackArgs::Raw(raw) if raw.strip_prefix('?').unwrap_or(raw) == current.query => {
+            return Message::from_query(raw).map_err(FailureReason::MalformedCallback);
+        }
         CallbackArgs::Raw(raw) => {
             decode_query(raw).map_err(|e| FailureReason::MalformedCallback(e.into()))?
         }
         CallbackArgs::Pairs(pairs) => pairs,
     };
-    let from_url = decode_query(current_url.query().unwrap_or_default())
+    let from_url = decode_query(&current.query)
         .map_err(|e| FailureReason::MalformedCallback(MessageError::from(e)))?;
     for (key, value) in from_url {
         let mut given = pairs.iter().filter(|(k, _)| *k == key).map(|(_, v)| v);
@@ -81,44 +138,12 @@ pub(crate) fn read_message(
     Message::from_pairs(pairs).map_err(FailureReason::MalformedCallback)
 }
 
-/// Resolves the URL the browser came to: as given when absolute, or against the public
-/// base URL (a site behind a reverse proxy sees its internal address, or only a path).
-pub(crate) fn resolve(url: &str, public_base: Option<&Url>) -> Option<Url> {
-    match public_base {
-        None => Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https")),
-        Some(base) => {
-            // Only the path and query count: scheme, host and port are the public ones.
-            let path_and_query = match Url::parse(url) {
-                Ok(absolute) => {
-                    let mut text = absolute.path().to_owned();
-                    if let Some(query) = absolute.query() {
-                        text.push('?');
-                        text.push_str(query);
-                    }
-                    text
-                }
-                Err(_) if url.starts_with('/') && !url.starts_with("//") => url.to_owned(),
-                Err(_) => return None,
-            };
-            let prefix = base.path().trim_end_matches('/');
-            let mut joined = base.clone();
-            let (path, query) = match path_and_query.split_once('?') {
-                Some((path, query)) => (path, Some(query)),
-                None => (path_and_query.as_str(), None),
-            };
-            joined.set_path(&format!("{prefix}{path}"));
-            joined.set_query(query);
-            Some(joined)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn url(text: &str) -> Url {
-        Url::parse(text).unwrap()
+    fn url(text: &str) -> CurrentUrl {
+        resolve(text, None).unwrap()
     }
 
     #[test]
@@ -156,11 +181,13 @@ mod tests {
 
     #[test]
     fn behind_a_proxy_the_public_base_replaces_scheme_host_and_port() {
-        let base = url("https://public.example/app");
-        let resolved = resolve("http://10.0.0.5:8080/back?x=1", Some(&base)).unwrap();
-        assert_eq!(resolved.as_str(), "https://public.example/app/back?x=1");
+        let base = Url::parse("https://public.example/app").unwrap();
+        let resolved = resolve("http://10.0.0.5:8080/back?x=1#f", Some(&base)).unwrap();
+        assert_eq!(resolved.to_text(), "https://public.example/app/back?x=1");
         let relative = resolve("/back", Some(&base)).unwrap();
-        assert_eq!(relative.as_str(), "https://public.example/app/back");
+        assert_eq!(relative.to_text(), "https://public.example/app/back");
+        let root = resolve("http://10.0.0.5:8080", Some(&base)).unwrap();
+        assert_eq!(root.to_text(), "https://public.example/app/");
         assert!(resolve("//evil.example/back", Some(&base)).is_none());
         assert!(resolve("/back", None).is_none());
         assert!(resolve("ftp://x/", None).is_none());

@@ -6,7 +6,7 @@
 use url::Url;
 
 use super::Inner;
-use super::callback::{self, CallbackArgs};
+use super::callback::{self, CallbackArgs, CurrentUrl};
 use super::check_auth;
 use super::failure::{Failure, FailureReason, UrlPart};
 use super::pending::{PENDING_AUTH_VERSION, PendingAuth, RETURN_TO_NONCE_ARG};
@@ -26,7 +26,7 @@ pub(crate) fn complete(
     current_url: &str,
 ) -> Response {
     let outcome = read(inner, args, current_url)
-        .and_then(|(message, current)| dispatch(inner, pending, &message, &current));
+        .and_then(|(message, current)| dispatch(inner, pending, message, &current));
     match outcome {
         Ok(response) => {
             if let Response::Success(success) = &response {
@@ -58,7 +58,7 @@ fn read(
     inner: &Inner,
     args: CallbackArgs<'_>,
     current_url: &str,
-) -> Result<(Message, Url), FailureReason> {
+) -> Result<(Message, CurrentUrl), FailureReason> {
     let current = callback::resolve(current_url, inner.public_base.as_ref())
         .ok_or_else(|| FailureReason::InvalidCurrentUrl { current_url: current_url.to_owned() })?;
     let message = callback::read_message(args, &current)?;
@@ -69,8 +69,8 @@ fn read(
 fn dispatch(
     inner: &Inner,
     pending: Option<&PendingAuth>,
-    message: &Message,
-    current: &Url,
+    message: Message,
+    current: &CurrentUrl,
 ) -> Result<Response, FailureReason> {
     match message.get_openid("mode") {
         None => Err(FailureReason::MissingMode),
@@ -99,17 +99,20 @@ fn dispatch(
 fn id_res(
     inner: &Inner,
     pending: Option<&PendingAuth>,
-    message: &Message,
-    current: &Url,
+    message: Message,
+    current: &CurrentUrl,
 ) -> Result<Response, FailureReason> {
-    let assertion = check_fields(inner, pending, message)?;
-    check_return_to(message, &assertion, current)?;
-    check_pending(inner, pending, &assertion)?;
-    let mut verified = Verified::default();
-    check_signature_of(inner, pending, message, &assertion, &mut verified)?;
-    check_nonce(inner, pending, &assertion)?;
-    let endpoint = check_discovered(inner, pending, &assertion, verified)?;
-    success(inner, pending, message, &assertion, endpoint)
+    let (claimed_id, endpoint, op_endpoint) = {
+        let assertion = check_fields(inner, pending, &message)?;
+        let return_to_args = check_return_to(&message, &assertion, current)?;
+        check_pending(inner, pending, &return_to_args, assertion.version.is_openid1())?;
+        let mut verified = Verified::default();
+        check_signature_of(inner, pending, &message, &assertion, &mut verified)?;
+        check_nonce(inner, pending, &assertion)?;
+        let endpoint = check_discovered(inner, pending, &assertion, verified)?;
+        (identity_of(&assertion, endpoint.as_ref()), endpoint, assertion.op_endpoint)
+    };
+    success(inner, pending, message, claimed_id, endpoint, op_endpoint)
 }
 
 /// The fields of an assertion the checks use.
@@ -242,22 +245,27 @@ fn check_pinning(
 // ---- check 2 -------------------------------------------------------------------------------
 
 /// Section 11.1: `return_to` is the URL the browser came to (scheme, host, port, path after
-/// normalisation), and the query arguments of both are the same.
+/// normalisation), and the query arguments of both are the same. Gives `return_to`'s
+/// arguments.
 fn check_return_to(
     message: &Message,
     assertion: &Assertion<'_>,
-    current: &Url,
-) -> Result<(), FailureReason> {
+    current: &CurrentUrl,
+) -> Result<Vec<(String, String)>, FailureReason> {
     let invalid = || FailureReason::InvalidReturnTo { return_to: assertion.return_to.to_owned() };
-    let return_to = urinorm::normalize(assertion.return_to)
+    let without_fragment =
+        assertion.return_to.split_once('#').map_or(assertion.return_to, |(before, _)| before);
+    let (return_to_base, return_to_query) =
+        without_fragment.split_once('?').unwrap_or((without_fragment, ""));
+    // The queries are compared as arguments below: only the rest is normalised here.
+    let return_to = urinorm::normalize(return_to_base)
         .ok()
         .and_then(|text| Url::parse(&text).ok())
         .ok_or_else(invalid)?;
-    let current_text = urinorm::normalize(current.as_str()).map_err(|_| {
-        FailureReason::InvalidCurrentUrl { current_url: current.as_str().to_owned() }
-    })?;
-    let current = Url::parse(&current_text)
-        .map_err(|_| FailureReason::InvalidCurrentUrl { current_url: current_text.clone() })?;
+    let current = urinorm::normalize(&current.base)
+        .ok()
+        .and_then(|text| Url::parse(&text).ok())
+        .ok_or_else(|| FailureReason::InvalidCurrentUrl { current_url: current.to_text() })?;
     let parts: [(UrlPart, String, String); 4] = [
         (UrlPart::Scheme, return_to.scheme().to_owned(), current.scheme().to_owned()),
         (UrlPart::Host, host(&return_to), host(&current)),
@@ -269,8 +277,7 @@ fn check_return_to(
             return Err(FailureReason::ReturnToMismatch { part, expected, got });
         }
     }
-    let return_to_args =
-        decode_query(return_to.query().unwrap_or_default()).map_err(|_| invalid())?;
+    let return_to_args = decode_query(return_to_query).map_err(|_| invalid())?;
     for (name, value) in &return_to_args {
         let got = message.get(&Namespace::Bare, name);
         if got != Some(value.as_str()) {
@@ -290,7 +297,7 @@ fn check_return_to(
             });
         }
     }
-    Ok(())
+    Ok(return_to_args)
 }
 
 fn host(url: &Url) -> String {
@@ -309,10 +316,11 @@ fn port(url: &Url) -> String {
 fn check_pending(
     inner: &Inner,
     pending: Option<&PendingAuth>,
-    assertion: &Assertion<'_>,
+    return_to_args: &[(String, String)],
+    openid1: bool,
 ) -> Result<(), FailureReason> {
     let Some(pending) = pending else {
-        return if inner.allow_unsolicited && !assertion.version.is_openid1() {
+        return if inner.allow_unsolicited && !openid1 {
             Ok(())
         } else {
             Err(FailureReason::Unsolicited)
@@ -329,13 +337,9 @@ fn check_pending(
     if age > inner.pending_max_age {
         return Err(FailureReason::PendingExpired { age, limit: inner.pending_max_age });
     }
-    // The return_to was checked against the current URL, whose arguments are in the
-    // message: the signed return_to carries the nonce the provider was given.
-    let query = assertion.return_to.split_once('?').map_or("", |(_, query)| query);
-    let sent = decode_query(query).ok().and_then(|args| {
-        args.into_iter().find(|(key, _)| key == RETURN_TO_NONCE_ARG).map(|(_, value)| value)
-    });
-    if sent.as_deref() != Some(pending.nonce()) {
+    // The signed return_to carries the nonce the provider was given.
+    let sent = return_to_args.iter().find(|(key, _)| key == RETURN_TO_NONCE_ARG);
+    if sent.map(|(_, value)| value.as_str()) != Some(pending.nonce()) {
         return Err(FailureReason::PendingMismatch);
     }
     Ok(())
@@ -482,26 +486,28 @@ fn claim<'a>(assertion: &'a Assertion<'_>) -> Option<Claim<'a>> {
 
 // ---- check 7 -------------------------------------------------------------------------------
 
+/// Who the assertion says the user is: its claimed identifier, or for OpenID 1 the login's.
+fn identity_of(assertion: &Assertion<'_>, endpoint: Option<&ServiceEndpoint>) -> Option<String> {
+    match assertion.claimed_id {
+        Some(claimed_id) => Some(claimed_id.to_owned()),
+        None if assertion.version.is_openid1() => endpoint?.claimed_id().map(str::to_owned),
+        None => None,
+    }
+}
+
 /// Section 11: every check passed. An assertion without an identifier is a success only
 /// for a login that asked for one, or a consumer that accepts them.
 fn success(
     inner: &Inner,
     pending: Option<&PendingAuth>,
-    message: &Message,
-    assertion: &Assertion<'_>,
+    message: Message,
+    claimed_id: Option<String>,
     endpoint: Option<ServiceEndpoint>,
+    op_endpoint: String,
 ) -> Result<Response, FailureReason> {
-    let signed = SignedFields::of(message.clone());
-    let claimed_id = match (assertion.claimed_id, &endpoint) {
-        (Some(claimed_id), _) => Some(claimed_id.to_owned()),
-        // OpenID 1: the login's claimed identifier.
-        (None, Some(endpoint)) if assertion.version.is_openid1() => {
-            endpoint.claimed_id().map(str::to_owned)
-        }
-        (None, _) => None,
-    };
     match (claimed_id, endpoint) {
         (Some(claimed_id), Some(endpoint)) => {
+            let signed = SignedFields::of(message);
             Ok(Response::Success(SuccessResponse::new(claimed_id, endpoint, signed)))
         }
         (None, _) => {
@@ -510,10 +516,10 @@ fn success(
                 return Err(FailureReason::NoIdentifier);
             }
             let endpoint = pending.map_or_else(
-                || ServiceEndpoint::from_op_endpoint_url(assertion.op_endpoint.clone()),
+                || ServiceEndpoint::from_op_endpoint_url(op_endpoint),
                 |p| p.endpoint().clone(),
             );
-            Ok(Response::Anonymous(AnonymousResponse::new(endpoint, signed)))
+            Ok(Response::Anonymous(AnonymousResponse::new(endpoint, SignedFields::of(message))))
         }
         (Some(_), None) => Err(FailureReason::NoIdentifier),
     }
