@@ -76,6 +76,7 @@
 
 pub mod crypto;
 pub mod discovery;
+mod excerpt;
 pub mod fetch;
 pub mod message;
 pub mod nonce;

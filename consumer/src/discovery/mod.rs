@@ -30,6 +30,7 @@ pub mod xri;
 pub mod yadis;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use self::cache::DiscoveryCache;
@@ -122,13 +123,18 @@ pub enum DiscoveryError {
     },
 }
 
+/// The detail of [`DiscoveryError::NoEndpoints`]: the XRDS error and the first
+/// [`MAX_REPORTED_REJECTIONS`] rejections, so the message stays short whatever the document.
 fn describe(xrds_error: Option<&XrdsError>, rejected: &[ServiceError]) -> String {
     let mut text = String::new();
     if let Some(error) = xrds_error {
         let _ = write!(text, " (XRDS: {error})");
     }
-    for service in rejected {
+    for service in rejected.iter().take(MAX_REPORTED_REJECTIONS) {
         let _ = write!(text, " (rejected: {service})");
+    }
+    if let Some(more) = rejected.len().checked_sub(MAX_REPORTED_REJECTIONS).filter(|n| *n > 0) {
+        let _ = write!(text, " (and {more} more rejected)");
     }
     text
 }
@@ -259,10 +265,15 @@ impl Discoverer {
             .map_err(|source| DiscoveryError::Xri { xri: iname.to_owned(), source })?
             .ok_or_else(|| DiscoveryError::NoCanonicalId { xri: iname.to_owned() })?;
         let (endpoints, rejected) = endpoint::from_xrds(&canonical_id, &document);
+        // Shared by every endpoint rather than copied into each (issue 9).
+        let (shared_canonical_id, shared_iname): (Arc<str>, Arc<str>) =
+            (Arc::from(canonical_id.as_str()), Arc::from(iname));
         let endpoints = endpoints
             .into_iter()
             .map(|endpoint| {
-                endpoint.with_canonical_id(canonical_id.clone()).with_display_identifier(iname)
+                endpoint
+                    .with_canonical_id(Arc::clone(&shared_canonical_id))
+                    .with_display_identifier(Arc::clone(&shared_iname))
             })
             .collect();
         finish(canonical_id, iname.to_owned(), endpoints, rejected, None)
@@ -375,8 +386,13 @@ fn finish(
     if endpoints.is_empty() {
         return Err(DiscoveryError::NoEndpoints { claimed_id, xrds_error, rejected });
     }
-    for service in &rejected {
+    // A hostile document can have hundreds of rejected services: log a few and count the
+    // rest, so one login cannot flood the log.
+    for service in rejected.iter().take(MAX_REPORTED_REJECTIONS) {
         tracing::info!(%claimed_id, %service, "OpenID service rejected");
+    }
+    if let Some(more) = rejected.len().checked_sub(MAX_REPORTED_REJECTIONS).filter(|n| *n > 0) {
+        tracing::info!(%claimed_id, more, "more OpenID services rejected");
     }
     endpoint::arrange(&mut endpoints);
     Ok(DiscoveryResult { claimed_id, display_identifier, endpoints, rejected })
@@ -393,3 +409,7 @@ fn has_scheme(identifier: &str) -> bool {
 fn strip_fragment(url: &str) -> &str {
     url.split_once('#').map_or(url, |(base, _)| base)
 }
+
+/// Rejected services described in an error message or logged, at most: the first few say
+/// what is wrong, and a hostile document can have hundreds.
+const MAX_REPORTED_REJECTIONS: usize = 4;
