@@ -111,6 +111,12 @@ pub enum PolicyViolation {
         /// The refused address.
         address: IpAddr,
     },
+    /// A POST was redirected to another origin. Server-to-server POSTs (association,
+    /// `check_authentication`) carry secrets or the whole assertion, and a 307 or 308 would
+    /// send them again wherever the server points; the redirect is refused before any
+    /// request leaves.
+    #[error("a POST is redirected only within its origin or to https on the same host")]
+    CrossOriginPostRedirect,
     /// The address is not a public unicast address (loopback, private, ...).
     #[error("address {address} is {class} and such addresses are not allowed")]
     InternalAddress {

@@ -41,6 +41,11 @@ pub trait Fetcher: Send + Sync {
     ) -> Result<FetchResponse, FetchError>;
 
     /// `POST url` with an `application/x-www-form-urlencoded` body made of `form`.
+    ///
+    /// The body is what the relying party sends a provider directly (association requests,
+    /// the assertion for `check_authentication`), so an implementation must not send it, or
+    /// follow a redirect at all, outside the origin of `url` (the `https` upgrade of the same
+    /// host excepted), as [`UreqFetcher`] does.
     fn post_form(
         &self,
         url: &str,

@@ -18,6 +18,10 @@ use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT};
 ///   URL; 303, and 301/302 after a POST, continue with GET (as browsers do); a URL seen twice
 ///   is a [`FetchError::RedirectLoop`]. A redirect status without `Location` is returned as
 ///   the response.
+/// - A POST ([`Fetcher::post_form`]) is redirected only within the origin it was sent to,
+///   or from `http` to `https` on the same host (default ports): a 307 or 308 repeats the
+///   body, which for `check_authentication` is the whole assertion. Any other redirect is
+///   [`PolicyViolation::CrossOriginPostRedirect`](super::PolicyViolation).
 /// - Name resolution goes through the address guard, so the address connected to is the
 ///   address checked, whatever DNS answers the second time.
 /// - The connect timeout applies to each connection, the total timeout to the whole fetch
@@ -78,6 +82,8 @@ impl UreqFetcher {
         let mut url = Url::parse(start)
             .map_err(|source| FetchError::InvalidUrl { url: start.to_owned(), source })?;
         let mut visited: Vec<(Method, Url)> = Vec::new();
+        // Where a POST may be redirected: its first URL's origin (see `may_redirect_post`).
+        let post_origin = (method == Method::Post).then(|| url.clone());
         loop {
             url.set_fragment(None);
             policy
@@ -108,6 +114,14 @@ impl UreqFetcher {
                 let next = url
                     .join(location.trim())
                     .map_err(|source| FetchError::InvalidUrl { url: location.clone(), source })?;
+                if let Some(origin) = &post_origin
+                    && !may_redirect_post(origin, &next)
+                {
+                    return Err(FetchError::PolicyDenied {
+                        url: next.to_string(),
+                        reason: super::PolicyViolation::CrossOriginPostRedirect,
+                    });
+                }
                 // RFC 9110 section 15.4: 303 always, and 301/302 after POST in practice, turn
                 // the next request into a GET; 307 and 308 repeat the method.
                 let next_method = match (status, method) {
@@ -206,6 +220,20 @@ fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
+/// Whether a POST first sent to `from` may follow a redirect to `to`: same origin (scheme,
+/// host, port), or the `https` upgrade of an `http` URL on the same host with default ports.
+/// Every hop is compared with the first URL, so a chain cannot walk away one step at a time.
+fn may_redirect_post(from: &Url, to: &Url) -> bool {
+    if from.origin() == to.origin() {
+        return true;
+    }
+    from.scheme() == "http"
+        && to.scheme() == "https"
+        && from.host() == to.host()
+        && from.port_or_known_default() == Some(80)
+        && to.port_or_known_default() == Some(443)
+}
+
 /// Maps ureq's error to the outcome it means; the address guard's refusal travels through
 /// ureq as `Error::Other` and comes back out as [`FetchError::PolicyDenied`].
 fn map_error(url: &Url, error: ureq::Error) -> FetchError {
@@ -259,3 +287,35 @@ fn map_io(url: &Url, io: io::Error) -> FetchError {
 
 /// Agents kept for distinct policies (an application normally uses one or two).
 const MAX_AGENTS: usize = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn may(from: &str, to: &str) -> bool {
+        may_redirect_post(&Url::parse(from).unwrap(), &Url::parse(to).unwrap())
+    }
+
+    #[test]
+    fn a_post_may_be_redirected_within_its_origin_or_to_https_on_the_same_host() {
+        assert!(may("https://op.example/a", "https://op.example/b?x"));
+        assert!(may("https://op.example:8443/a", "https://OP.example:8443/b"));
+        assert!(may("http://op.example/a", "https://op.example/a"));
+        assert!(may("http://op.example:80/a", "https://op.example:443/a"));
+    }
+
+    #[test]
+    fn a_post_may_not_be_redirected_to_another_host_port_or_to_http() {
+        for (from, to) in [
+            ("https://op.example/a", "https://evil.example/a"),
+            ("https://op.example/a", "https://sub.op.example/a"),
+            ("https://op.example/a", "https://op.example:444/a"),
+            ("https://op.example/a", "http://op.example/a"),
+            ("http://op.example:8080/a", "https://op.example/a"),
+            ("http://op.example/a", "https://op.example:8443/a"),
+            ("http://127.0.0.1:1000/a", "http://127.0.0.1:1001/a"),
+        ] {
+            assert!(!may(from, to), "{from} -> {to}");
+        }
+    }
+}

@@ -10,6 +10,8 @@ use openid_consumer::fetch::{
     AddressClass, FetchError, FetchResponse, Fetcher, NetworkPolicy, PolicyViolation, UreqFetcher,
 };
 
+use super::support::{Reply, TestServer, loopback_policy};
+
 /// A fetcher that answers every GET with one canned response.
 struct Canned(Mutex<FetchResponse>);
 
@@ -123,4 +125,28 @@ fn unparsable_urls_are_invalid_not_missing_a_host() {
         NetworkPolicy::default().check_url_str("::not a url::"),
         Err(PolicyViolation::InvalidUrl)
     );
+}
+
+// See: issue 9, item 4. A 307 or 308 repeats the POST, body included: for
+// check_authentication that is the whole assertion, sent wherever the server points.
+#[test]
+fn a_post_is_not_redirected_to_another_origin() {
+    for code in [301, 302, 303, 307, 308] {
+        let elsewhere = TestServer::start(|_| Reply::ok("text/plain", "is_valid:true\n"));
+        let target = elsewhere.url("/collect");
+        let server = TestServer::start(move |_| Reply::redirect(code, &target));
+        let form = [("openid.mode", "check_authentication"), ("openid.sig", "secret")];
+        let error = UreqFetcher::new()
+            .post_form(&server.url("/op"), &form, &loopback_policy())
+            .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                FetchError::PolicyDenied { url, reason: PolicyViolation::CrossOriginPostRedirect }
+                    if *url == elsewhere.url("/collect")
+            ),
+            "{code}: {error:?}"
+        );
+        assert_eq!(elsewhere.request_count(), 0, "{code}: the form reached the other port");
+    }
 }
