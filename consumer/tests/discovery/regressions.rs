@@ -1,5 +1,6 @@
 //! Defects found in review, each a test that failed before its fix.
 
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -149,4 +150,50 @@ fn a_post_is_not_redirected_to_another_origin() {
         );
         assert_eq!(elsewhere.request_count(), 0, "{code}: the form reached the other port");
     }
+}
+
+// See: issue 9, item 5. Matching `*.b` split "aé" one byte from its end, inside the "é",
+// and panicked.
+#[test]
+fn a_host_pattern_never_cuts_a_non_ascii_host_inside_a_character() {
+    let public: IpAddr = "93.184.216.34".parse().unwrap();
+    let policy = NetworkPolicy::default().deny_host("*.b").deny_host("*.bc");
+    for host in ["aé", "a€", "xyz€", "ü", "é.b"] {
+        let outcome = std::panic::catch_unwind(|| policy.check_address(host, public));
+        assert!(outcome.is_ok(), "{host} panicked");
+    }
+    assert!(policy.check_address("é.b", public).is_err(), "é.b is below .b");
+    assert!(policy.check_address("aé", public).is_ok());
+}
+
+// See: issue 9, item 5. The URL's host is punycode, so a Unicode deny-list entry never matched
+// and the deny-list failed open.
+#[test]
+fn unicode_host_patterns_match_the_punycode_host() {
+    let denied = NetworkPolicy::default().deny_host("*.Bücher.de").deny_host("straße.example");
+    // IDNA as the `url` crate applies it (UTS #46 non-transitional: "ß" stays "ß").
+    for url in [
+        "http://shop.bücher.de/",
+        "http://shop.xn--bcher-kva.de/",
+        "http://SHOP.BÜCHER.de./",
+        "http://straße.example/",
+        "http://xn--strae-oqa.example/",
+    ] {
+        assert!(
+            matches!(denied.check_url_str(url), Err(PolicyViolation::HostDenied { .. })),
+            "{url}: {:?}",
+            denied.check_url_str(url)
+        );
+    }
+    assert!(denied.check_url_str("http://bücher.de/").is_ok(), "the wildcard is below the domain");
+
+    let private: IpAddr = "10.0.0.1".parse().unwrap();
+    let allowed = NetworkPolicy::default().allow_host("intranet.bücher.de");
+    assert_eq!(allowed.check_address("intranet.xn--bcher-kva.de", private), Ok(()));
+    assert_eq!(allowed.check_address("intranet.bücher.de", private), Ok(()));
+
+    // A pattern pushed into the public field, not through the builder, counts too.
+    let mut pushed = NetworkPolicy::default();
+    pushed.denied_hosts.push("*.bücher.de".to_owned());
+    assert!(pushed.check_url_str("http://shop.bücher.de/").is_err());
 }
