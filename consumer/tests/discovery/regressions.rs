@@ -71,8 +71,8 @@ fn endpoint_urls_with_line_breaks_or_no_slashes_are_rejected_not_kept_raw() {
 #[test]
 fn ipv6_forms_embedding_internal_ipv4_addresses_are_classified() {
     for (address, class) in [
-        ("64:ff9b:1::7f00:1", AddressClass::Loopback),
-        ("64:ff9b:1::a9fe:a9fe", AddressClass::LinkLocal),
+        ("64:ff9b::7f00:1", AddressClass::Loopback),
+        ("64:ff9b::a9fe:a9fe", AddressClass::LinkLocal),
         ("::ffff:0:a9fe:a9fe", AddressClass::LinkLocal),
         ("::ffff:0:a00:1", AddressClass::Private),
         ("2001:2::1", AddressClass::Documentation),
@@ -80,10 +80,31 @@ fn ipv6_forms_embedding_internal_ipv4_addresses_are_classified() {
         assert_eq!(classify(address.parse().unwrap()), Some(class), "{address}");
     }
     let policy = NetworkPolicy::default();
-    for url in ["http://[64:ff9b:1::a9fe:a9fe]/", "http://[::ffff:0:a9fe:a9fe]/"] {
+    for url in ["http://[64:ff9b::a9fe:a9fe]/", "http://[::ffff:0:a9fe:a9fe]/"] {
         assert!(policy.check_url_str(url).is_err(), "{url}");
     }
-    assert_eq!(classify("64:ff9b:1::808:808".parse().unwrap()), None, "public through NAT64");
+    assert_eq!(classify("64:ff9b::808:808".parse().unwrap()), None, "public through NAT64");
+}
+
+// See: issue 9, item 6. RFC 8215 lets an operator pick any prefix length inside
+// 64:ff9b:1::/48, and RFC 6052 section 2.2 puts the IPv4 address elsewhere for each: with a
+// /48 prefix, 127.0.0.1 sits in bits 48-63 and 72-87, and the last 32 bits (here 8.8.8.8)
+// were read as the target.
+#[test]
+fn the_nat64_local_use_prefix_is_reserved_whatever_it_seems_to_embed() {
+    for address in [
+        "64:ff9b:1:7f00:0:100:808:808",
+        "64:ff9b:1::808:808",
+        "64:ff9b:1::7f00:1",
+        "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+    ] {
+        assert_eq!(classify(address.parse().unwrap()), Some(AddressClass::Reserved), "{address}");
+    }
+    assert!(
+        NetworkPolicy::default().check_url_str("http://[64:ff9b:1:7f00:0:100:808:808]/").is_err()
+    );
+    // Just outside the /48: not NAT64 at all, judged as any other address.
+    assert_eq!(classify("64:ff9b:2::808:808".parse().unwrap()), None);
 }
 
 #[test]
