@@ -37,7 +37,7 @@ pub use self::cache::DiscoveryCache;
 pub use self::endpoint::{ServiceEndpoint, ServiceError};
 use self::xrds::XrdsError;
 use self::xri::{ProxyResolver, XriError};
-use crate::fetch::{FetchError, Fetcher, NetworkPolicy};
+use crate::fetch::{FetchError, Fetcher, NetworkPolicy, redact_userinfo};
 use crate::urinorm::{self, UrinormError};
 
 /// Why discovery failed.
@@ -72,7 +72,7 @@ pub enum DiscoveryError {
     /// A discovery response had a status other than 200 or 206.
     #[error("{url} answered HTTP {status}")]
     HttpStatus {
-        /// The final URL of the response.
+        /// The final URL of the response (credentials hidden).
         url: String,
         /// The status.
         status: u16,
@@ -358,7 +358,7 @@ fn discover_url(
             let page = fetcher.get(url, &[], policy)?;
             if !matches!(page.status, 200 | 206) {
                 return Err(DiscoveryError::HttpStatus {
-                    url: page.final_url,
+                    url: redact_userinfo(&page.final_url).into_owned(),
                     status: page.status,
                 });
             }

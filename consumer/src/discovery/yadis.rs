@@ -15,7 +15,7 @@ use url::Url;
 
 use super::DiscoveryError;
 use super::html;
-use crate::fetch::{FetchResponse, Fetcher, NetworkPolicy};
+use crate::fetch::{FetchResponse, Fetcher, NetworkPolicy, redact_userinfo};
 
 /// The XRDS media type (Yadis 1.0 section 6.2.2; RFC 3023 `+xml` suffix).
 pub const XRDS_CONTENT_TYPE: &str = "application/xrds+xml";
@@ -126,7 +126,7 @@ pub(crate) fn fetch_ok(
     let response = fetcher.get(url, &[("Accept", ACCEPT_HEADER)], policy)?;
     if !matches!(response.status, 200 | 206) {
         return Err(DiscoveryError::HttpStatus {
-            url: response.final_url,
+            url: redact_userinfo(&response.final_url).into_owned(),
             status: response.status,
         });
     }

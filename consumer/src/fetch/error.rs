@@ -4,7 +4,8 @@ use std::net::IpAddr;
 
 use super::guard::AddressClass;
 
-/// Why a fetch failed. Each variant names one outcome and keeps the URL it concerns.
+/// Why a fetch failed. Each variant names one outcome and keeps the URL it concerns, with
+/// any `user:password@` replaced by `***@` (errors end up in logs).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {

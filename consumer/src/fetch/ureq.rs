@@ -9,7 +9,7 @@ use ureq::unversioned::transport::DefaultConnector;
 use url::Url;
 
 use super::guard::{GuardedResolver, HostResolver};
-use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT};
+use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT, redact_userinfo};
 
 /// The library's [`Fetcher`], on ureq 3 with rustls.
 ///
@@ -80,7 +80,7 @@ impl UreqFetcher {
         let deadline = Instant::now().checked_add(policy.total_timeout);
         let agent = self.agent(policy);
         let mut url = Url::parse(start)
-            .map_err(|source| FetchError::InvalidUrl { url: start.to_owned(), source })?;
+            .map_err(|source| FetchError::InvalidUrl { url: shown(start), source })?;
         let mut visited: Vec<(Method, Url)> = Vec::new();
         // Where a POST may be redirected: its first URL's origin (see `may_redirect_post`).
         let post_origin = (method == Method::Post).then(|| url.clone());
@@ -88,14 +88,14 @@ impl UreqFetcher {
             url.set_fragment(None);
             policy
                 .check_url(&url)
-                .map_err(|reason| FetchError::PolicyDenied { url: url.to_string(), reason })?;
+                .map_err(|reason| FetchError::PolicyDenied { url: shown(url.as_str()), reason })?;
             let remaining = deadline.map_or(policy.total_timeout, |deadline| {
                 deadline.saturating_duration_since(Instant::now())
             });
             if remaining.is_zero() {
-                return Err(FetchError::Timeout { url: url.to_string() });
+                return Err(FetchError::Timeout { url: shown(url.as_str()) });
             }
-            tracing::debug!(%url, ?method, "fetching");
+            tracing::debug!(url = %redact_userinfo(url.as_str()), ?method, "fetching");
             let mut response = send(&agent, method, &url, headers, form, remaining)
                 .map_err(|error| map_error(&url, error))?;
             let status = response.status().as_u16();
@@ -107,18 +107,18 @@ impl UreqFetcher {
             if let (true, Some(location)) = (is_redirect(status), location) {
                 if visited.len() >= usize::try_from(policy.max_redirects).unwrap_or(usize::MAX) {
                     return Err(FetchError::TooManyRedirects {
-                        url: start.to_owned(),
+                        url: shown(start),
                         limit: policy.max_redirects,
                     });
                 }
                 let next = url
                     .join(location.trim())
-                    .map_err(|source| FetchError::InvalidUrl { url: location.clone(), source })?;
+                    .map_err(|source| FetchError::InvalidUrl { url: shown(&location), source })?;
                 if let Some(origin) = &post_origin
                     && !may_redirect_post(origin, &next)
                 {
                     return Err(FetchError::PolicyDenied {
-                        url: next.to_string(),
+                        url: shown(next.as_str()),
                         reason: super::PolicyViolation::CrossOriginPostRedirect,
                     });
                 }
@@ -132,9 +132,9 @@ impl UreqFetcher {
                 let mut next_key = next.clone();
                 next_key.set_fragment(None);
                 if visited.iter().any(|(m, u)| *m == next_method && *u == next_key) {
-                    return Err(FetchError::RedirectLoop { url: next_key.to_string() });
+                    return Err(FetchError::RedirectLoop { url: shown(next_key.as_str()) });
                 }
-                tracing::debug!(status, to = %next, "following redirect");
+                tracing::debug!(status, to = %redact_userinfo(next.as_str()), "following redirect");
                 url = next;
                 method = next_method;
                 continue;
@@ -151,7 +151,7 @@ impl UreqFetcher {
                 .collect();
             let limit = policy.max_body_bytes;
             if response.body().content_length().is_some_and(|length| length > limit) {
-                return Err(FetchError::TooLarge { url: url.to_string(), limit });
+                return Err(FetchError::TooLarge { url: shown(url.as_str()), limit });
             }
             let body = response
                 .body_mut()
@@ -216,6 +216,11 @@ fn send(
     }
 }
 
+/// A URL as errors show it: credentials hidden.
+fn shown(url: &str) -> String {
+    redact_userinfo(url).into_owned()
+}
+
 fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
@@ -240,7 +245,7 @@ fn map_error(url: &Url, error: ureq::Error) -> FetchError {
     if let ureq::Error::Io(io) = error {
         return map_io(url, io);
     }
-    let url = url.to_string();
+    let url = shown(url.as_str());
     match error {
         ureq::Error::Timeout(_) => FetchError::Timeout { url },
         ureq::Error::BodyExceedsLimit(limit) => FetchError::TooLarge { url, limit },
@@ -258,7 +263,7 @@ fn map_error(url: &Url, error: ureq::Error) -> FetchError {
 fn map_io(url: &Url, io: io::Error) -> FetchError {
     let kind = io.kind();
     if matches!(kind, io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
-        return FetchError::Timeout { url: url.to_string() };
+        return FetchError::Timeout { url: shown(url.as_str()) };
     }
     // Errors raised while reading the body come back wrapped in io::Error.
     if io.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<ureq::Error>) {
@@ -267,14 +272,14 @@ fn map_io(url: &Url, io: io::Error) -> FetchError {
             .map(<dyn std::error::Error + Send + Sync>::downcast::<ureq::Error>)
         {
             Some(Ok(error)) => map_error(url, *error),
-            Some(Err(source)) => FetchError::Transport { url: url.to_string(), source },
+            Some(Err(source)) => FetchError::Transport { url: shown(url.as_str()), source },
             None => FetchError::Transport {
-                url: url.to_string(),
+                url: shown(url.as_str()),
                 source: Box::new(io::Error::from(kind)),
             },
         };
     }
-    let url = url.to_string();
+    let url = shown(url.as_str());
     match kind {
         io::ErrorKind::ConnectionRefused
         | io::ErrorKind::ConnectionReset

@@ -218,3 +218,43 @@ fn unicode_host_patterns_match_the_punycode_host() {
     pushed.denied_hosts.push("*.bücher.de".to_owned());
     assert!(pushed.check_url_str("http://shop.bücher.de/").is_err());
 }
+
+// See: issue 9, item 7. `FetchResponse`'s derived `Debug` printed the body, which for an
+// association response holds the MAC key.
+#[test]
+fn fetch_response_debug_shows_neither_the_body_nor_credentials() {
+    let response = FetchResponse::new(
+        "https://user:hunter2@op.example/assoc",
+        200,
+        vec![
+            ("Content-Type".into(), "text/plain".into()),
+            ("Set-Cookie".into(), "session=s3cr3t".into()),
+        ],
+        b"mac_key:U0VDUkVUTUFDS0VZ\n".to_vec(),
+    );
+    let shown = format!("{response:?}");
+    for secret in ["U0VDUkVUTUFDS0VZ", "hunter2", "s3cr3t"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("<25 bytes>") && shown.contains("text/plain"), "{shown}");
+}
+
+// See: issue 9, item 7. A URL's `user:password@` went into fetch errors and logs.
+#[test]
+fn fetch_errors_do_not_show_the_password_of_a_url() {
+    let fetcher = UreqFetcher::new();
+    let policy = NetworkPolicy::default();
+    for url in [
+        "http://alice:hunter2@127.0.0.1/",
+        "ftp://alice:hunter2@example.com/",
+        "http://alice:hunter2@[::1",
+    ] {
+        let error = fetcher.get(url, &[], &policy).unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+    let server = TestServer::start(|_| Reply::redirect(302, "http://bob:hunter2@127.0.0.1:1/"));
+    let error = fetcher.get(&server.url("/"), &[], &loopback_policy()).unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("hunter2") && shown.contains("127.0.0.1:1"), "{shown}");
+}
