@@ -37,6 +37,7 @@ pub use self::cache::DiscoveryCache;
 pub use self::endpoint::{ServiceEndpoint, ServiceError};
 use self::xrds::XrdsError;
 use self::xri::{ProxyResolver, XriError};
+use crate::excerpt::Excerpt;
 use crate::fetch::{FetchError, Fetcher, NetworkPolicy, redact_userinfo};
 use crate::urinorm::{self, UrinormError};
 
@@ -235,7 +236,7 @@ impl Discoverer {
             Identifier::Xri(xri) | Identifier::Url(xri) => xri.clone(),
         };
         if let Some(hit) = self.cache.as_ref().and_then(|cache| cache.get(&cache_key)) {
-            tracing::debug!(identifier = %cache_key, "discovery cache hit");
+            tracing::debug!(identifier = %Excerpt(&cache_key), "discovery cache hit");
             return Ok(hit);
         }
         let result = match key {
@@ -387,12 +388,14 @@ fn finish(
         return Err(DiscoveryError::NoEndpoints { claimed_id, xrds_error, rejected });
     }
     // A hostile document can have hundreds of rejected services: log a few and count the
-    // rest, so one login cannot flood the log.
+    // rest, so one login cannot flood the log. The claimed identifier of an XRI is the
+    // document's CanonicalID, which may hold a line break: escaped, as everything logged.
+    let logged_id = Excerpt(&claimed_id);
     for service in rejected.iter().take(MAX_REPORTED_REJECTIONS) {
-        tracing::info!(%claimed_id, %service, "OpenID service rejected");
+        tracing::info!(claimed_id = %logged_id, %service, "OpenID service rejected");
     }
     if let Some(more) = rejected.len().checked_sub(MAX_REPORTED_REJECTIONS).filter(|n| *n > 0) {
-        tracing::info!(%claimed_id, more, "more OpenID services rejected");
+        tracing::info!(claimed_id = %logged_id, more, "more OpenID services rejected");
     }
     endpoint::arrange(&mut endpoints);
     Ok(DiscoveryResult { claimed_id, display_identifier, endpoints, rejected })

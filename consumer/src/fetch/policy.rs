@@ -9,6 +9,7 @@ use url::Url;
 
 use super::error::PolicyViolation;
 use super::guard::classify;
+use crate::excerpt::Excerpt;
 
 /// The rules every fetch follows: discovery, XRI resolution, association and
 /// `check_authentication` requests, and each redirect hop of them.
@@ -226,7 +227,7 @@ fn ascii_pattern(pattern: String) -> String {
     };
     if !converted.is_ascii() {
         // Not a valid internationalised name: it can never equal a host of a URL.
-        tracing::warn!(pattern = %crate::excerpt::Excerpt(&pattern), "host pattern is not a valid domain name");
+        tracing::warn!(pattern = %Excerpt(&pattern), "host pattern is not a valid domain name");
     }
     converted
 }

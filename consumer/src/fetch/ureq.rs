@@ -10,6 +10,7 @@ use url::Url;
 
 use super::guard::{GuardedResolver, HostResolver};
 use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT, redact_userinfo};
+use crate::excerpt::Excerpt;
 
 /// The library's [`Fetcher`], on ureq 3 with rustls.
 ///
@@ -95,7 +96,7 @@ impl UreqFetcher {
             if remaining.is_zero() {
                 return Err(FetchError::Timeout { url: shown(url.as_str()) });
             }
-            tracing::debug!(url = %redact_userinfo(url.as_str()), ?method, "fetching");
+            tracing::debug!(url = %logged(&url), ?method, "fetching");
             let mut response = send(&agent, method, &url, headers, form, remaining)
                 .map_err(|error| map_error(&url, error))?;
             let status = response.status().as_u16();
@@ -134,7 +135,7 @@ impl UreqFetcher {
                 if visited.iter().any(|(m, u)| *m == next_method && *u == next_key) {
                     return Err(FetchError::RedirectLoop { url: shown(next_key.as_str()) });
                 }
-                tracing::debug!(status, to = %redact_userinfo(next.as_str()), "following redirect");
+                tracing::debug!(status, to = %logged(&next), "following redirect");
                 url = next;
                 method = next_method;
                 continue;
@@ -219,6 +220,11 @@ fn send(
 /// A URL as errors show it: credentials hidden.
 fn shown(url: &str) -> String {
     redact_userinfo(url).into_owned()
+}
+
+/// A URL as the log shows it: credentials hidden, and cut (a `Location` can be 64 KiB).
+fn logged(url: &Url) -> String {
+    Excerpt(&redact_userinfo(url.as_str())).to_string()
 }
 
 fn is_redirect(status: u16) -> bool {
