@@ -16,7 +16,11 @@
 //!
 //! # Security
 //! Every request goes through the [`Fetcher`] under the [`NetworkPolicy`]. Documents are
-//! parsed without DTDs or entity expansion, with bounded size and depth.
+//! parsed without DTDs or entity expansion, with bounded size and depth, XRDS documents with
+//! capped counts ([`xrds::XrdsLimit`]) in time linear in their size, and HTML pages read up
+//! to [`html::MAX_HTML_BYTES`]. What a document can make discovery build, report and log is
+//! bounded too: endpoints share their service's data, and rejections are described and
+//! logged a few at a time, their values escaped and cut.
 
 // Spec names (OpenID, CanonicalID, LocalID) are prose here, not code. The pre-existing
 // modules trip the same lint: the lasting fix is `doc-valid-idents` in clippy.toml.
