@@ -16,6 +16,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
 
 use crate::crypto::{AssociationType, DhError, DiffieHellman, SessionType};
 use crate::fetch::{FetchError, Fetcher, NetworkPolicy};
@@ -308,8 +309,9 @@ fn parse_answer(
             problem: "not a non-negative integer".to_owned(),
         }
     })?;
-    let secret = match dh {
-        None => decode("mac_key", field("mac_key")?)?,
+    // Wiped on drop, whichever way it came.
+    let secret: Zeroizing<Vec<u8>> = match dh {
+        None => Zeroizing::new(decode("mac_key", field("mac_key")?)?),
         Some(dh) => {
             let server_public = field("dh_server_public")?;
             let encrypted = decode("enc_mac_key", field("enc_mac_key")?)?;
@@ -327,7 +329,7 @@ fn parse_answer(
             ),
         });
     }
-    Ok(Association::new(handle, secret, now, lifetime, assoc_type)?)
+    Ok(Association::new(handle, secret.as_slice(), now, lifetime, assoc_type)?)
 }
 
 fn decode(field: &'static str, value: &str) -> Result<Vec<u8>, AssociateError> {

@@ -11,6 +11,7 @@ mod discovery {
     pub(crate) mod hostile;
     pub(crate) mod html_links;
     pub(crate) mod live;
+    pub(crate) mod logs;
     pub(crate) mod regressions;
     pub(crate) mod support;
     pub(crate) mod xri_syntax;

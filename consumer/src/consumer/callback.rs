@@ -63,7 +63,11 @@ pub(crate) struct CurrentUrl {
 impl CurrentUrl {
     /// The whole URL, for messages.
     pub(crate) fn to_text(&self) -> String {
-        if self.query.is_empty() { self.base.clone() } else { format!("{}?{}", self.base, self.query) }
+        if self.query.is_empty() {
+            self.base.clone()
+        } else {
+            format!("{}?{}", self.base, self.query)
+        }
     }
 }
 
@@ -82,7 +86,9 @@ pub(crate) fn resolve(url: &str, public_base: Option<&Url>) -> Option<CurrentUrl
         (Some(public), absolute) => {
             // Only the path counts: scheme, host and port are the public ones.
             let path = match absolute {
-                Some((_, rest)) => rest.find('/').map_or("/", |slash| rest.get(slash..).unwrap_or("/")),
+                Some((_, rest)) => {
+                    rest.find('/').map_or("/", |slash| rest.get(slash..).unwrap_or("/"))
+                }
                 None if before.starts_with('/') && !before.starts_with("//") => before,
                 None => return None,
             };

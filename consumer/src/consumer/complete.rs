@@ -12,7 +12,7 @@ use super::failure::{Failure, FailureReason, UrlPart};
 use super::pending::{PENDING_AUTH_VERSION, PendingAuth, RETURN_TO_NONCE_ARG};
 use super::response::{AnonymousResponse, Response, SignedFields, SuccessResponse};
 use super::verify::{self, Claim, without_fragment};
-use crate::crypto::check_signature;
+use crate::crypto::{SignedFieldsError, check_signature, check_signed_fields};
 use crate::discovery::ServiceEndpoint;
 use crate::message::{Message, Namespace, OpenIdVersion, decode_query};
 use crate::nonce::{self, ResponseNonce, SKEW};
@@ -191,23 +191,15 @@ fn check_fields<'m>(
     Ok(assertion)
 }
 
-/// Section 10.1: what must be signed. 2.0: `op_endpoint`, `return_to`, `response_nonce`,
-/// `assoc_handle`, and `claimed_id` and `identity` when present; 1.x: `return_to` and
-/// `identity`.
+/// Section 10.1: what must be signed ([`check_signed_fields`]).
 fn check_signed_list(message: &Message) -> Result<(), FailureReason> {
-    let signed: Vec<&str> = message.get_openid("signed").unwrap_or_default().split(',').collect();
-    let must: &[&str] = if message.is_openid1() {
-        &["return_to", "identity"]
-    } else {
-        &["op_endpoint", "return_to", "response_nonce", "assoc_handle", "claimed_id", "identity"]
-    };
-    for field in must {
-        let present = message.get_openid(field).is_some();
-        if present && !signed.contains(field) {
-            return Err(FailureReason::UnsignedField { field: (*field).to_owned() });
+    check_signed_fields(message).map_err(|error| match error {
+        SignedFieldsError::MissingSignedList => FailureReason::MissingField { field: "signed" },
+        SignedFieldsError::MissingField { field } => FailureReason::MissingField { field },
+        SignedFieldsError::NotSigned { field } => {
+            FailureReason::UnsignedField { field: field.to_owned() }
         }
-    }
-    Ok(())
+    })
 }
 
 /// The site's provider pinning, before any request is made.

@@ -4,6 +4,11 @@
 //! [`DiffieHellman`] value is used for one association request and then dropped, so a
 //! timing observer sees one exponentiation per private key; and the MAC key it protects
 //! also travels inside TLS wherever the provider uses HTTPS.
+//!
+//! Secrets are wiped when dropped: the private key (overwritten in place, see `wipe`), the
+//! random bytes it came from, and the shared secret and MAC key returned as [`Zeroizing`]
+//! buffers. This is best effort: `num-bigint` has no zeroize support and its arithmetic
+//! (`modpow`, `%`) makes temporary copies that it frees without wiping.
 
 use std::fmt;
 
@@ -12,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigUint;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use super::SessionType;
 use super::btwoc::{BtwocError, from_btwoc, to_btwoc};
@@ -59,6 +65,9 @@ pub enum DhError {
 }
 
 /// One side of a Diffie-Hellman exchange: parameters and a key pair.
+///
+/// The private key is overwritten when the value is dropped (see the module
+/// documentation for the limits), and `Debug` does not show it.
 #[derive(Clone)]
 pub struct DiffieHellman {
     modulus: BigUint,
@@ -150,8 +159,9 @@ impl DiffieHellman {
     /// [`DhError::PublicKeyEncoding`] or [`DhError::PublicKeyOutOfRange`].
     ///
     /// # Security
-    /// The other side's key is checked to be 1 < y < p-1 before use.
-    pub fn shared_secret(&self, other_public_base64: &str) -> Result<Vec<u8>, DhError> {
+    /// The other side's key is checked to be 1 < y < p-1 before use. The secret is returned
+    /// in a buffer that is wiped when dropped.
+    pub fn shared_secret(&self, other_public_base64: &str) -> Result<Zeroizing<Vec<u8>>, DhError> {
         let bytes = STANDARD
             .decode(other_public_base64)
             .map_err(|_| DhError::PublicKeyEncoding(BtwocError::Base64))?;
@@ -159,7 +169,10 @@ impl DiffieHellman {
         if !in_open_range(&other, &self.modulus) {
             return Err(DhError::PublicKeyOutOfRange);
         }
-        Ok(to_btwoc(&other.modpow(&self.private, &self.modulus)))
+        let mut shared = other.modpow(&self.private, &self.modulus);
+        let encoded = secret_btwoc(&shared);
+        wipe(&mut shared);
+        Ok(encoded)
     }
 
     /// XORs `secret` with H(btwoc(shared secret)), H being the session's hash: encrypts a
@@ -168,35 +181,47 @@ impl DiffieHellman {
     /// # Errors
     /// As [`Self::shared_secret`]; [`DhError::NotADhSession`];
     /// [`DhError::SecretLength`] when `secret` is not as long as the hash.
+    ///
+    /// # Security
+    /// The result (a MAC key, for the relying party) and every intermediate secret are in
+    /// buffers wiped when dropped.
     pub fn xor_secret(
         &self,
         other_public_base64: &str,
         secret: &[u8],
         session: SessionType,
-    ) -> Result<Vec<u8>, DhError> {
+    ) -> Result<Zeroizing<Vec<u8>>, DhError> {
         let shared = self.shared_secret(other_public_base64)?;
-        let hashed: Vec<u8> = match session {
-            SessionType::DhSha1 => Sha1::digest(&shared).to_vec(),
-            SessionType::DhSha256 => Sha256::digest(&shared).to_vec(),
+        let hashed: Zeroizing<Vec<u8>> = Zeroizing::new(match session {
+            SessionType::DhSha1 => Sha1::digest(shared.as_slice()).to_vec(),
+            SessionType::DhSha256 => Sha256::digest(shared.as_slice()).to_vec(),
             SessionType::NoEncryption => return Err(DhError::NotADhSession),
-        };
+        });
         if hashed.len() != secret.len() {
             return Err(DhError::SecretLength { expected: hashed.len(), actual: secret.len() });
         }
-        Ok(hashed.iter().zip(secret).map(|(a, b)| a ^ b).collect())
+        Ok(Zeroizing::new(hashed.iter().zip(secret).map(|(a, b)| a ^ b).collect()))
     }
 
     fn generate(modulus: BigUint, generator: BigUint) -> Result<Self, DhError> {
         // Uniform enough in [1, p-2]: 64 extra random bits make the modulo bias < 2^-64.
         let width = usize::try_from(modulus.bits().div_ceil(8)).unwrap_or(usize::MAX / 2);
-        let random = BigUint::from_bytes_be(&random_bytes(width + 8)?);
-        let private = random % (&modulus - 2u32) + 1u32;
+        let bytes = Zeroizing::new(random_bytes(width + 8)?);
+        let mut random = BigUint::from_bytes_be(&bytes);
+        let private = &random % (&modulus - 2u32) + 1u32;
+        wipe(&mut random);
         Ok(Self::from_parts(modulus, generator, private))
     }
 
     fn from_parts(modulus: BigUint, generator: BigUint, private: BigUint) -> Self {
         let public = generator.modpow(&private, &modulus);
         Self { modulus, generator, private, public }
+    }
+}
+
+impl Drop for DiffieHellman {
+    fn drop(&mut self) {
+        wipe(&mut self.private);
     }
 }
 
@@ -208,6 +233,31 @@ impl fmt::Debug for DiffieHellman {
             .field("private", &"<redacted>")
             .finish()
     }
+}
+
+/// Overwrites the digits of `n` in place, as well as safe code can.
+///
+/// `num-bigint` has no zeroize support and does not expose its digits mutably.
+/// `assign_from_slice` clears the digit vector and refills it: with as many all-ones digits
+/// as `n` has, the refill stays within the allocation (no reallocation, and an all-ones
+/// value is not shrunk), so the old digits are overwritten where they were. `black_box`
+/// keeps the compiler from removing the stores as dead before the memory is freed.
+fn wipe(n: &mut BigUint) {
+    // Whole u64 digits (num-bigint's digit size on 64-bit targets): an even count of words.
+    let words = usize::try_from(n.bits().div_ceil(64) * 2).unwrap_or(0);
+    n.assign_from_slice(&vec![u32::MAX; words]);
+    std::hint::black_box(&*n);
+}
+
+/// [`to_btwoc`] for a secret: no unwiped copy when the leading zero byte is added.
+fn secret_btwoc(n: &BigUint) -> Zeroizing<Vec<u8>> {
+    let bytes = Zeroizing::new(n.to_bytes_be());
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() + 1));
+    if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+        out.push(0);
+    }
+    out.extend_from_slice(&bytes);
+    out
 }
 
 fn default_modulus() -> BigUint {
@@ -248,10 +298,10 @@ mod tests {
         let mac_key = [7u8; 32];
         let encrypted =
             op.xor_secret(&rp.public_key_base64(), &mac_key, SessionType::DhSha256).unwrap();
-        assert_ne!(encrypted, mac_key);
+        assert_ne!(encrypted.as_slice(), mac_key);
         let decrypted =
             rp.xor_secret(&op.public_key_base64(), &encrypted, SessionType::DhSha256).unwrap();
-        assert_eq!(decrypted, mac_key);
+        assert_eq!(decrypted.as_slice(), mac_key);
         assert_eq!(
             rp.shared_secret(&op.public_key_base64()).unwrap(),
             op.shared_secret(&rp.public_key_base64()).unwrap()
@@ -291,6 +341,27 @@ mod tests {
         assert!(DiffieHellman::with_params(DEFAULT_MODULUS_BASE64, "AQ==").is_err());
         assert!(DiffieHellman::with_params("%%", "Ag==").is_err());
         assert!(DiffieHellman::from_private_key(&[]).is_err());
+    }
+
+    #[test]
+    fn wipe_overwrites_every_digit_of_the_value() {
+        let mut private = default_modulus() - 12_345u32;
+        let digits = private.bits().div_ceil(64);
+        wipe(&mut private);
+        assert_eq!(private, (BigUint::from(1u32) << (digits * 64)) - 1u32);
+        let mut small = BigUint::from(42u32);
+        wipe(&mut small);
+        assert_eq!(small, BigUint::from(u64::MAX));
+        let mut zero = BigUint::ZERO;
+        wipe(&mut zero);
+        assert_eq!(zero, BigUint::ZERO);
+    }
+
+    #[test]
+    fn the_secret_btwoc_form_is_the_btwoc_form() {
+        for n in [BigUint::from(0x7fu32), BigUint::from(0x80u32), default_modulus()] {
+            assert_eq!(secret_btwoc(&n).as_slice(), to_btwoc(&n));
+        }
     }
 
     #[test]

@@ -1,13 +1,20 @@
 //! Cryptography of OpenID 2.0: association and session types (section 8), message
-//! signatures (section 6), Diffie-Hellman key exchange (section 8.4.2) and randomness.
+//! signatures (section 6) and what they must cover (section 10.1), Diffie-Hellman key
+//! exchange (section 8.4.2) and randomness.
+//!
+//! A relying party verifying an assertion calls [`check_signed_fields`] first (is every
+//! field it relies on covered?), then [`check_signature`] (are the covered fields intact?).
+//! Either alone proves nothing about the claimed identifier.
 
 mod btwoc;
+mod coverage;
 mod dh;
 mod kinds;
 mod random;
 mod signature;
 
 pub use btwoc::{BtwocError, decode_btwoc_base64, encode_btwoc_base64};
+pub use coverage::{SignedFieldsError, check_signed_fields};
 pub use dh::{DEFAULT_GENERATOR, DEFAULT_MODULUS_BASE64, DhError, DiffieHellman};
 pub use kinds::{AssociationType, SessionType, UnknownTypeError};
 pub use random::{RandomError, random_bytes, random_string};

@@ -68,14 +68,21 @@ pub fn signature_for(
     Ok(STANDARD.encode(mac))
 }
 
-/// Verifies `openid.sig` in constant time.
+/// Verifies `openid.sig` in constant time: the fields listed in `openid.signed` are intact.
+///
+/// That is all it proves. A message signed over `mode` alone verifies with any
+/// `claimed_id` beside it, so a relying party calls
+/// [`check_signed_fields`](super::check_signed_fields) on an assertion first, and relies
+/// only on signed fields.
 ///
 /// # Errors
 /// [`SignatureError::MissingSignature`], [`SignatureError::BadEncoding`],
 /// [`SignatureError::Mismatch`], and the errors of [`signature_for`].
 ///
 /// # Security
-/// The comparison does not reveal how many bytes matched (`hmac`'s `verify_slice`).
+/// The comparison does not reveal how many bytes matched (`hmac`'s `verify_slice`). Which
+/// fields the signature covers is the caller's to check, with
+/// [`check_signed_fields`](super::check_signed_fields).
 ///
 /// # Example
 /// ```

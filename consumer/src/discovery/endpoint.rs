@@ -1,10 +1,13 @@
 //! [`ServiceEndpoint`]: one way to authenticate an identifier, as discovery found it.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::html::HtmlLinks;
 use super::xrds::{Service, Xrds};
+use crate::excerpt::Excerpt;
 
 /// OpenID 2.0 OP Identifier Element type (OpenID 2.0 section 7.3.2.1.1).
 pub const TYPE_OP_IDENTIFIER: &str = "http://specs.openid.net/auth/2.0/server";
@@ -28,21 +31,25 @@ pub const OPENID_TYPES: [&str; 4] =
 /// `begin_with_endpoint`) with [`for_claimed_id`](Self::for_claimed_id) or
 /// [`from_op_endpoint_url`](Self::from_op_endpoint_url).
 ///
+/// Everything but the endpoint URL is shared (`Arc`) between the endpoints of one service or
+/// one discovery: an XRDS service yields one endpoint per URI, and copying its type list
+/// into each would make memory grow as types times URIs.
+///
 /// It serializes with `serde` (a login in progress keeps its endpoint in
 /// [`PendingAuth`](crate::PendingAuth)); absent fields are left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceEndpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    claimed_id: Option<String>,
+    claimed_id: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    local_id: Option<String>,
+    local_id: Option<Arc<str>>,
     server_url: String,
-    type_uris: Vec<String>,
+    type_uris: Arc<[String]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    display_identifier: Option<String>,
+    display_identifier: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    canonical_id: Option<String>,
+    canonical_id: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     used_yadis: bool,
 }
@@ -51,15 +58,7 @@ impl ServiceEndpoint {
     /// An OP identifier endpoint for a known OP endpoint URL (what a site that only accepts one
     /// provider, such as Steam, starts from): type [`TYPE_OP_IDENTIFIER`], no claimed id.
     pub fn from_op_endpoint_url(server_url: impl Into<String>) -> Self {
-        Self {
-            claimed_id: None,
-            local_id: None,
-            server_url: server_url.into(),
-            type_uris: vec![TYPE_OP_IDENTIFIER.to_owned()],
-            display_identifier: None,
-            canonical_id: None,
-            used_yadis: false,
-        }
+        Self::shared(None, server_url.into(), None, Arc::from([TYPE_OP_IDENTIFIER.to_owned()]))
     }
 
     /// A claimed identifier endpoint: `claimed_id` is authenticated at `server_url` with the
@@ -70,29 +69,44 @@ impl ServiceEndpoint {
         local_id: Option<String>,
         type_uris: Vec<String>,
     ) -> Self {
-        Self {
-            claimed_id: Some(claimed_id.into()),
-            local_id,
-            server_url: server_url.into(),
-            type_uris,
-            display_identifier: None,
-            canonical_id: None,
-            used_yadis: false,
-        }
+        Self::shared(
+            Some(Arc::from(claimed_id.into())),
+            server_url.into(),
+            local_id.map(Arc::from),
+            Arc::from(type_uris),
+        )
     }
 
     /// Sets the identifier shown to the user (discovery sets the i-name for XRIs).
     #[must_use]
-    pub fn with_display_identifier(mut self, display: impl Into<String>) -> Self {
+    pub fn with_display_identifier(mut self, display: impl Into<Arc<str>>) -> Self {
         self.display_identifier = Some(display.into());
         self
     }
 
     /// Sets the XRI CanonicalID (which [`local_id`](Self::local_id) falls back to).
     #[must_use]
-    pub fn with_canonical_id(mut self, canonical_id: impl Into<String>) -> Self {
+    pub fn with_canonical_id(mut self, canonical_id: impl Into<Arc<str>>) -> Self {
         self.canonical_id = Some(canonical_id.into());
         self
+    }
+
+    /// An endpoint whose identifiers and types are shared with others.
+    fn shared(
+        claimed_id: Option<Arc<str>>,
+        server_url: String,
+        local_id: Option<Arc<str>>,
+        type_uris: Arc<[String]>,
+    ) -> Self {
+        Self {
+            claimed_id,
+            local_id,
+            server_url,
+            type_uris,
+            display_identifier: None,
+            canonical_id: None,
+            used_yadis: false,
+        }
     }
 
     /// Records whether the endpoint came from an XRDS document.
@@ -190,10 +204,14 @@ pub enum ServiceError {
     /// The service declares two different local identifiers (`LocalID` and/or
     /// `openid:Delegate`, or two of one kind).
     #[error(
-        "service at {server_url} declares conflicting local identifiers {first:?} and {second:?}"
+        "service at {} declares conflicting local identifiers {} and {}",
+        Excerpt(server_url),
+        Excerpt(first),
+        Excerpt(second)
     )]
     ConflictingLocalIds {
-        /// The service's endpoint URL.
+        /// The service's endpoint URL (its first by priority). The service is rejected once,
+        /// whatever the number of its URIs.
         server_url: String,
         /// The first value.
         first: String,
@@ -203,7 +221,7 @@ pub enum ServiceError {
     /// The endpoint is not an absolute `http` or `https` URL (OpenID 2.0 section 1.2: "OP
     /// Endpoint URL ... MUST be an absolute HTTP or HTTPS URL"). Relative links are not
     /// resolved.
-    #[error("OP endpoint {uri:?} is not an absolute http or https URL")]
+    #[error("OP endpoint {} is not an absolute http or https URL", Excerpt(uri))]
     InvalidEndpointUrl {
         /// The URI as written.
         uri: String,
@@ -215,7 +233,14 @@ pub enum ServiceError {
 ///
 /// `claimed_id` is what the document was discovered for (the normalised final URL, or the
 /// CanonicalID for an XRI); OP identifier services do not carry it.
+///
+/// A service that declares conflicting local identifiers is rejected once, not once per URI;
+/// a URI that is not an absolute `http` or `https` URL is rejected on its own. The
+/// endpoints of a service share its type list and local identifier, so memory is linear in
+/// the document, and [`xrds::parse`](super::xrds::parse) caps the number of endpoints (64
+/// services of 16 URIs at most).
 pub fn from_xrds(claimed_id: &str, xrds: &Xrds) -> (Vec<ServiceEndpoint>, Vec<ServiceError>) {
+    let claimed_id: Arc<str> = Arc::from(claimed_id);
     let mut endpoints = Vec::new();
     let mut rejected = Vec::new();
     for service in xrds.services() {
@@ -224,33 +249,36 @@ pub fn from_xrds(claimed_id: &str, xrds: &Xrds) -> (Vec<ServiceEndpoint>, Vec<Se
         if !service.types.iter().any(|t| OPENID_TYPES.contains(&t.as_str())) {
             continue;
         }
-        let type_uris = service.types.clone();
+        let type_uris: Arc<[String]> = Arc::from(service.types.as_slice());
+        let is_op_identifier = type_uris.iter().any(|t| t == TYPE_OP_IDENTIFIER);
+        // OpenID 2.0 section 7.3.2.1.1: an OP identifier element has no local id; a Delegate
+        // there is meaningless and ignored.
+        let local_id = if is_op_identifier { Ok(None) } else { local_id(service, &type_uris) };
+        let local_id = match local_id {
+            Ok(local_id) => local_id,
+            Err((first, second)) => {
+                if let Some(server_url) = service.uris_by_priority().first() {
+                    rejected.push(ServiceError::ConflictingLocalIds {
+                        server_url: (*server_url).to_owned(),
+                        first,
+                        second,
+                    });
+                }
+                continue;
+            }
+        };
+        let claimed_id = (!is_op_identifier).then(|| Arc::clone(&claimed_id));
         for uri in service.uris_by_priority() {
             if !is_absolute_http_url(uri) {
                 rejected.push(ServiceError::InvalidEndpointUrl { uri: uri.to_owned() });
                 continue;
             }
-            let is_op_identifier = type_uris.iter().any(|t| t == TYPE_OP_IDENTIFIER);
-            let endpoint = if is_op_identifier {
-                // OpenID 2.0 section 7.3.2.1.1: an OP identifier element has no local id; a
-                // Delegate there is meaningless and ignored.
-                let mut endpoint = ServiceEndpoint::from_op_endpoint_url(uri);
-                endpoint.type_uris.clone_from(&type_uris);
-                endpoint
-            } else {
-                match local_id(service, &type_uris, uri) {
-                    Ok(local_id) => ServiceEndpoint::for_claimed_id(
-                        claimed_id,
-                        uri,
-                        local_id,
-                        type_uris.clone(),
-                    ),
-                    Err(error) => {
-                        rejected.push(error);
-                        continue;
-                    }
-                }
-            };
+            let endpoint = ServiceEndpoint::shared(
+                claimed_id.clone(),
+                uri.to_owned(),
+                local_id.clone(),
+                Arc::clone(&type_uris),
+            );
             endpoints.push(endpoint.with_used_yadis(true));
         }
     }
@@ -293,12 +321,8 @@ pub fn arrange(endpoints: &mut [ServiceEndpoint]) {
 
 /// The local identifier of a claimed identifier service: `openid:Delegate` counts for 1.x
 /// types, `LocalID` for 2.0 (OpenID 2.0 section 7.3.2.1.2; OpenID 1.1 section 3.1); all the
-/// values that count must agree.
-fn local_id(
-    service: &Service,
-    type_uris: &[String],
-    server_url: &str,
-) -> Result<Option<String>, ServiceError> {
+/// values that count must agree, or the first two that differ are returned as the error.
+fn local_id(service: &Service, type_uris: &[String]) -> Result<Option<Arc<str>>, (String, String)> {
     let has = |t: &str| type_uris.iter().any(|u| u == t);
     let mut candidates: Vec<&String> = Vec::new();
     if has(TYPE_SIGNON_1_1) || has(TYPE_SIGNON_1_0) {
@@ -311,17 +335,11 @@ fn local_id(
     for candidate in candidates {
         match found {
             None => found = Some(candidate),
-            Some(first) if first != candidate => {
-                return Err(ServiceError::ConflictingLocalIds {
-                    server_url: server_url.to_owned(),
-                    first: first.clone(),
-                    second: candidate.clone(),
-                });
-            }
+            Some(first) if first != candidate => return Err((first.clone(), candidate.clone())),
             Some(_) => {}
         }
     }
-    Ok(found.cloned())
+    Ok(found.map(|local_id| Arc::from(local_id.as_str())))
 }
 
 /// An absolute `http` or `https` URL as RFC 3986 writes it, checked on the text that is kept:

@@ -12,6 +12,11 @@
 //! `rel` is a space-separated list compared without case (`rel="openid2.provider
 //! openid.server"`). Attribute values have their character references decoded.
 //!
+//! Only the first [`MAX_HTML_BYTES`] of a page are read ([`decode`] decodes no more, and
+//! [`parse_links`] and [`find_xrds_location`] look no further): the fetcher's body cap
+//! applies to the library's own fetcher, and a custom [`Fetcher`](crate::fetch::Fetcher)
+//! may not have one.
+//!
 //! # Relative hrefs
 //! `href` values are returned as written (after decoding). Discovery does not resolve relative
 //! ones: OpenID 2.0 section 1.2 requires an OP Endpoint URL to be an absolute `http` or `https`
@@ -21,6 +26,11 @@
 //! kept as written, as python-openid does.
 
 use html5gum::{DefaultEmitter, StartTag, Token, Tokenizer};
+
+/// The most of a page read for links: 1 MiB, the default body cap of
+/// [`NetworkPolicy`](crate::fetch::NetworkPolicy). The head, where the links must be, comes
+/// first; a page whose head is longer is not one a relying party needs to read.
+pub const MAX_HTML_BYTES: usize = 1024 * 1024;
 
 /// A `<link>` element of the head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +80,7 @@ impl HtmlLinks {
     }
 }
 
-/// Collects the `<link>` elements of the head of `html`.
+/// Collects the `<link>` elements of the head of `html` (its first [`MAX_HTML_BYTES`]).
 ///
 /// # Example
 /// ```
@@ -100,7 +110,7 @@ pub fn parse_links(html: &str) -> HtmlLinks {
 }
 
 /// The `content` of the first `<meta http-equiv="X-XRDS-Location">` of the head (Yadis 1.0
-/// section 6.2.5; `http-equiv` compared without case).
+/// section 6.2.5; `http-equiv` compared without case), in the first [`MAX_HTML_BYTES`].
 ///
 /// # Example
 /// ```
@@ -124,15 +134,17 @@ pub fn find_xrds_location(html: &str) -> Option<String> {
     found
 }
 
-/// Decodes an HTML body to text: a byte order mark (UTF-8, UTF-16LE, UTF-16BE) wins, then
-/// the charset of the `Content-Type` header, then a `<meta charset>` in the first 1024 bytes,
-/// else UTF-8.
+/// Decodes the first [`MAX_HTML_BYTES`] of an HTML body to text: a byte order mark (UTF-8,
+/// UTF-16LE, UTF-16BE) wins, then the charset of the `Content-Type` header, then a
+/// `<meta charset>` in the first 1024 bytes, else UTF-8. (A character cut at the end of the
+/// cap becomes U+FFFD.)
 ///
 /// Every charset of the WHATWG Encoding Standard is decoded (`encoding_rs`), `Shift_JIS`,
 /// KOI8-R and windows-1252 among them; an unknown label is read as UTF-8. Malformed
 /// sequences become U+FFFD, never an error: the links are ASCII in practice, and a
 /// replacement character in one makes it an invalid endpoint URL later.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    let body = body.get(..MAX_HTML_BYTES).unwrap_or(body);
     let from_header = content_type.and_then(charset_of).and_then(|label| encoding_for(&label));
     let encoding = from_header
         .or_else(|| {
@@ -150,11 +162,19 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
         .unwrap_or(encoding_rs::UTF_8);
     // `decode` sniffs the byte order mark first, as the Encoding Standard prescribes.
     let (text, _, _) = encoding.decode(body);
-    text.into_owned()
+    let mut text = text.into_owned();
+    // A multi-byte encoding can decode to more bytes than it read (a U+FFFD for one byte).
+    if text.len() > MAX_HTML_BYTES {
+        let cut = floor_char_boundary(&text, MAX_HTML_BYTES);
+        text.truncate(cut);
+    }
+    text
 }
 
-/// Feeds each start tag of the head to `visit` until it returns `false` or the head ends.
+/// Feeds each start tag of the head to `visit` until it returns `false` or the head ends,
+/// reading the first [`MAX_HTML_BYTES`] of `html` at most.
 fn walk_head(html: &str, mut visit: impl FnMut(&StartTag<()>) -> bool) {
+    let html = html.get(..floor_char_boundary(html, MAX_HTML_BYTES)).unwrap_or_default();
     let mut emitter = DefaultEmitter::default();
     // Without a tree builder the tokenizer must be told to read <script>, <style>, <title>
     // and friends as text, or a "<link>" inside a script would be taken for a tag.
@@ -176,6 +196,15 @@ fn walk_head(html: &str, mut visit: impl FnMut(&StartTag<()>) -> bool) {
             _ => {}
         }
     }
+}
+
+/// The largest index at most `index` that is a character boundary of `text` (`str`'s own
+/// `floor_char_boundary` is not stable yet).
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    if index >= text.len() {
+        return text.len();
+    }
+    (0..=index).rev().find(|at| text.is_char_boundary(*at)).unwrap_or(0)
 }
 
 fn attribute(tag: &StartTag<()>, name: &[u8]) -> Option<String> {

@@ -16,7 +16,11 @@
 //!
 //! # Security
 //! Every request goes through the [`Fetcher`] under the [`NetworkPolicy`]. Documents are
-//! parsed without DTDs or entity expansion, with bounded size and depth.
+//! parsed without DTDs or entity expansion, with bounded size and depth, XRDS documents with
+//! capped counts ([`xrds::XrdsLimit`]) in time linear in their size, and HTML pages read up
+//! to [`html::MAX_HTML_BYTES`]. What a document can make discovery build, report and log is
+//! bounded too: endpoints share their service's data, and rejections are described and
+//! logged a few at a time, their values escaped and cut.
 
 // Spec names (OpenID, CanonicalID, LocalID) are prose here, not code. The pre-existing
 // modules trip the same lint: the lasting fix is `doc-valid-idents` in clippy.toml.
@@ -30,13 +34,15 @@ pub mod xri;
 pub mod yadis;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use self::cache::DiscoveryCache;
 pub use self::endpoint::{ServiceEndpoint, ServiceError};
 use self::xrds::XrdsError;
 use self::xri::{ProxyResolver, XriError};
-use crate::fetch::{FetchError, Fetcher, NetworkPolicy};
+use crate::excerpt::Excerpt;
+use crate::fetch::{FetchError, Fetcher, NetworkPolicy, redact_userinfo};
 use crate::urinorm::{self, UrinormError};
 
 /// Why discovery failed.
@@ -71,7 +77,7 @@ pub enum DiscoveryError {
     /// A discovery response had a status other than 200 or 206.
     #[error("{url} answered HTTP {status}")]
     HttpStatus {
-        /// The final URL of the response.
+        /// The final URL of the response (credentials hidden).
         url: String,
         /// The status.
         status: u16,
@@ -122,13 +128,18 @@ pub enum DiscoveryError {
     },
 }
 
+/// The detail of [`DiscoveryError::NoEndpoints`]: the XRDS error and the first
+/// [`MAX_REPORTED_REJECTIONS`] rejections, so the message stays short whatever the document.
 fn describe(xrds_error: Option<&XrdsError>, rejected: &[ServiceError]) -> String {
     let mut text = String::new();
     if let Some(error) = xrds_error {
         let _ = write!(text, " (XRDS: {error})");
     }
-    for service in rejected {
+    for service in rejected.iter().take(MAX_REPORTED_REJECTIONS) {
         let _ = write!(text, " (rejected: {service})");
+    }
+    if let Some(more) = rejected.len().checked_sub(MAX_REPORTED_REJECTIONS).filter(|n| *n > 0) {
+        let _ = write!(text, " (and {more} more rejected)");
     }
     text
 }
@@ -229,7 +240,7 @@ impl Discoverer {
             Identifier::Xri(xri) | Identifier::Url(xri) => xri.clone(),
         };
         if let Some(hit) = self.cache.as_ref().and_then(|cache| cache.get(&cache_key)) {
-            tracing::debug!(identifier = %cache_key, "discovery cache hit");
+            tracing::debug!(identifier = %Excerpt(&cache_key), "discovery cache hit");
             return Ok(hit);
         }
         let result = match key {
@@ -259,10 +270,15 @@ impl Discoverer {
             .map_err(|source| DiscoveryError::Xri { xri: iname.to_owned(), source })?
             .ok_or_else(|| DiscoveryError::NoCanonicalId { xri: iname.to_owned() })?;
         let (endpoints, rejected) = endpoint::from_xrds(&canonical_id, &document);
+        // Shared by every endpoint rather than copied into each (issue 9).
+        let (shared_canonical_id, shared_iname): (Arc<str>, Arc<str>) =
+            (Arc::from(canonical_id.as_str()), Arc::from(iname));
         let endpoints = endpoints
             .into_iter()
             .map(|endpoint| {
-                endpoint.with_canonical_id(canonical_id.clone()).with_display_identifier(iname)
+                endpoint
+                    .with_canonical_id(Arc::clone(&shared_canonical_id))
+                    .with_display_identifier(Arc::clone(&shared_iname))
             })
             .collect();
         finish(canonical_id, iname.to_owned(), endpoints, rejected, None)
@@ -347,7 +363,7 @@ fn discover_url(
             let page = fetcher.get(url, &[], policy)?;
             if !matches!(page.status, 200 | 206) {
                 return Err(DiscoveryError::HttpStatus {
-                    url: page.final_url,
+                    url: redact_userinfo(&page.final_url).into_owned(),
                     status: page.status,
                 });
             }
@@ -375,8 +391,15 @@ fn finish(
     if endpoints.is_empty() {
         return Err(DiscoveryError::NoEndpoints { claimed_id, xrds_error, rejected });
     }
-    for service in &rejected {
-        tracing::info!(%claimed_id, %service, "OpenID service rejected");
+    // A hostile document can have hundreds of rejected services: log a few and count the
+    // rest, so one login cannot flood the log. The claimed identifier of an XRI is the
+    // document's CanonicalID, which may hold a line break: escaped, as everything logged.
+    let logged_id = Excerpt(&claimed_id);
+    for service in rejected.iter().take(MAX_REPORTED_REJECTIONS) {
+        tracing::info!(claimed_id = %logged_id, %service, "OpenID service rejected");
+    }
+    if let Some(more) = rejected.len().checked_sub(MAX_REPORTED_REJECTIONS).filter(|n| *n > 0) {
+        tracing::info!(claimed_id = %logged_id, more, "more OpenID services rejected");
     }
     endpoint::arrange(&mut endpoints);
     Ok(DiscoveryResult { claimed_id, display_identifier, endpoints, rejected })
@@ -393,3 +416,7 @@ fn has_scheme(identifier: &str) -> bool {
 fn strip_fragment(url: &str) -> &str {
     url.split_once('#').map_or(url, |(base, _)| base)
 }
+
+/// Rejected services described in an error message or logged, at most: the first few say
+/// what is wrong, and a hostile document can have hundreds.
+const MAX_REPORTED_REJECTIONS: usize = 4;

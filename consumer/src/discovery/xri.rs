@@ -14,7 +14,7 @@
 
 use std::fmt::Write as _;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::xrds::Xrds;
 
@@ -40,10 +40,14 @@ pub enum XriError {
     MissingParentCanonicalId,
 }
 
-/// Whether `identifier` is an XRI rather than a URL (OpenID 2.0 section 7.2): it starts with
-/// `xri://` or a global context symbol or `(`.
+/// Whether `identifier` is an XRI rather than a URL (OpenID 2.0 section 7.2): without its
+/// `xri://` prefix, it starts with a global context symbol or `(`.
+///
+/// `xri://` followed by anything else (`xri://example.com`, `xri://..`) is not an XRI, and
+/// discovery refuses it as a URL with an unsupported scheme: resolving it would send the
+/// proxy a query that is not an XRI, such as the dot segment `..`.
 pub fn is_xri(identifier: &str) -> bool {
-    identifier.starts_with("xri://") || identifier.starts_with(XRI_AUTHORITIES)
+    normalize(identifier).starts_with(XRI_AUTHORITIES)
 }
 
 /// The XRI without its `xri://` prefix (OpenID 2.0 section 7.2: "If the identifier is an XRI,
@@ -173,9 +177,20 @@ impl ProxyResolver {
     /// The HXRI query URL for `xri`: with `service_type`, the proxy selects that service
     /// (`_xrd_t`); without, it returns the whole XRDS (`;sep=false`). Arguments are sorted and
     /// form-encoded, as python-openid writes them.
+    ///
+    /// # Security
+    /// The XRI (URI-normal form, without `xri://`) becomes one path segment below the proxy
+    /// URL: `/`, `\`, `?`, `#`, spaces and control characters in it are percent-encoded.
+    /// Otherwise `=a/../../x` would reach another path of the proxy host (URL parsers remove
+    /// dot segments, and read `\` as `/`), and `?` or `#` would replace or cut off the
+    /// resolution parameters. python-openid appends the XRI's path and query as they are;
+    /// XRIs used as OpenID identifiers (`=name`, `@org*dept`, i-numbers) have neither, so
+    /// their query URLs are the same. `xri` must be an XRI ([`is_xri`]): a query that is
+    /// only dots would still be a dot segment.
     pub fn query_url(&self, xri: &str, service_type: Option<&str>) -> String {
         let uri = to_uri_normal(xri);
         let qxri = uri.strip_prefix("xri://").unwrap_or(&uri);
+        let qxri = utf8_percent_encode(qxri, PATH_SEGMENT);
         let mut url = format!("{}{qxri}", self.proxy_url);
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str("_xrd_r=");
@@ -197,3 +212,9 @@ fn form_encode(value: &str) -> String {
 /// `application/x-www-form-urlencoded` as Python's `urlencode` writes it: everything but
 /// letters, digits and `_.-` is escaped.
 const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-');
+
+/// What must not appear raw in the XRI's path segment of a proxy URL: separators (`/`, and
+/// `\`, which WHATWG URL parsers read as `/`), the query and fragment delimiters, and
+/// characters URL parsers drop or rewrite (controls, space). `%` is not here: the URI-normal
+/// form has already escaped it.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'/').add(b'\\').add(b'?').add(b'#');

@@ -15,7 +15,8 @@ use url::Url;
 
 use super::DiscoveryError;
 use super::html;
-use crate::fetch::{FetchResponse, Fetcher, NetworkPolicy};
+use crate::excerpt::Excerpt;
+use crate::fetch::{FetchResponse, Fetcher, NetworkPolicy, redact_userinfo};
 
 /// The XRDS media type (Yadis 1.0 section 6.2.2; RFC 3023 `+xml` suffix).
 pub const XRDS_CONTENT_TYPE: &str = "application/xrds+xml";
@@ -78,7 +79,11 @@ pub fn discover(
             body: first.body,
         });
     }
-    tracing::debug!(%final_url, %location, "following X-XRDS-Location");
+    tracing::debug!(
+        final_url = %Excerpt(&redact_userinfo(&final_url)),
+        location = %Excerpt(&redact_userinfo(&location)),
+        "following X-XRDS-Location"
+    );
     let second = fetch_ok(&location, fetcher, policy)?;
     Ok(YadisResponse {
         final_url,
@@ -111,6 +116,9 @@ fn xrds_location(response: &FetchResponse) -> Option<String> {
     match Url::parse(&response.final_url).and_then(|base| base.join(&location)) {
         Ok(resolved) => Some(resolved.to_string()),
         Err(error) => {
+            // The value is the page's, not a URL: escaped and cut, or a line break in it
+            // would forge a log line.
+            let location = Excerpt(&location);
             tracing::warn!(%location, %error, "ignoring an X-XRDS-Location that is not a URL");
             None
         }
@@ -126,7 +134,7 @@ pub(crate) fn fetch_ok(
     let response = fetcher.get(url, &[("Accept", ACCEPT_HEADER)], policy)?;
     if !matches!(response.status, 200 | 206) {
         return Err(DiscoveryError::HttpStatus {
-            url: response.final_url,
+            url: redact_userinfo(&response.final_url).into_owned(),
             status: response.status,
         });
     }

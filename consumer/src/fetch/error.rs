@@ -4,7 +4,8 @@ use std::net::IpAddr;
 
 use super::guard::AddressClass;
 
-/// Why a fetch failed. Each variant names one outcome and keeps the URL it concerns.
+/// Why a fetch failed. Each variant names one outcome and keeps the URL it concerns, with
+/// any `user:password@` replaced by `***@` (errors end up in logs).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
@@ -111,6 +112,12 @@ pub enum PolicyViolation {
         /// The refused address.
         address: IpAddr,
     },
+    /// A POST was redirected to another origin. Server-to-server POSTs (association,
+    /// `check_authentication`) carry secrets or the whole assertion, and a 307 or 308 would
+    /// send them again wherever the server points; the redirect is refused before any
+    /// request leaves.
+    #[error("a POST is redirected only within its origin or to https on the same host")]
+    CrossOriginPostRedirect,
     /// The address is not a public unicast address (loopback, private, ...).
     #[error("address {address} is {class} and such addresses are not allowed")]
     InternalAddress {

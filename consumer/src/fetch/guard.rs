@@ -38,7 +38,7 @@ pub enum AddressClass {
     /// Documentation and benchmarking ranges (`192.0.2/24`, `198.18/15`, `2001:db8::/32`, ...).
     Documentation,
     /// Reserved or special-purpose ranges (`240/4`, `192.0.0/24`, IPv4-compatible and
-    /// site-local IPv6, ...).
+    /// site-local IPv6, the NAT64 local-use prefix `64:ff9b:1::/48`, ...).
     Reserved,
 }
 
@@ -62,7 +62,8 @@ impl fmt::Display for AddressClass {
 ///
 /// IPv6 forms that embed an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, NAT64
 /// `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::`) are classified by the IPv4 address they carry,
-/// so `::ffff:127.0.0.1` is loopback.
+/// so `::ffff:127.0.0.1` is loopback. The NAT64 local-use prefix `64:ff9b:1::/48`, where the
+/// IPv4 address cannot be located, is [`AddressClass::Reserved`].
 pub fn classify(address: IpAddr) -> Option<AddressClass> {
     match address {
         IpAddr::V4(v4) => classify_v4(v4),
@@ -101,14 +102,20 @@ fn classify_v6(ip: Ipv6Addr) -> Option<AddressClass> {
     if ip.is_loopback() {
         return Some(AddressClass::Loopback);
     }
-    // NAT64 well-known prefix 64:ff9b::/96 and local-use prefix 64:ff9b:1::/48 (RFC 8215),
-    // and IPv4-translated addresses ::ffff:0:0:0/96 (RFC 2765), carry an IPv4 address in
-    // their last 32 bits. Operator-specific NAT64 prefixes need `deny_network`.
+    // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052) and IPv4-translated addresses
+    // ::ffff:0:0:0/96 (RFC 2765) carry an IPv4 address in their last 32 bits.
     if (s0, s1, s2, s3, s4, s5) == (0x64, 0xff9b, 0, 0, 0, 0)
-        || (s0, s1, s2) == (0x64, 0xff9b, 1)
         || (s0, s1, s2, s3, s4, s5) == (0, 0, 0, 0, 0xffff, 0)
     {
         return classify_v4(embedded_v4(s6, s7));
+    }
+    // The NAT64 local-use prefix 64:ff9b:1::/48 (RFC 8215) may be used with any prefix
+    // length from /48 to /96, and RFC 6052 section 2.2 places the IPv4 address differently for
+    // each (bits 48-63 and 72-87 for a /48): nothing says which one a network uses, so the
+    // whole /48 is reserved. A network that routes through it can allow it with
+    // `allow_network`. Operator-specific NAT64 prefixes need `deny_network`.
+    if (s0, s1, s2) == (0x64, 0xff9b, 1) {
+        return Some(AddressClass::Reserved);
     }
     // 6to4 2002::/16 carries an IPv4 address in bits 16..48.
     if s0 == 0x2002 {

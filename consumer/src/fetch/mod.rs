@@ -13,6 +13,9 @@
 // Spec names (OpenID, CanonicalID, LocalID) are prose here, not code. The pre-existing
 // modules trip the same lint: the lasting fix is `doc-valid-idents` in clippy.toml.
 
+use std::borrow::Cow;
+use std::fmt;
+
 mod error;
 pub mod guard;
 mod policy;
@@ -41,6 +44,11 @@ pub trait Fetcher: Send + Sync {
     ) -> Result<FetchResponse, FetchError>;
 
     /// `POST url` with an `application/x-www-form-urlencoded` body made of `form`.
+    ///
+    /// The body is what the relying party sends a provider directly (association requests,
+    /// the assertion for `check_authentication`), so an implementation must not send it, or
+    /// follow a redirect at all, outside the origin of `url` (the `https` upgrade of the same
+    /// host excepted), as [`UreqFetcher`] does.
     fn post_form(
         &self,
         url: &str,
@@ -50,7 +58,10 @@ pub trait Fetcher: Send + Sync {
 }
 
 /// A response: where the redirects ended, the status, the headers and the whole body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` form shows the body's length only (an association response carries the MAC
+/// key), hides cookie and authorization headers, and the credentials of a URL.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FetchResponse {
     /// The URL of the last hop (after redirects), without fragment.
@@ -92,5 +103,61 @@ impl FetchResponse {
     /// Whether the status is a success (2xx).
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+impl fmt::Debug for FetchResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s));
+                (name.as_str(), if secret { "<redacted>" } else { value.as_str() })
+            })
+            .collect();
+        f.debug_struct("FetchResponse")
+            .field("final_url", &redact_userinfo(&self.final_url))
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
+}
+
+/// `url` with its `user:password@` part, if any, replaced by `***@`: how URLs appear in
+/// errors and logs. Works on text that does not parse as a URL too (it may be in an error
+/// precisely because it does not), and hides too much rather than too little: everything up
+/// to the last `@` of the authority.
+pub(crate) fn redact_userinfo(url: &str) -> Cow<'_, str> {
+    let Some((head, rest)) = url.find("://").and_then(|at| url.split_at_checked(at + 3)) else {
+        return Cow::Borrowed(url);
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    match authority.rfind('@').and_then(|at| rest.get(at..)) {
+        Some(from_at) => Cow::Owned(format!("{head}***{from_at}")),
+        None => Cow::Borrowed(url),
+    }
+}
+
+/// Response headers whose values `Debug` hides: session cookies and credentials.
+const SECRET_HEADERS: [&str; 4] = ["set-cookie", "cookie", "authorization", "proxy-authorization"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_redacted_whatever_the_url() {
+        for (url, shown) in [
+            ("https://alice:pw@op.example/x?y@z", "https://***@op.example/x?y@z"),
+            ("http://alice@op.example", "http://***@op.example"),
+            ("http://a:b@c@op.example:81/", "http://***@op.example:81/"),
+            ("http://user:pw@[::1", "http://***@[::1"),
+            ("https://op.example/path@x#f@g", "https://op.example/path@x#f@g"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redact_userinfo(url), shown, "{url}");
+        }
     }
 }

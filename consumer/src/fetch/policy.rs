@@ -1,5 +1,6 @@
 //! [`NetworkPolicy`]: the limits and the address guard applied to every fetch.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use url::Url;
 
 use super::error::PolicyViolation;
 use super::guard::classify;
+use crate::excerpt::Excerpt;
 
 /// The rules every fetch follows: discovery, XRI resolution, association and
 /// `check_authentication` requests, and each redirect hop of them.
@@ -27,6 +29,9 @@ use super::guard::classify;
 ///
 /// Host patterns are either an exact host name (`op.example.com`, compared without case) or
 /// `*.` followed by a domain, which matches every name below that domain (not the domain itself).
+/// Internationalised names may be written either way (`*.bücher.de` or `*.xn--bcher-kva.de`):
+/// patterns are converted to their ASCII form (IDNA, UTS #46) as hosts in URLs are, and
+/// compared byte by byte, ASCII case-insensitively.
 ///
 /// # Example
 /// ```
@@ -57,9 +62,9 @@ pub struct NetworkPolicy {
     pub max_body_bytes: u64,
     /// Allow loopback, private, link-local and other non-public addresses. Default `false`.
     pub allow_internal_addresses: bool,
-    /// Hosts whose addresses are allowed even when they are internal.
+    /// Hosts whose addresses are allowed even when they are internal (patterns; see above).
     pub allowed_hosts: Vec<String>,
-    /// Hosts that are always refused.
+    /// Hosts that are always refused (patterns; see above).
     pub denied_hosts: Vec<String>,
     /// Networks whose addresses are allowed even when they are internal.
     pub allowed_networks: Vec<IpNet>,
@@ -85,17 +90,17 @@ impl Default for NetworkPolicy {
 }
 
 impl NetworkPolicy {
-    /// Adds a host pattern to [`allowed_hosts`](Self::allowed_hosts).
+    /// Adds a host pattern to [`allowed_hosts`](Self::allowed_hosts), in ASCII form.
     #[must_use]
     pub fn allow_host(mut self, pattern: impl Into<String>) -> Self {
-        self.allowed_hosts.push(pattern.into());
+        self.allowed_hosts.push(ascii_pattern(pattern.into()));
         self
     }
 
-    /// Adds a host pattern to [`denied_hosts`](Self::denied_hosts).
+    /// Adds a host pattern to [`denied_hosts`](Self::denied_hosts), in ASCII form.
     #[must_use]
     pub fn deny_host(mut self, pattern: impl Into<String>) -> Self {
-        self.denied_hosts.push(pattern.into());
+        self.denied_hosts.push(ascii_pattern(pattern.into()));
         self
     }
 
@@ -186,20 +191,55 @@ impl NetworkPolicy {
     }
 }
 
-/// `pattern` is an exact host or `*.domain`; host names compare without case and without a
-/// trailing dot, so `EXAMPLE.com.` is `example.com`.
+/// `pattern` is an exact host or `*.domain`; host names compare in ASCII form, without case
+/// and without a trailing dot, so `EXAMPLE.com.` is `example.com` and `bücher.de` is
+/// `xn--bcher-kva.de`.
+///
+/// The comparison is on bytes: a host that is not ASCII (only a caller of
+/// [`NetworkPolicy::check_address`] can pass one; URLs give punycode) cannot be cut inside a
+/// character. Patterns are converted again here because the lists are public fields that
+/// can be filled without [`NetworkPolicy::deny_host`]; that costs nothing for ASCII ones.
 fn host_matches(pattern: &str, host: &str) -> bool {
-    let host = host.trim_end_matches('.');
-    let pattern = pattern.trim_end_matches('.');
+    let host = ascii_host(host);
+    let host = host.as_bytes();
     match pattern.strip_prefix("*.") {
         Some(domain) => {
-            host.len() > domain.len() + 1 && {
-                let (head, tail) = host.split_at(host.len() - domain.len());
-                head.ends_with('.') && tail.eq_ignore_ascii_case(domain)
-            }
+            let domain = ascii_host(domain);
+            let domain = domain.as_bytes();
+            // `<at least one character>.<domain>`.
+            host.len() > domain.len() + 1
+                && host.split_at_checked(host.len() - domain.len()).is_some_and(|(head, tail)| {
+                    head.ends_with(b".") && tail.eq_ignore_ascii_case(domain)
+                })
         }
-        None => host.eq_ignore_ascii_case(pattern),
+        None => host.eq_ignore_ascii_case(ascii_host(pattern).as_bytes()),
     }
+}
+
+/// A host pattern in the form [`host_matches`] compares: `*.` kept, the name in ASCII.
+fn ascii_pattern(pattern: String) -> String {
+    if pattern.is_ascii() {
+        return pattern;
+    }
+    let converted = match pattern.strip_prefix("*.") {
+        Some(domain) => format!("*.{}", ascii_host(domain)),
+        None => ascii_host(&pattern).into_owned(),
+    };
+    if !converted.is_ascii() {
+        // Not a valid internationalised name: it can never equal a host of a URL.
+        tracing::warn!(pattern = %Excerpt(&pattern), "host pattern is not a valid domain name");
+    }
+    converted
+}
+
+/// `name` without a trailing dot, in ASCII form (IDNA, UTS #46, as the `url` crate converts
+/// hosts); a name IDNA refuses is kept as written and so matches no real host.
+fn ascii_host(name: &str) -> Cow<'_, str> {
+    let name = name.trim_end_matches('.');
+    if name.is_ascii() {
+        return Cow::Borrowed(name);
+    }
+    idna::domain_to_ascii(name).map_or(Cow::Borrowed(name), Cow::Owned)
 }
 
 #[cfg(test)]
@@ -297,5 +337,15 @@ mod tests {
         assert!(!host_matches("*.example.com", "badexample.com"));
         assert!(host_matches("example.com", "Example.COM."));
         assert!(!host_matches("example.com", "a.example.com"));
+    }
+
+    #[test]
+    fn patterns_are_stored_in_ascii_form() {
+        let policy = NetworkPolicy::default().deny_host("*.Bücher.de").allow_host("straße.de.");
+        assert_eq!(policy.denied_hosts, ["*.xn--bcher-kva.de"]);
+        assert_eq!(policy.allowed_hosts, ["xn--strae-oqa.de"]);
+        // ASCII patterns are kept as written: the comparison ignores case.
+        let policy = NetworkPolicy::default().deny_host("*.EXAMPLE.com");
+        assert_eq!(policy.denied_hosts, ["*.EXAMPLE.com"]);
     }
 }

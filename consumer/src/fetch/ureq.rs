@@ -9,7 +9,8 @@ use ureq::unversioned::transport::DefaultConnector;
 use url::Url;
 
 use super::guard::{GuardedResolver, HostResolver};
-use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT};
+use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT, redact_userinfo};
+use crate::excerpt::Excerpt;
 
 /// The library's [`Fetcher`], on ureq 3 with rustls.
 ///
@@ -18,6 +19,10 @@ use super::{FetchError, FetchResponse, Fetcher, NetworkPolicy, USER_AGENT};
 ///   URL; 303, and 301/302 after a POST, continue with GET (as browsers do); a URL seen twice
 ///   is a [`FetchError::RedirectLoop`]. A redirect status without `Location` is returned as
 ///   the response.
+/// - A POST ([`Fetcher::post_form`]) is redirected only within the origin it was sent to,
+///   or from `http` to `https` on the same host (default ports): a 307 or 308 repeats the
+///   body, which for `check_authentication` is the whole assertion. Any other redirect is
+///   [`PolicyViolation::CrossOriginPostRedirect`](super::PolicyViolation).
 /// - Name resolution goes through the address guard, so the address connected to is the
 ///   address checked, whatever DNS answers the second time.
 /// - The connect timeout applies to each connection, the total timeout to the whole fetch
@@ -76,20 +81,22 @@ impl UreqFetcher {
         let deadline = Instant::now().checked_add(policy.total_timeout);
         let agent = self.agent(policy);
         let mut url = Url::parse(start)
-            .map_err(|source| FetchError::InvalidUrl { url: start.to_owned(), source })?;
+            .map_err(|source| FetchError::InvalidUrl { url: shown(start), source })?;
         let mut visited: Vec<(Method, Url)> = Vec::new();
+        // Where a POST may be redirected: its first URL's origin (see `may_redirect_post`).
+        let post_origin = (method == Method::Post).then(|| url.clone());
         loop {
             url.set_fragment(None);
             policy
                 .check_url(&url)
-                .map_err(|reason| FetchError::PolicyDenied { url: url.to_string(), reason })?;
+                .map_err(|reason| FetchError::PolicyDenied { url: shown(url.as_str()), reason })?;
             let remaining = deadline.map_or(policy.total_timeout, |deadline| {
                 deadline.saturating_duration_since(Instant::now())
             });
             if remaining.is_zero() {
-                return Err(FetchError::Timeout { url: url.to_string() });
+                return Err(FetchError::Timeout { url: shown(url.as_str()) });
             }
-            tracing::debug!(%url, ?method, "fetching");
+            tracing::debug!(url = %logged(&url), ?method, "fetching");
             let mut response = send(&agent, method, &url, headers, form, remaining)
                 .map_err(|error| map_error(&url, error))?;
             let status = response.status().as_u16();
@@ -101,13 +108,21 @@ impl UreqFetcher {
             if let (true, Some(location)) = (is_redirect(status), location) {
                 if visited.len() >= usize::try_from(policy.max_redirects).unwrap_or(usize::MAX) {
                     return Err(FetchError::TooManyRedirects {
-                        url: start.to_owned(),
+                        url: shown(start),
                         limit: policy.max_redirects,
                     });
                 }
                 let next = url
                     .join(location.trim())
-                    .map_err(|source| FetchError::InvalidUrl { url: location.clone(), source })?;
+                    .map_err(|source| FetchError::InvalidUrl { url: shown(&location), source })?;
+                if let Some(origin) = &post_origin
+                    && !may_redirect_post(origin, &next)
+                {
+                    return Err(FetchError::PolicyDenied {
+                        url: shown(next.as_str()),
+                        reason: super::PolicyViolation::CrossOriginPostRedirect,
+                    });
+                }
                 // RFC 9110 section 15.4: 303 always, and 301/302 after POST in practice, turn
                 // the next request into a GET; 307 and 308 repeat the method.
                 let next_method = match (status, method) {
@@ -118,9 +133,9 @@ impl UreqFetcher {
                 let mut next_key = next.clone();
                 next_key.set_fragment(None);
                 if visited.iter().any(|(m, u)| *m == next_method && *u == next_key) {
-                    return Err(FetchError::RedirectLoop { url: next_key.to_string() });
+                    return Err(FetchError::RedirectLoop { url: shown(next_key.as_str()) });
                 }
-                tracing::debug!(status, to = %next, "following redirect");
+                tracing::debug!(status, to = %logged(&next), "following redirect");
                 url = next;
                 method = next_method;
                 continue;
@@ -137,7 +152,7 @@ impl UreqFetcher {
                 .collect();
             let limit = policy.max_body_bytes;
             if response.body().content_length().is_some_and(|length| length > limit) {
-                return Err(FetchError::TooLarge { url: url.to_string(), limit });
+                return Err(FetchError::TooLarge { url: shown(url.as_str()), limit });
             }
             let body = response
                 .body_mut()
@@ -202,8 +217,32 @@ fn send(
     }
 }
 
+/// A URL as errors show it: credentials hidden.
+fn shown(url: &str) -> String {
+    redact_userinfo(url).into_owned()
+}
+
+/// A URL as the log shows it: credentials hidden, and cut (a `Location` can be 64 KiB).
+fn logged(url: &Url) -> String {
+    Excerpt(&redact_userinfo(url.as_str())).to_string()
+}
+
 fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// Whether a POST first sent to `from` may follow a redirect to `to`: same origin (scheme,
+/// host, port), or the `https` upgrade of an `http` URL on the same host with default ports.
+/// Every hop is compared with the first URL, so a chain cannot walk away one step at a time.
+fn may_redirect_post(from: &Url, to: &Url) -> bool {
+    if from.origin() == to.origin() {
+        return true;
+    }
+    from.scheme() == "http"
+        && to.scheme() == "https"
+        && from.host() == to.host()
+        && from.port_or_known_default() == Some(80)
+        && to.port_or_known_default() == Some(443)
 }
 
 /// Maps ureq's error to the outcome it means; the address guard's refusal travels through
@@ -212,7 +251,7 @@ fn map_error(url: &Url, error: ureq::Error) -> FetchError {
     if let ureq::Error::Io(io) = error {
         return map_io(url, io);
     }
-    let url = url.to_string();
+    let url = shown(url.as_str());
     match error {
         ureq::Error::Timeout(_) => FetchError::Timeout { url },
         ureq::Error::BodyExceedsLimit(limit) => FetchError::TooLarge { url, limit },
@@ -230,7 +269,7 @@ fn map_error(url: &Url, error: ureq::Error) -> FetchError {
 fn map_io(url: &Url, io: io::Error) -> FetchError {
     let kind = io.kind();
     if matches!(kind, io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
-        return FetchError::Timeout { url: url.to_string() };
+        return FetchError::Timeout { url: shown(url.as_str()) };
     }
     // Errors raised while reading the body come back wrapped in io::Error.
     if io.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<ureq::Error>) {
@@ -239,14 +278,14 @@ fn map_io(url: &Url, io: io::Error) -> FetchError {
             .map(<dyn std::error::Error + Send + Sync>::downcast::<ureq::Error>)
         {
             Some(Ok(error)) => map_error(url, *error),
-            Some(Err(source)) => FetchError::Transport { url: url.to_string(), source },
+            Some(Err(source)) => FetchError::Transport { url: shown(url.as_str()), source },
             None => FetchError::Transport {
-                url: url.to_string(),
+                url: shown(url.as_str()),
                 source: Box::new(io::Error::from(kind)),
             },
         };
     }
-    let url = url.to_string();
+    let url = shown(url.as_str());
     match kind {
         io::ErrorKind::ConnectionRefused
         | io::ErrorKind::ConnectionReset
@@ -259,3 +298,35 @@ fn map_io(url: &Url, io: io::Error) -> FetchError {
 
 /// Agents kept for distinct policies (an application normally uses one or two).
 const MAX_AGENTS: usize = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn may(from: &str, to: &str) -> bool {
+        may_redirect_post(&Url::parse(from).unwrap(), &Url::parse(to).unwrap())
+    }
+
+    #[test]
+    fn a_post_may_be_redirected_within_its_origin_or_to_https_on_the_same_host() {
+        assert!(may("https://op.example/a", "https://op.example/b?x"));
+        assert!(may("https://op.example:8443/a", "https://OP.example:8443/b"));
+        assert!(may("http://op.example/a", "https://op.example/a"));
+        assert!(may("http://op.example:80/a", "https://op.example:443/a"));
+    }
+
+    #[test]
+    fn a_post_may_not_be_redirected_to_another_host_port_or_to_http() {
+        for (from, to) in [
+            ("https://op.example/a", "https://evil.example/a"),
+            ("https://op.example/a", "https://sub.op.example/a"),
+            ("https://op.example/a", "https://op.example:444/a"),
+            ("https://op.example/a", "http://op.example/a"),
+            ("http://op.example:8080/a", "https://op.example/a"),
+            ("http://op.example/a", "https://op.example:8443/a"),
+            ("http://127.0.0.1:1000/a", "http://127.0.0.1:1001/a"),
+        ] {
+            assert!(!may(from, to), "{from} -> {to}");
+        }
+    }
+}

@@ -9,12 +9,26 @@
 use std::fmt;
 
 /// The pairs of a parsed KV-form document, in order, and what was irregular about it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` form hides the values of [`SECRET_FIELDS`](super::SECRET_FIELDS): the
+/// documents parsed are a provider's direct responses, association responses among them.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct KvParsed {
     /// `(key, value)` pairs, keys and values stripped of surrounding whitespace.
     pub pairs: Vec<(String, String)>,
     /// What did not follow the format exactly; empty for a well-formed document.
     pub issues: Vec<KvIssue>,
+}
+
+impl fmt::Debug for KvParsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pairs: Vec<_> = self
+            .pairs
+            .iter()
+            .map(|(key, value)| (key, super::Redacted::new(value, super::is_secret(key))))
+            .collect();
+        f.debug_struct("KvParsed").field("pairs", &pairs).field("issues", &self.issues).finish()
+    }
 }
 
 /// One irregularity found by [`parse`]. Lines are numbered from 1.

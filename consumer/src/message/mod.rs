@@ -11,6 +11,7 @@ mod namespace;
 mod query;
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 
 pub use namespace::{
     AliasError, AliasMap, Namespace, OPENID1_NS, OPENID2_NS, OPENID11_NS, OpenIdVersion,
@@ -56,7 +57,10 @@ pub enum MessageError {
 }
 
 /// An OpenID protocol message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` form hides the values of [`SECRET_FIELDS`] (an association response carries
+/// the MAC key).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Message {
     version: OpenIdVersion,
     /// True when `openid.ns` is not rendered: OpenID 1 messages, and any message that
@@ -339,6 +343,80 @@ impl Message {
         // An undeclared alias stays a protocol key containing a dot, as in the reference
         // implementation: nothing reads it as extension data.
         (Namespace::OpenId, rest)
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("version", &self.version)
+            .field("implicit_version", &self.implicit_version)
+            .field("aliases", &self.aliases)
+            .field("args", &RedactedArgs(&self.args))
+            .finish()
+    }
+}
+
+/// Protocol fields whose values are secrets: the MAC key of an association response, in
+/// the clear (`no-encryption`) or encrypted with the Diffie-Hellman secret (OpenID 2.0
+/// section 8.2). `Debug` forms of messages and KV-form documents hide them.
+pub const SECRET_FIELDS: [&str; 2] = ["mac_key", "enc_mac_key"];
+
+pub(crate) fn is_secret(key: &str) -> bool {
+    SECRET_FIELDS.contains(&key)
+}
+
+/// A message's arguments for its `Debug` form, [`SECRET_FIELDS`] of the OpenID namespace
+/// hidden (the same key in an extension is the extension's business).
+struct RedactedArgs<'a>(&'a BTreeMap<Namespace, BTreeMap<String, String>>);
+
+impl fmt::Debug for RedactedArgs<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (namespace, args) in self.0 {
+            map.entry(
+                namespace,
+                &RedactedNamespace { args, hide: *namespace == Namespace::OpenId },
+            );
+        }
+        map.finish()
+    }
+}
+
+/// The arguments of one namespace for a `Debug` form.
+struct RedactedNamespace<'a> {
+    args: &'a BTreeMap<String, String>,
+    hide: bool,
+}
+
+impl fmt::Debug for RedactedNamespace<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secret = |key: &str| self.hide && is_secret(key);
+        f.debug_map()
+            .entries(self.args.iter().map(|(key, value)| (key, Redacted::new(value, secret(key)))))
+            .finish()
+    }
+}
+
+/// A value for a `Debug` form: itself, or its length when it is secret.
+pub(crate) struct Redacted<'a> {
+    value: &'a str,
+    secret: bool,
+}
+
+impl<'a> Redacted<'a> {
+    pub(crate) fn new(value: &'a str, secret: bool) -> Self {
+        Self { value, secret }
+    }
+}
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.secret {
+            write!(f, "<{} bytes redacted>", self.value.len())
+        } else {
+            fmt::Debug::fmt(self.value, f)
+        }
     }
 }
 

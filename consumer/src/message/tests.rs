@@ -231,3 +231,22 @@ fn wire_value_sees_declarations() {
     assert_eq!(msg.wire_value("openid.ext0.email").as_deref(), Some("e"));
     assert_eq!(msg.wire_value("openid.nope"), None);
 }
+
+// See: issue 9, item 7. The derived `Debug` printed an association response's MAC key.
+#[test]
+fn debug_redacts_mac_keys() {
+    let response = "assoc_handle:h1\nmac_key:U0VDUkVUTUFDS0VZ\nenc_mac_key:RU5DUllQVEVES0VZ\n\
+                    dh_server_public:cHVibGlj\nexpires_in:3600\n";
+    let message = Message::from_kvform(response).unwrap();
+    let shown = format!("{message:?}");
+    for secret in ["U0VDUkVUTUFDS0VZ", "RU5DUllQVEVES0VZ"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(shown.contains("<16 bytes redacted>"), "{shown}");
+    // What is not secret still shows, for debugging.
+    assert!(shown.contains("cHVibGlj") && shown.contains("h1"), "{shown}");
+    let parsed = kvform::parse(response);
+    let shown = format!("{parsed:?}");
+    assert!(!shown.contains("U0VDUkVUTUFDS0VZ") && !shown.contains("RU5DUllQVEVES0VZ"), "{shown}");
+    assert!(shown.contains("cHVibGlj"), "{shown}");
+}

@@ -5,6 +5,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::crypto::AssociationType;
 use crate::message::kvform;
@@ -42,11 +43,12 @@ pub enum AssociationError {
 
 /// A MAC key shared with a provider, its handle, type and validity period.
 ///
-/// Times are Unix seconds. The `Debug` form never shows the secret.
+/// Times are Unix seconds. The `Debug` form never shows the secret, and the secret's memory
+/// is overwritten when the association is dropped (`zeroize`), clones included.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Association {
     handle: String,
-    secret: Vec<u8>,
+    secret: Zeroizing<Vec<u8>>,
     issued: i64,
     lifetime: i64,
     assoc_type: AssociationType,
@@ -67,12 +69,14 @@ impl Association {
         lifetime: i64,
         assoc_type: AssociationType,
     ) -> Result<Self, AssociationError> {
+        // Wrapped first, so that a refused association wipes the secret too.
+        let secret = Zeroizing::new(secret.into());
         let handle = handle.into();
         check_handle(&handle)?;
         if lifetime < 0 {
             return Err(AssociationError::NegativeLifetime(lifetime));
         }
-        Ok(Self { handle, secret: secret.into(), issued, lifetime, assoc_type })
+        Ok(Self { handle, secret, issued, lifetime, assoc_type })
     }
 
     /// The handle (`openid.assoc_handle`).
@@ -130,7 +134,8 @@ impl Association {
     /// A future layout gets a new version number and [`Association::deserialize`] keeps
     /// reading the old ones.
     pub fn serialize(&self) -> String {
-        let secret = STANDARD.encode(&self.secret);
+        // The text form is what stores keep; wiping it is theirs to decide once returned.
+        let secret = Zeroizing::new(STANDARD.encode(self.secret.as_slice()));
         let (issued, lifetime) = (self.issued.to_string(), self.lifetime.to_string());
         let values =
             [FORMAT_VERSION, &self.handle, &secret, &issued, &lifetime, self.assoc_type.as_str()];
@@ -159,17 +164,22 @@ impl Association {
         if value(0) != FORMAT_VERSION {
             return Err(malformed(format!("unsupported version {:?}", value(0))));
         }
-        let secret =
-            STANDARD.decode(value(2)).map_err(|_| malformed("secret is not base64".into()))?;
+        let mut secret = Zeroizing::new(
+            STANDARD.decode(value(2)).map_err(|_| malformed("secret is not base64".into()))?,
+        );
         let number = |i: usize, name: &str| {
             value(i).parse::<i64>().map_err(|_| malformed(format!("{name} is not an integer")))
         };
         let issued = number(3, "issued")?;
         let lifetime = number(4, "lifetime")?;
         let assoc_type = value(5).parse().map_err(|e| malformed(format!("{e}")))?;
-        Self::new(value(1), secret, issued, lifetime, assoc_type)
+        // Moved, not copied: no second, unwiped copy of the key.
+        Self::new(value(1), std::mem::take(&mut *secret), issued, lifetime, assoc_type)
     }
 }
+
+/// The secret is a [`Zeroizing`] buffer, wiped when the association (or a clone) is dropped.
+impl ZeroizeOnDrop for Association {}
 
 impl fmt::Debug for Association {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -285,6 +295,14 @@ mod tests {
         for text in cases {
             assert!(Association::deserialize(&text).is_err(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_secret_is_wiped_on_drop() {
+        // The field's type is what wipes; this keeps the promise visible in the type system.
+        fn wipes_on_drop<T: ZeroizeOnDrop>(_: &T) {}
+        wipes_on_drop(&sample());
+        wipes_on_drop(&sample().secret);
     }
 
     #[test]

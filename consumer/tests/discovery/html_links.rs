@@ -153,3 +153,28 @@ fn multibyte_charsets_are_decoded_by_label() {
         Some("https://op.example/\u{43f}\u{440}\u{438}")
     );
 }
+
+// See: issue 9, item 9. `parse_links` read its whole input, and a custom `Fetcher` need not
+// cap bodies: the tokenizer went through all of it.
+#[test]
+fn only_the_first_megabyte_of_a_page_is_read() {
+    use openid_consumer::discovery::html::MAX_HTML_BYTES;
+    let link = r#"<link rel="openid2.provider" href="https://op.example/">"#;
+    let mut page = String::from("<head><title>t</title>");
+    while page.len() < MAX_HTML_BYTES - 100 {
+        page.push_str("<meta name=\"x\" content=\"é\">\n");
+    }
+    let within = format!("{page}{link}");
+    assert!(within.len() <= MAX_HTML_BYTES);
+    assert_eq!(parse_links(&within).openid2_provider(), Some("https://op.example/"));
+    // Past the cap, by any amount: not read. The cut may fall inside a character.
+    for padding in 0..4 {
+        let beyond = format!("{page}{}é{link}", "x".repeat(100 + padding));
+        assert_eq!(parse_links(&beyond).openid2_provider(), None, "{padding}");
+        let meta = r#"<meta http-equiv="X-XRDS-Location" content="https://op.example/xrds">"#;
+        assert_eq!(find_xrds_location(&format!("{page}{}é{meta}", "x".repeat(100))), None);
+    }
+    // Decoding reads no more than the cap either, whatever a fetcher returned.
+    let body = vec![b'a'; 20 * MAX_HTML_BYTES];
+    assert_eq!(decode(&body, None).len(), MAX_HTML_BYTES);
+}

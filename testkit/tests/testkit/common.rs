@@ -113,7 +113,7 @@ pub(crate) fn associate_as(
     let encrypted = STANDARD.decode(&kv["enc_mac_key"]).unwrap();
     let secret = dh.xor_secret(&kv["dh_server_public"], &encrypted, session).unwrap();
     let lifetime: i64 = kv["expires_in"].parse().unwrap();
-    Association::new(&kv["assoc_handle"], secret, now(), lifetime, assoc_type).unwrap()
+    Association::new(&kv["assoc_handle"], secret.as_slice(), now(), lifetime, assoc_type).unwrap()
 }
 
 /// An HMAC-SHA256 association over DH-SHA256.
