@@ -104,6 +104,43 @@ proptest! {
         let query = url.split_once('?').unwrap().1;
         let with_existing = Message::from_query(query).unwrap();
         prop_assert_eq!(with_existing.get(&Namespace::Bare, "existing"), Some("1"));
+        // Field-by-field lookup (what signatures use) agrees with the rendered message.
+        for (key, value) in back.to_form_pairs() {
+            match key.strip_prefix("openid.") {
+                Some(field) => prop_assert_eq!(back.openid_field(field), Some(value.as_str()), "{}", key),
+                None => prop_assert_eq!(back.wire_value(&key), Some(value), "{}", key),
+            }
+        }
+    }
+
+    #[test]
+    fn field_lookup_agrees_with_the_rendered_message_for_parsed_callbacks(
+        pairs in prop::collection::vec(
+            (prop_oneof![
+                Just("openid.ns".to_owned()),
+                "openid\\.ns\\.[a-c]",
+                "openid\\.[a-c]\\.[a-c]",
+                "openid\\.[a-z_]{1,6}",
+                "[a-z]{1,4}",
+            ], prop_oneof![
+                Just("http://specs.openid.net/auth/2.0".to_owned()),
+                Just("http://openid.net/extensions/sreg/1.1".to_owned()),
+                "urn:[a-c]",
+                any::<String>(),
+            ]),
+            0..10,
+        ),
+    ) {
+        let Ok(message) = Message::from_pairs(pairs) else { return Ok(()) };
+        let rendered = message.to_form_pairs();
+        for (key, value) in &rendered {
+            if rendered.iter().filter(|(k, _)| k == key).count() > 1 {
+                continue; // a wire key rendered twice has no single value
+            }
+            if let Some(field) = key.strip_prefix("openid.") {
+                prop_assert_eq!(message.openid_field(field), Some(value.as_str()), "{}", key);
+            }
+        }
     }
 
     #[test]

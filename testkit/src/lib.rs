@@ -51,7 +51,8 @@
 //!     SessionType::DhSha256,
 //! )?;
 //! let handle = field("assoc_handle");
-//! let association = Association::new(&handle, mac_key, 0, i64::MAX, AssociationType::HmacSha256)?;
+//! let association =
+//!     Association::new(&handle, mac_key.as_slice(), 0, i64::MAX, AssociationType::HmacSha256)?;
 //!
 //! // The browser goes to the provider with a request and comes back with an assertion
 //! // signed with that association.

@@ -168,14 +168,12 @@ fn compute_mac(message: &Message, association: &Association) -> Result<Vec<u8>, 
 /// The KV form of the fields `openid.signed` lists, in its order.
 fn signed_text(message: &Message) -> Result<String, SignatureError> {
     let list = message.get_openid("signed").ok_or(SignatureError::MissingSignedList)?;
-    let wire: std::collections::HashMap<String, String> =
-        message.to_form_pairs().into_iter().collect();
     let mut pairs = Vec::new();
     for field in list.split(',') {
-        let value = wire
-            .get(&format!("openid.{field}"))
+        let value = message
+            .openid_field(field)
             .ok_or_else(|| SignatureError::SignedFieldMissing { field: field.to_owned() })?;
-        pairs.push((field, value.as_str()));
+        pairs.push((field, value));
     }
     Ok(kvform::encode(pairs)?)
 }

@@ -10,7 +10,7 @@ pub mod kvform;
 mod namespace;
 mod query;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 pub use namespace::{
@@ -55,6 +55,9 @@ pub enum MessageError {
     #[error(transparent)]
     KvEncode(#[from] KvEncodeError),
 }
+
+/// The prefix of every protocol and extension argument on the wire.
+const OPENID_PREFIX: &str = "openid.";
 
 /// An OpenID protocol message.
 ///
@@ -121,28 +124,38 @@ impl Message {
         K: Into<String>,
         V: Into<String>,
     {
-        let mut seen = HashSet::new();
         let mut openid_args = Vec::new();
-        let mut bare_args = Vec::new();
+        let mut bare_args = BTreeMap::new();
         let mut version = None;
-        let mut declarations = Vec::new();
+        let mut declarations: Vec<(String, String)> = Vec::new();
         for (key, value) in pairs {
-            let (key, value): (String, String) = (key.into(), value.into());
-            if !seen.insert(key.clone()) {
-                return Err(MessageError::DuplicateKey { key });
-            }
-            match key.strip_prefix("openid.") {
-                Some("ns") => {
-                    version = Some(
-                        OpenIdVersion::from_namespace(&value)
-                            .ok_or(MessageError::UnknownOpenIdNamespace { uri: value })?,
-                    );
+            let (mut key, value): (String, String) = (key.into(), value.into());
+            if !key.starts_with("openid.") {
+                if bare_args.contains_key(&key) {
+                    return Err(MessageError::DuplicateKey { key });
                 }
-                Some(rest) => match rest.strip_prefix("ns.") {
-                    Some(alias) => declarations.push((alias.to_owned(), value)),
-                    None => openid_args.push((rest.to_owned(), value)),
-                },
-                None => bare_args.push((key, value)),
+                bare_args.insert(key, value);
+                continue;
+            }
+            if key == "openid.ns" {
+                if version.is_some() {
+                    return Err(MessageError::DuplicateKey { key });
+                }
+                version = Some(
+                    OpenIdVersion::from_namespace(&value)
+                        .ok_or(MessageError::UnknownOpenIdNamespace { uri: value })?,
+                );
+                continue;
+            }
+            // The key without `openid.`, in place: no new allocation per argument.
+            key.drain(..OPENID_PREFIX.len());
+            if let Some(alias) = key.strip_prefix("ns.") {
+                if declarations.iter().any(|(declared, _)| declared == alias) {
+                    return Err(MessageError::DuplicateKey { key: format!("openid.{key}") });
+                }
+                declarations.push((alias.to_owned(), value));
+            } else {
+                openid_args.push((key, value));
             }
         }
         let mut message = Self::new(version.unwrap_or(OpenIdVersion::V1_0));
@@ -152,10 +165,21 @@ impl Message {
         }
         for (rest, value) in openid_args {
             let (namespace, key) = message.classify(rest);
+            // Distinct wire keys are distinct (namespace, key) pairs (the alias map is a
+            // bijection), so a clash here is the same wire key twice.
+            if message.get(&namespace, &key).is_some() {
+                let wire = match &namespace {
+                    Namespace::Extension(uri) => {
+                        format!("openid.{}.{key}", message.aliases.alias(uri).unwrap_or_default())
+                    }
+                    _ => format!("openid.{key}"),
+                };
+                return Err(MessageError::DuplicateKey { key: wire });
+            }
             message.args.entry(namespace).or_default().insert(key, value);
         }
         if !bare_args.is_empty() {
-            message.args.insert(Namespace::Bare, bare_args.into_iter().collect());
+            message.args.insert(Namespace::Bare, bare_args);
         }
         Ok(message)
     }
@@ -278,7 +302,34 @@ impl Message {
     /// The value of a wire key (`openid.ns`, `openid.sreg.nickname`, ...), as
     /// [`Message::to_form_pairs`] would render it.
     pub fn wire_value(&self, wire_key: &str) -> Option<String> {
-        self.to_form_pairs().into_iter().find(|(k, _)| k == wire_key).map(|(_, v)| v)
+        match wire_key.strip_prefix("openid.") {
+            Some(field) => self.openid_field(field).map(str::to_owned),
+            None => self.get(&Namespace::Bare, wire_key).map(str::to_owned),
+        }
+    }
+
+    /// The value of `openid.<field>` as it goes on the wire (`ns`, `ns.<alias>`, a protocol
+    /// field, or `<alias>.<key>` of an extension), without rendering the whole message:
+    /// what a signature covers, looked up field by field.
+    pub fn openid_field(&self, field: &str) -> Option<&str> {
+        if field == "ns" {
+            return (!self.implicit_version).then(|| self.version.namespace());
+        }
+        if let Some(alias) = field.strip_prefix("ns.") {
+            return self.aliases.uri(alias).filter(|_| !self.aliases.is_implicit(alias));
+        }
+        if let Some((alias, key)) = field.split_once('.')
+            && let Some(uri) = self.aliases.uri(alias)
+        {
+            let extension = self.args.iter().find_map(|(namespace, args)| match namespace {
+                Namespace::Extension(u) if u == uri => Some(args),
+                _ => None,
+            });
+            if let Some(value) = extension.and_then(|args| args.get(key)) {
+                return Some(value);
+            }
+        }
+        self.get(&Namespace::OpenId, field)
     }
 
     /// The message as a query string, sorted by key.

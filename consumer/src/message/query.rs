@@ -49,8 +49,13 @@ pub(crate) fn decode(raw: &str) -> Result<Vec<(String, String)>, QueryError> {
 
 fn decode_component(text: &str, offset: usize) -> Result<String, QueryError> {
     let bytes = text.as_bytes();
+    // Most keys, and many values, have nothing to decode: one copy, no checks.
+    let Some(first) = bytes.iter().position(|&b| b == b'%' || b == b'+') else {
+        return Ok(text.to_owned());
+    };
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    out.extend_from_slice(bytes.get(..first).unwrap_or_default());
+    let mut i = first;
     while let Some(&byte) = bytes.get(i) {
         match byte {
             b'+' => {
@@ -64,8 +69,11 @@ fn decode_component(text: &str, offset: usize) -> Result<String, QueryError> {
                 i += 3;
             }
             _ => {
-                out.push(byte);
-                i += 1;
+                // Copy the run up to the next escape at once.
+                let rest = bytes.get(i..).unwrap_or_default();
+                let run = rest.iter().position(|&b| b == b'%' || b == b'+').unwrap_or(rest.len());
+                out.extend_from_slice(rest.get(..run).unwrap_or_default());
+                i += run;
             }
         }
     }

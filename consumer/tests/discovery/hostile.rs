@@ -26,11 +26,15 @@ const VALID: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   </XRD>
 </xrds:XRDS>"#;
 
+/// Runs `work`, failing if it hangs. A hang guard, not a speed target (those are the
+/// criterion benches): the bound is far above the debug-build time on a loaded 2-core
+/// machine (a stress run with 17 test binaries at once took over 5 s here), and far below
+/// what the quadratic and exponential cases the caps prevent would take.
 fn timed<T>(work: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let out = work();
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
     out
 }
 

@@ -106,9 +106,14 @@ fn the_relying_partys_modulus_and_generator_are_used() {
             SessionType::DhSha256,
         )
         .unwrap();
-    let association =
-        Association::new(&kv["assoc_handle"], secret.as_slice(), now(), 3600, AssociationType::HmacSha256)
-            .unwrap();
+    let association = Association::new(
+        &kv["assoc_handle"],
+        secret.as_slice(),
+        now(),
+        3600,
+        AssociationType::HmacSha256,
+    )
+    .unwrap();
     provider_signs_with(&provider, &association);
 }
 
