@@ -106,9 +106,10 @@ proptest! {
         prop_assert_eq!(with_existing.get(&Namespace::Bare, "existing"), Some("1"));
         // Field-by-field lookup (what signatures use) agrees with the rendered message.
         for (key, value) in back.to_form_pairs() {
-            match key.strip_prefix("openid.") {
-                Some(field) => prop_assert_eq!(back.openid_field(field), Some(value.as_str()), "{}", key),
-                None => prop_assert_eq!(back.wire_value(&key), Some(value), "{}", key),
+            if let Some(field) = key.strip_prefix("openid.") {
+                prop_assert_eq!(back.openid_field(field), Some(value.as_str()), "{}", key);
+            } else {
+                prop_assert_eq!(back.wire_value(&key), Some(value), "{}", key);
             }
         }
     }
