@@ -1,7 +1,13 @@
-//! The login flow: `Consumer::complete` on a valid OpenID 2.0 assertion signed with a
-//! stored association (no network), with the memory store and with SQLite (WAL,
-//! `synchronous=NORMAL`). Each call gets a fresh assertion (a new response nonce), made
-//! outside the timed part.
+//! The login flow.
+//!
+//! - `complete/*`: `Consumer::complete` on a valid OpenID 2.0 assertion signed with a
+//!   stored association (no network), with the memory store and with SQLite (WAL,
+//!   `synchronous=NORMAL`). Each call gets a fresh assertion (a new response nonce), made
+//!   outside the timed part.
+//! - `login/testkit`: a whole login against the test provider over loopback HTTP: `begin`
+//!   (discovery of an identity URL; the association is reused), the browser's request to
+//!   the provider, and `complete`. The provider runs in this process, or at
+//!   `OPENID_TESTKIT_URL` (the `openid-testkit` binary) when that is set.
 //!
 //! `cargo bench -p openid-benches --bench login`; `scripts/bench-login.sh` runs it beside
 //! python3-openid's `Consumer.complete` on the same work and prints the ratio.
@@ -18,8 +24,10 @@ use openid_consumer::discovery::endpoint::TYPE_SIGNON_2_0;
 use openid_consumer::message::{Message, OpenIdVersion};
 use openid_consumer::nonce::ResponseNonce;
 use openid_consumer::store::{Association, Clock, MemoryStore, OpenIdStore, SystemClock};
+use openid_consumer::fetch::NetworkPolicy;
 use openid_consumer::{Consumer, PendingAuth, Response, ServiceEndpoint};
 use openid_store_sqlite::{SqliteStore, Synchronous};
+use openid_testkit::{Provider, browser};
 
 /// The same URLs as the Python side (`benches/python/complete.py`).
 const OP: &str = "http://127.0.0.1:8901/op";
@@ -61,7 +69,35 @@ fn main() {
         });
     }
     group.finish();
+    whole_login(&mut criterion);
     criterion.final_summary();
+}
+
+fn whole_login(criterion: &mut Criterion) {
+    let local = std::env::var("OPENID_TESTKIT_URL").is_err().then(|| Provider::start().unwrap());
+    let base = local.as_ref().map_or_else(
+        || std::env::var("OPENID_TESTKIT_URL").unwrap(),
+        Provider::base_url,
+    );
+    let identity = format!("{base}/id/alice");
+    let consumer = Consumer::builder()
+        .store(Arc::new(MemoryStore::new()))
+        .policy(NetworkPolicy::default().allow_loopback())
+        .build()
+        .unwrap();
+    let login = || {
+        let request = consumer.begin(&identity).unwrap();
+        let redirect = request.redirect_url(REALM, RETURN_TO, false).unwrap();
+        let callback = browser::follow(&redirect).unwrap();
+        let response =
+            consumer.complete(Some(&request.pending()), callback.query.as_str(), &callback.url);
+        assert!(matches!(response, Response::Success(_)), "{response:?}");
+        response
+    };
+    login(); // associate once, outside the timed part
+    let mut group = criterion.benchmark_group("login");
+    group.bench_function("testkit", |b| b.iter(|| black_box(login())));
+    group.finish();
 }
 
 /// A login in progress, and the association its assertions are signed with.
