@@ -21,10 +21,10 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion};
 use openid_consumer::crypto::{AssociationType, sign_message};
 use openid_consumer::discovery::endpoint::TYPE_SIGNON_2_0;
+use openid_consumer::fetch::NetworkPolicy;
 use openid_consumer::message::{Message, OpenIdVersion};
 use openid_consumer::nonce::ResponseNonce;
 use openid_consumer::store::{Association, Clock, MemoryStore, OpenIdStore, SystemClock};
-use openid_consumer::fetch::NetworkPolicy;
 use openid_consumer::{Consumer, PendingAuth, Response, ServiceEndpoint};
 use openid_store_sqlite::{SqliteStore, Synchronous};
 use openid_testkit::{Provider, browser};
@@ -75,10 +75,9 @@ fn main() {
 
 fn whole_login(criterion: &mut Criterion) {
     let local = std::env::var("OPENID_TESTKIT_URL").is_err().then(|| Provider::start().unwrap());
-    let base = local.as_ref().map_or_else(
-        || std::env::var("OPENID_TESTKIT_URL").unwrap(),
-        Provider::base_url,
-    );
+    let base = local
+        .as_ref()
+        .map_or_else(|| std::env::var("OPENID_TESTKIT_URL").unwrap(), Provider::base_url);
     let identity = format!("{base}/id/alice");
     let consumer = Consumer::builder()
         .store(Arc::new(MemoryStore::new()))

@@ -22,7 +22,9 @@ fn main() -> ExitCode {
         match (arg.as_str(), args.next()) {
             ("--port", Some(value)) => match value.parse() {
                 Ok(parsed) => port = parsed,
-                Err(_) => return usage(&format!("--port takes a number from 0 to 65535, not {value:?}")),
+                Err(_) => {
+                    return usage(&format!("--port takes a number from 0 to 65535, not {value:?}"));
+                }
             },
             _ => return usage(&format!("unknown argument {arg:?}")),
         }
