@@ -85,7 +85,7 @@ fn whole_login(criterion: &mut Criterion) {
         .build()
         .unwrap();
     let login = || {
-        let request = consumer.begin(&identity).unwrap();
+        let mut request = consumer.begin(&identity).unwrap();
         let redirect = request.redirect_url(REALM, RETURN_TO, false).unwrap();
         let callback = browser::follow(&redirect).unwrap();
         let response =
@@ -122,7 +122,7 @@ impl Login {
         let consumer = Consumer::builder().store(store).build().unwrap();
         let endpoint =
             ServiceEndpoint::for_claimed_id(CLAIMED_ID, OP, None, vec![TYPE_SIGNON_2_0.to_owned()]);
-        let request = consumer.begin_with_endpoint(endpoint).unwrap();
+        let mut request = consumer.begin_with_endpoint(endpoint).unwrap();
         assert_eq!(request.association_handle(), Some("bench-handle"));
         let message = request.message(REALM, RETURN_TO, false).unwrap();
         let return_to = message.get_openid("return_to").unwrap().to_owned();

@@ -180,7 +180,8 @@ pub fn associate(
     let (assoc_type, session_type) =
         preferences.first(&endpoint).ok_or(AssociateError::NoAcceptableType)?;
     match request(fetcher, policy, server_url, endpoint, assoc_type, session_type, now) {
-        Err(AssociateError::Unsupported { suggestion: Some((a, s)), .. }) => {
+        // OpenID 1.1 has no suggestions: a 1.x provider's error is final (as python-openid).
+        Err(AssociateError::Unsupported { suggestion: Some((a, s)), .. }) if !endpoint.openid1 => {
             let suggested = a.parse::<AssociationType>().ok().zip(s.parse::<SessionType>().ok());
             match suggested {
                 Some((a2, s2))

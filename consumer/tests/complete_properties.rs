@@ -68,7 +68,9 @@ fn sites() -> &'static Sites {
                 vec![TYPE_SIGNON_2_0.to_owned()],
             );
             // No association is made: the fetcher refuses.
-            let pending = consumer.begin_with_endpoint(endpoint).unwrap().pending();
+            let mut request = consumer.begin_with_endpoint(endpoint).unwrap();
+            request.redirect_url("https://rp.example/", "https://rp.example/back", false).unwrap();
+            let pending = request.pending();
             (consumer, pending)
         };
         let sites = [site(false), site(true)];

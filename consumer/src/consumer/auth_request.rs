@@ -32,6 +32,8 @@ pub struct AuthRequest {
     nonce: String,
     anonymous: bool,
     public_base: Option<Url>,
+    /// The `return_to` of the last request made, which [`pending`](Self::pending) records.
+    return_to: Option<String>,
 }
 
 /// How to send the browser to the provider.
@@ -52,7 +54,7 @@ impl AuthRequest {
         nonce: String,
         public_base: Option<Url>,
     ) -> Self {
-        Self { endpoint, assoc_handle, nonce, anonymous: false, public_base }
+        Self { endpoint, assoc_handle, nonce, anonymous: false, public_base, return_to: None }
     }
 
     /// The endpoint the login goes to.
@@ -81,10 +83,15 @@ impl AuthRequest {
     }
 
     /// What the application keeps in the user's session until the browser comes back.
+    ///
+    /// Take it after making the request ([`redirect_url`](Self::redirect_url) and the
+    /// others): it records the `return_to` sent, which
+    /// [`Consumer::complete`](crate::Consumer::complete) requires.
     pub fn pending(&self) -> PendingAuth {
         PendingAuth::new(
-            self.endpoint.clone(),
+            self.endpoint.with_openid_types_only(),
             self.nonce.clone(),
+            self.return_to.clone(),
             self.assoc_handle.clone(),
             self.anonymous,
         )
@@ -114,7 +121,7 @@ impl AuthRequest {
     /// [`RequestError`] for an invalid realm or `return_to`, or a `return_to` outside the
     /// realm.
     pub fn message(
-        &self,
+        &mut self,
         realm: &str,
         return_to: &str,
         immediate: bool,
@@ -130,7 +137,9 @@ impl AuthRequest {
                 return_to,
             });
         }
-        Ok(self.build_message(realm.as_str(), &return_to, immediate))
+        let message = self.build_message(realm.as_str(), &return_to, immediate);
+        self.return_to = Some(return_to);
+        Ok(message)
     }
 
     /// The URL to redirect the browser to.
@@ -138,12 +147,13 @@ impl AuthRequest {
     /// # Errors
     /// As [`message`](Self::message).
     pub fn redirect_url(
-        &self,
+        &mut self,
         realm: &str,
         return_to: &str,
         immediate: bool,
     ) -> Result<String, RequestError> {
-        Ok(self.message(realm, return_to, immediate)?.to_url(self.endpoint.server_url()))
+        let message = self.message(realm, return_to, immediate)?;
+        Ok(message.to_url(self.endpoint.server_url()))
     }
 
     /// An HTML `<form>` that posts the request to the provider, with a submit button, for
@@ -152,7 +162,7 @@ impl AuthRequest {
     /// # Errors
     /// As [`message`](Self::message).
     pub fn form_markup(
-        &self,
+        &mut self,
         realm: &str,
         return_to: &str,
         immediate: bool,
@@ -186,7 +196,7 @@ impl AuthRequest {
     /// # Errors
     /// As [`message`](Self::message).
     pub fn html_markup(
-        &self,
+        &mut self,
         realm: &str,
         return_to: &str,
         immediate: bool,
@@ -208,7 +218,7 @@ impl AuthRequest {
     /// # Errors
     /// As [`message`](Self::message).
     pub fn navigation(
-        &self,
+        &mut self,
         realm: &str,
         return_to: &str,
         immediate: bool,
@@ -228,6 +238,10 @@ impl AuthRequest {
             |reason| RequestError::InvalidReturnTo { return_to: return_to.to_owned(), reason };
         if return_to.contains('#') {
             return Err(invalid("it must not have a fragment"));
+        }
+        let own_arg = format!("{RETURN_TO_NONCE_ARG}=");
+        if return_to.split(['?', '&']).skip(1).any(|arg| arg.starts_with(&own_arg)) {
+            return Err(invalid("it already has the library's own openid_rs_nonce argument"));
         }
         if !return_to.starts_with('/') && crate::urinorm::normalize(return_to).is_err() {
             return Err(invalid("it is not a valid URL (RFC 3986: escape spaces, quotes and <>)"));
@@ -381,7 +395,7 @@ mod tests {
 
     #[test]
     fn return_to_and_realm_mistakes_are_clear_errors() {
-        let r = request(v2());
+        let mut r = request(v2());
         let error = r.redirect_url("https://rp.example/", "/back", false).unwrap_err();
         assert!(error.to_string().contains("public base URL"), "{error}");
         let error = r.redirect_url("https://rp.example/", "https://rp.example/b#x", false);
@@ -397,7 +411,7 @@ mod tests {
     #[test]
     fn a_relative_return_to_joins_the_public_base_url() {
         let base = Url::parse("https://public.example/app").unwrap();
-        let r = AuthRequest::new(v2(), None, NONCE.into(), Some(base));
+        let mut r = AuthRequest::new(v2(), None, NONCE.into(), Some(base));
         let message = r.message("https://public.example/", "/back?x=1", false).unwrap();
         let return_to = message.get_openid("return_to").unwrap();
         assert!(return_to.starts_with("https://public.example/app/back?x=1&"), "{return_to}");
@@ -412,7 +426,7 @@ mod tests {
             None,
             vec![TYPE_SIGNON_2_0.into()],
         );
-        let r = request(endpoint);
+        let mut r = request(endpoint);
         let page = r
             .html_markup(
                 "https://rp.example/",
@@ -430,7 +444,7 @@ mod tests {
 
     #[test]
     fn navigation_is_a_redirect_until_the_url_is_too_long() {
-        let r = request(v2());
+        let mut r = request(v2());
         let short =
             r.navigation("https://rp.example/", "https://rp.example/back", false, None).unwrap();
         assert!(matches!(short, Navigation::Redirect(_)));

@@ -3,7 +3,10 @@
 
 use url::Url;
 
+use std::collections::HashMap;
+
 use super::failure::FailureReason;
+use crate::excerpt::bounded;
 use crate::message::{Message, MessageError, decode_query};
 
 /// The arguments of a callback: the raw query string of a GET (or the raw body of a
@@ -119,6 +122,8 @@ pub(crate) fn read_message(
     let mut pairs = match args {
         // A GET: the arguments are the URL's query, nothing to merge.
         CallbackArgs::Raw(raw) if raw.strip_prefix('?').unwrap_or(raw) == current.query => {
+            // A cheap upper bound of the count: one argument per `&`, plus one.
+            check_count(raw.bytes().filter(|&b| b == b'&').count() + 1)?;
             return Message::from_query(raw).map_err(FailureReason::MalformedCallback);
         }
         CallbackArgs::Raw(raw) => {
@@ -128,20 +133,38 @@ pub(crate) fn read_message(
     };
     let from_url = decode_query(&current.query)
         .map_err(|e| FailureReason::MalformedCallback(MessageError::from(e)))?;
+    check_count(pairs.len() + from_url.len())?;
+    // The first value of each key (a key given twice is refused by the message below).
+    let mut given: HashMap<&str, &str> = HashMap::with_capacity(pairs.len());
+    for (key, value) in &pairs {
+        given.entry(key).or_insert(value);
+    }
+    let mut extra = Vec::new();
     for (key, value) in from_url {
-        let mut given = pairs.iter().filter(|(k, _)| *k == key).map(|(_, v)| v);
-        match (given.next(), given.next()) {
-            (Some(existing), None) if *existing == value => {}
-            (Some(_), None) => return Err(FailureReason::ConflictingParameter { name: key }),
-            // Given twice: the message refuses the duplicate below.
-            (Some(_), Some(_)) => {}
+        match given.get(key.as_str()) {
+            Some(existing) if *existing == value => {}
+            Some(_) => return Err(FailureReason::ConflictingParameter { name: bounded(&key) }),
             // OpenID fields count only where the provider put them (the arguments); the
             // URL contributes the application's own arguments.
-            (None, _) if key.starts_with("openid.") => {}
-            (None, _) => pairs.push((key, value)),
+            None if key.starts_with("openid.") => {}
+            None => extra.push((key, value)),
         }
     }
+    drop(given);
+    pairs.extend(extra);
     Message::from_pairs(pairs).map_err(FailureReason::MalformedCallback)
+}
+
+/// More arguments than any OpenID response has (an Attribute Exchange answer with many
+/// values stays far below): the callback is refused before any work proportional to it.
+pub(crate) const MAX_CALLBACK_ARGUMENTS: usize = 1_000;
+
+fn check_count(count: usize) -> Result<(), FailureReason> {
+    if count > MAX_CALLBACK_ARGUMENTS {
+        Err(FailureReason::TooManyArguments { limit: MAX_CALLBACK_ARGUMENTS })
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

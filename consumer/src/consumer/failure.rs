@@ -111,6 +111,12 @@ pub enum FailureReason {
     /// invalid UTF-8, a duplicated parameter, an alias clash, an unknown `openid.ns`.
     #[error("the callback is not a valid OpenID message: {0}")]
     MalformedCallback(#[source] MessageError),
+    /// The callback has more arguments than any OpenID response.
+    #[error("the callback has more than {limit} arguments")]
+    TooManyArguments {
+        /// The limit.
+        limit: usize,
+    },
     /// A parameter appears both in the URL and in the form with different values.
     #[error("parameter {name:?} differs between the callback URL and its form")]
     ConflictingParameter {
@@ -235,6 +241,24 @@ pub enum FailureReason {
         /// The limit in seconds.
         limit: i64,
     },
+    /// The saved login state was taken before the request to the provider was made, so it
+    /// does not know the `return_to` the login sent (a mistake in the application: call
+    /// `AuthRequest::pending` after `redirect_url`, `form_markup`, `html_markup` or
+    /// `navigation`).
+    #[error(
+        "the saved login state has no return_to: take AuthRequest::pending() after making the \
+         redirect URL or form"
+    )]
+    PendingIncomplete,
+    /// The assertion's `return_to` is not the one this login sent: the provider answered a
+    /// request made elsewhere (another site's, carrying this login's nonce).
+    #[error("openid.return_to {got:?} is not the {expected:?} this login sent")]
+    ReturnToNotRequested {
+        /// The `return_to` the login sent.
+        expected: String,
+        /// The assertion's.
+        got: String,
+    },
     /// The saved login state comes from an incompatible version of this library.
     #[error("saved login state has format version {found}, this library reads {expected}")]
     PendingVersion {
@@ -331,6 +355,7 @@ impl FailureReason {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MalformedCallback(_) => "malformed_callback",
+            Self::TooManyArguments { .. } => "too_many_arguments",
             Self::ConflictingParameter { .. } => "conflicting_parameter",
             Self::MissingMode => "missing_mode",
             Self::UnexpectedMode { .. } => "unexpected_mode",
@@ -348,6 +373,8 @@ impl FailureReason {
             Self::Unsolicited => "unsolicited",
             Self::PendingMismatch => "pending_mismatch",
             Self::PendingExpired { .. } => "pending_expired",
+            Self::PendingIncomplete => "pending_incomplete",
+            Self::ReturnToNotRequested { .. } => "return_to_not_requested",
             Self::PendingVersion { .. } => "pending_version",
             Self::AssociationExpired { .. } => "association_expired",
             Self::BadSignature(_) => "bad_signature",
@@ -390,6 +417,16 @@ pub enum BeginError {
     /// A random token could not be made (the OS random number generator failed).
     #[error("randomness unavailable: {0}")]
     Random(#[from] crate::crypto::RandomError),
+    /// The endpoint's URLs are longer than any real one ([`MAX_URL_BYTES`] bytes).
+    ///
+    /// [`MAX_URL_BYTES`]: crate::consumer::MAX_URL_BYTES
+    #[error("the endpoint's {what} is longer than {limit} bytes")]
+    TooLong {
+        /// Which URL.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
     /// The clock reads a time a nonce cannot express (outside the years 1 to 9999).
     #[error("the clock is unusable: {0}")]
     Clock(#[source] NonceError),

@@ -78,6 +78,7 @@ impl Consumer {
         let endpoint = discovered
             .endpoints
             .iter()
+            .filter(|endpoint| endpoint.longest_url().1 <= MAX_URL_BYTES)
             .find(|endpoint| inner.pin.as_ref().is_none_or(|pin| pin.allows(endpoint)))
             .cloned()
             .ok_or_else(|| BeginError::NoAllowedEndpoint {
@@ -102,7 +103,14 @@ impl Consumer {
         let url_ok = Url::parse(endpoint.server_url())
             .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
         if !url_ok {
-            return Err(BeginError::InvalidEndpoint { url: endpoint.server_url().to_owned() });
+            return Err(BeginError::InvalidEndpoint {
+                url: crate::excerpt::bounded(endpoint.server_url()),
+            });
+        }
+        // Bounds what a login keeps (PendingAuth) and what the consumer remembers.
+        let (what, len) = endpoint.longest_url();
+        if len > MAX_URL_BYTES {
+            return Err(BeginError::TooLong { what, limit: MAX_URL_BYTES });
         }
         if inner.pin.as_ref().is_some_and(|pin| !pin.allows(&endpoint)) {
             return Err(BeginError::NoAllowedEndpoint {
@@ -233,6 +241,11 @@ impl Inner {
     }
 }
 
+/// The longest endpoint URL or identifier a login accepts, in bytes. Real ones are under
+/// 200; browsers and servers commonly refuse URLs over 8 KiB, and a login's state
+/// ([`PendingAuth`]) must fit a cookie.
+pub const MAX_URL_BYTES: usize = 2_048;
+
 /// How many failed providers are remembered at most.
 const MAX_REMEMBERED_FAILURES: usize = 1_000;
 
@@ -255,6 +268,19 @@ impl fmt::Debug for Consumer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// Both a store and stateless mode were chosen.
+    #[error("choose either a store or stateless mode, not both")]
+    StoreAndStateless,
+    /// A duration setting is out of its range.
+    #[error("{setting} must be {rule} (seconds), not {value}")]
+    InvalidDuration {
+        /// The setting.
+        setting: &'static str,
+        /// The value given.
+        value: i64,
+        /// What it must be.
+        rule: &'static str,
+    },
     /// Neither a store nor stateless mode was chosen.
     #[error(
         "choose a store for associations and nonces (ConsumerBuilder::store, for example \
@@ -394,10 +420,19 @@ impl ConsumerBuilder {
     /// [`ConfigError`]: no store choice, an invalid public base URL, association
     /// preferences that allow nothing.
     pub fn build(self) -> Result<Consumer, ConfigError> {
-        if self.store.is_none() && !self.stateless {
-            return Err(ConfigError::NoStoreChoice);
+        let store = match (self.store, self.stateless) {
+            (None, false) => return Err(ConfigError::NoStoreChoice),
+            (Some(_), true) => return Err(ConfigError::StoreAndStateless),
+            (store, _) => store,
+        };
+        let pending_max_age = self.pending_max_age.unwrap_or(DEFAULT_PENDING_MAX_AGE);
+        if pending_max_age <= 0 {
+            return Err(ConfigError::InvalidDuration {
+                setting: "pending_max_age",
+                value: pending_max_age,
+                rule: "positive",
+            });
         }
-        let store = if self.stateless { None } else { self.store };
         let public_base = self.public_base_url.map(|text| parse_public_base(&text)).transpose()?;
         let associations = self.associations.unwrap_or_default();
         if associations.allowed.is_empty() {
@@ -407,6 +442,14 @@ impl ConsumerBuilder {
             return Err(ConfigError::InvalidAssociations(
                 "HMAC-SHA1 goes with DH-SHA1 and HMAC-SHA256 with DH-SHA256 (or no-encryption)",
             ));
+        }
+        for (setting, value) in [
+            ("min_remaining_lifetime", associations.min_remaining_lifetime),
+            ("retry_after_failure", associations.retry_after_failure),
+        ] {
+            if value < 0 {
+                return Err(ConfigError::InvalidDuration { setting, value, rule: "zero or more" });
+            }
         }
         Ok(Consumer {
             inner: Arc::new(Inner {
@@ -420,7 +463,7 @@ impl ConsumerBuilder {
                 allow_identifierless: self.allow_identifierless,
                 pin: self.pin,
                 public_base,
-                pending_max_age: self.pending_max_age.unwrap_or(DEFAULT_PENDING_MAX_AGE),
+                pending_max_age,
                 association_failures: Mutex::new(HashMap::new()),
             }),
         })

@@ -104,6 +104,12 @@ impl ProviderPin {
         self.claimed_ids.is_empty() || self.claimed_ids.iter().any(|re| re.is_match(base))
     }
 
+    /// Whether `url` is listed by name (not merely allowed by an empty list): an endpoint
+    /// the site trusts before any signature is verified.
+    pub(crate) fn names_endpoint(&self, url: &str) -> bool {
+        self.endpoints.iter().any(|allowed| allowed == url)
+    }
+
     /// Whether delegated identifiers are refused.
     pub fn refuses_delegation(&self) -> bool {
         self.refuse_delegation

@@ -143,6 +143,36 @@ impl ServiceEndpoint {
         &self.type_uris
     }
 
+    /// The same endpoint with only the OpenID service types ([`OPENID_TYPES`]), which is all
+    /// the login flow reads: what a login keeps between its two requests.
+    pub(crate) fn with_openid_types_only(&self) -> Self {
+        let mut trimmed = self.clone();
+        if self.type_uris.iter().any(|t| !OPENID_TYPES.contains(&t.as_str())) {
+            trimmed.type_uris = self
+                .type_uris
+                .iter()
+                .filter(|t| OPENID_TYPES.contains(&t.as_str()))
+                .cloned()
+                .collect();
+        }
+        trimmed
+    }
+
+    /// The longest of its URLs and identifiers, in bytes, and which it is.
+    pub(crate) fn longest_url(&self) -> (&'static str, usize) {
+        [
+            ("endpoint URL", Some(self.server_url.as_str())),
+            ("claimed identifier", self.claimed_id.as_deref()),
+            ("local identifier", self.local_id.as_deref()),
+            ("canonical identifier", self.canonical_id.as_deref()),
+            ("display identifier", self.display_identifier.as_deref()),
+        ]
+        .into_iter()
+        .map(|(what, text)| (what, text.map_or(0, str::len)))
+        .max_by_key(|(_, len)| *len)
+        .unwrap_or(("endpoint URL", 0))
+    }
+
     /// The XRI CanonicalID, for endpoints discovered from an XRI.
     pub fn canonical_id(&self) -> Option<&str> {
         self.canonical_id.as_deref()

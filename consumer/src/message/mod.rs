@@ -127,7 +127,7 @@ impl Message {
         let mut openid_args = Vec::new();
         let mut bare_args = BTreeMap::new();
         let mut version = None;
-        let mut declarations: Vec<(String, String)> = Vec::new();
+        let mut declarations: BTreeMap<String, String> = BTreeMap::new();
         for (key, value) in pairs {
             let (mut key, value): (String, String) = (key.into(), value.into());
             if !key.starts_with("openid.") {
@@ -150,10 +150,10 @@ impl Message {
             // The key without `openid.`, in place: no new allocation per argument.
             key.drain(..OPENID_PREFIX.len());
             if let Some(alias) = key.strip_prefix("ns.") {
-                if declarations.iter().any(|(declared, _)| declared == alias) {
+                if declarations.contains_key(alias) {
                     return Err(MessageError::DuplicateKey { key: format!("openid.{key}") });
                 }
-                declarations.push((alias.to_owned(), value));
+                declarations.insert(alias.to_owned(), value);
             } else {
                 openid_args.push((key, value));
             }

@@ -6,16 +6,19 @@ use std::sync::Arc;
 use openid_consumer::associate::{AssociateError, AssociationPreferences, EndpointKind, associate};
 use openid_consumer::consumer::{DiscoveredField, UrlPart};
 use openid_consumer::crypto::{DhError, SignatureError};
-use openid_consumer::fetch::UreqFetcher;
-use openid_consumer::message::MessageError;
+use openid_consumer::fetch::{FetchError, FetchResponse, Fetcher, NetworkPolicy, UreqFetcher};
+use openid_consumer::message::{Message, MessageError, OpenIdVersion};
+use openid_consumer::nonce::ResponseNonce;
 use openid_consumer::nonce::SKEW;
-use openid_consumer::store::{Association, ManualClock, OpenIdStore, StoreError};
-use openid_consumer::{Consumer, FailureReason, Response};
+use openid_consumer::store::{
+    Association, Clock, ManualClock, OpenIdStore, StoreError, SystemClock,
+};
+use openid_consumer::{BeginError, Consumer, FailureReason, Response, ServiceEndpoint};
 use openid_testkit::{AssociationBehaviour, Protocol, Provider, Tamper};
 
 use super::support::{
-    Store, failure, finish, policy, replace_arg, requests_with_mode, rp, rp_with, rp_with_clock,
-    start, with_query,
+    REALM, RETURN_TO, Store, failure, finish, policy, replace_arg, requests_with_mode, rp, rp_with,
+    rp_with_clock, start, with_query,
 };
 
 /// A login at `provider` for alice, with the provider tampering with its assertion.
@@ -355,10 +358,10 @@ fn a_plaintext_answer_to_a_diffie_hellman_request_makes_no_association() {
 }
 
 #[test]
-fn check_authentication_goes_only_to_the_endpoint_discovered_for_the_claimed_id() {
+fn a_provider_asserting_another_provider_s_user_is_refused_by_discovery() {
     let honest = Provider::start().unwrap();
     let evil = Provider::start().unwrap();
-    // The evil provider asserts the honest provider's user, with its own endpoint.
+    // The evil provider, where the attacker logs in, asserts the honest provider's user.
     let alice = honest.identity_url("alice");
     evil.configure(|b| {
         b.tampering = vec![Tamper::Extra(vec![
@@ -366,24 +369,30 @@ fn check_authentication_goes_only_to_the_endpoint_discovered_for_the_claimed_id(
             ("identity".into(), alice.clone()),
         ])];
     });
-    let rp = rp_with(Store::Memory, |b| b.allow_unsolicited(true));
-    let started = start(&rp, &evil.identity_url("mallory"));
-    evil.clear_requests();
-    let reason = failure(finish(&rp, None, &started.callback));
-    // Not signed with the shared association the login set up? It was: the evil provider
-    // can sign, but discovery of alice names the honest endpoint.
-    assert!(
-        matches!(
-            reason,
-            FailureReason::DiscoveryMismatch { field: DiscoveredField::OpEndpoint, .. }
-        ),
-        "{reason:?}"
-    );
-    assert!(requests_with_mode(&evil, "check_authentication").is_empty());
+    for private in [false, true] {
+        if private {
+            evil.configure(|b| b.tampering.insert(0, Tamper::PrivateAssociation));
+        }
+        let rp = rp(Store::Memory);
+        let started = start(&rp, &evil.identity_url("mallory"));
+        evil.clear_requests();
+        let reason = failure(finish(&rp, Some(&started.pending), &started.callback));
+        assert!(
+            matches!(
+                reason,
+                FailureReason::DiscoveryMismatch { field: DiscoveredField::OpEndpoint, .. }
+            ),
+            "{reason:?}"
+        );
+        // A private signature is confirmed by the login's own endpoint (the one the user
+        // chose), never by the endpoint the assertion points discovery to.
+        assert_eq!(requests_with_mode(&evil, "check_authentication").len(), usize::from(private));
+        assert!(requests_with_mode(&honest, "check_authentication").is_empty());
+    }
 }
 
 #[test]
-fn a_private_signature_of_another_endpoint_is_not_sent_to_it_for_confirmation() {
+fn an_unsolicited_private_signature_is_not_sent_anywhere_for_confirmation() {
     let honest = Provider::start().unwrap();
     let evil = Provider::start().unwrap();
     let alice = honest.identity_url("alice");
@@ -399,10 +408,11 @@ fn a_private_signature_of_another_endpoint_is_not_sent_to_it_for_confirmation() 
     let rp = rp_with(Store::Memory, |b| b.allow_unsolicited(true));
     let started = start(&rp, &evil.identity_url("mallory"));
     evil.clear_requests();
+    honest.clear_requests();
     let reason = failure(finish(&rp, None, &started.callback));
-    assert!(matches!(reason, FailureReason::DiscoveryMismatch { .. }), "{reason:?}");
-    assert!(requests_with_mode(&evil, "check_authentication").is_empty());
-    assert!(requests_with_mode(&honest, "check_authentication").is_empty());
+    assert!(matches!(reason, FailureReason::UnverifiedEndpoint { .. }), "{reason:?}");
+    assert!(evil.requests().is_empty());
+    assert!(honest.requests().is_empty());
 }
 
 /// A store that fails every call after it was told to.
@@ -520,4 +530,225 @@ fn malformed_callbacks_are_failures_not_panics() {
         &with_query(&started.callback, &huge),
     ));
     assert!(matches!(reason, FailureReason::ReturnToArgument { .. }), "{reason:?}");
+}
+
+// ---- found in review: each of these failed before its fix --------------------------------
+
+// See: https://nvd.nist.gov/vuln/detail/CVE-2019-11027 (ruby-openid ran discovery on the
+// claimed identifier of an assertion before checking its signature).
+#[test]
+fn cve_2019_11027_an_unsolicited_forgery_makes_no_request_before_its_signature_is_checked() {
+    let recorder = Arc::new(Recorder::default());
+    let consumer = Consumer::builder()
+        .store(Arc::new(openid_consumer::store::MemoryStore::new()))
+        .fetcher(recorder.clone())
+        .allow_unsolicited(true)
+        .build()
+        .unwrap();
+    let query = forged_query("https://attacker-chosen.example/ssrf-target");
+    let response =
+        consumer.complete(None, query.as_str(), &format!("https://rp.example/back?{query}"));
+    assert!(matches!(failure(response), FailureReason::UnverifiedEndpoint { .. }));
+    assert!(recorder.0.lock().unwrap().is_empty(), "{:?}", recorder.0.lock().unwrap());
+}
+
+#[test]
+fn an_anonymous_assertion_signed_by_another_provider_is_refused() {
+    let honest = Provider::start().unwrap();
+    let evil = Provider::start().unwrap();
+    let rp = rp(Store::Memory);
+    // The attacker has the site associate with their provider (any login there)...
+    let evil_login = start(&rp, &evil.identity_url("mallory"));
+    let evil_handle = evil_login.request.association_handle().unwrap().to_owned();
+    // ...starts an anonymous login at the honest provider, but takes the browser to theirs,
+    // which signs "extension data" with the site's association to it.
+    let mut request = rp.consumer.begin(&honest.op_identifier_url()).unwrap();
+    request.set_anonymous(true).unwrap();
+    let mut message = request.message(REALM, RETURN_TO, false).unwrap();
+    let pending = request.pending();
+    message.set_openid("assoc_handle", evil_handle);
+    let callback = openid_testkit::browser::follow(&message.to_url(&evil.endpoint_url())).unwrap();
+    let reason = failure(finish(&rp, Some(&pending), &callback));
+    assert!(
+        matches!(
+            reason,
+            FailureReason::DiscoveryMismatch { field: DiscoveredField::OpEndpoint, .. }
+        ),
+        "{reason:?}"
+    );
+}
+
+#[test]
+fn an_assertion_another_site_asked_for_is_refused_even_with_a_forged_current_url() {
+    let provider = Provider::start().unwrap();
+    let rp = rp(Store::Stateless);
+    // The attacker starts a login here and reads its nonce from the redirect.
+    let mut request = rp.consumer.begin(&provider.op_identifier_url()).unwrap();
+    let url = request.redirect_url(REALM, RETURN_TO, false).unwrap();
+    let pending = request.pending();
+    let sent = Message::from_query(url.split_once('?').unwrap().1).unwrap();
+    let nonce =
+        sent.get_openid("return_to").unwrap().split_once("openid_rs_nonce=").unwrap().1.to_owned();
+    // The victim logs in at evil.example, whose return_to carries the attacker's nonce...
+    let mut evil = Message::new(OpenIdVersion::V2_0);
+    evil.set_openid("mode", "checkid_setup");
+    evil.set_openid("realm", "http://evil.example/");
+    evil.set_openid("return_to", format!("http://evil.example/back?openid_rs_nonce={nonce}"));
+    evil.set_openid("claimed_id", openid_testkit::IDENTIFIER_SELECT);
+    evil.set_openid("identity", openid_testkit::IDENTIFIER_SELECT);
+    let callback = openid_testkit::browser::follow(&evil.to_url(&provider.endpoint_url())).unwrap();
+    // ...and evil.example relays the answer here, where the application builds the current
+    // URL from the Host header it was sent.
+    let reason =
+        failure(rp.consumer.complete(Some(&pending), callback.query.as_str(), &callback.url));
+    assert!(matches!(reason, FailureReason::ReturnToNotRequested { .. }), "{reason:?}");
+}
+
+#[test]
+fn a_failure_displays_as_one_line_whatever_the_callback_says() {
+    let consumer =
+        Consumer::builder().stateless().fetcher(Arc::new(Recorder::default())).build().unwrap();
+    let pending = v2_pending(&consumer);
+    let query = "openid.ns=http%3A%2F%2Fspecs.openid.net%2Fauth%2F2.0&openid.mode=error\
+                 &openid.error=oops%0A2030-01-01T00%3A00%3A00Z%20INFO%20login%20verified";
+    let response =
+        consumer.complete(Some(&pending), query, &format!("https://rp.example/back?{query}"));
+    let Response::Failure(failure) = response else { panic!("{response:?}") };
+    let line = failure.to_string();
+    assert!(!line.contains('\n'), "{line:?}");
+    assert!(line.contains("oops\\n2030"), "{line:?}");
+}
+
+#[test]
+fn an_openid_1_setup_url_does_not_answer_a_2_0_login() {
+    let consumer =
+        Consumer::builder().stateless().fetcher(Arc::new(Recorder::default())).build().unwrap();
+    let pending = v2_pending(&consumer);
+    let query = "openid.mode=id_res&openid.user_setup_url=https%3A%2F%2Fevil.example%2Fphish";
+    let response =
+        consumer.complete(Some(&pending), query, &format!("https://rp.example/back?{query}"));
+    assert!(matches!(failure(response), FailureReason::VersionMismatch { .. }));
+}
+
+#[test]
+fn the_pending_state_of_a_hostile_identifier_stays_cookie_sized() {
+    let provider = Provider::start().unwrap();
+    let long_type = format!("http://example.com/type/{}", "A".repeat(14_000));
+    let types: String = (0..60).map(|i| format!("<Type>{long_type}{i}</Type>")).collect();
+    let xrds = format!(
+        "<?xml version=\"1.0\"?><xrds:XRDS xmlns:xrds=\"xri://$xrds\" xmlns=\"xri://$xrd*($v*2.0)\">\
+         <XRD><Service priority=\"0\"><Type>http://specs.openid.net/auth/2.0/signon</Type>{types}\
+         <URI>{}</URI></Service></XRD></xrds:XRDS>",
+        provider.endpoint_url()
+    );
+    provider.add_page("/hostile", "application/xrds+xml", xrds);
+    let rp = rp(Store::Memory);
+    let mut request = rp.consumer.begin(&format!("{}/hostile", provider.base_url())).unwrap();
+    request.redirect_url(REALM, RETURN_TO, false).unwrap();
+    let json = serde_json::to_string(&request.pending()).unwrap();
+    assert!(json.len() < 1024, "PendingAuth is {} bytes", json.len());
+}
+
+#[test]
+fn an_endpoint_with_a_huge_url_is_not_used() {
+    let provider = Provider::start().unwrap();
+    let huge = format!("{}?{}", provider.endpoint_url(), "x".repeat(5_000));
+    let rp = rp(Store::Memory);
+    let endpoint = ServiceEndpoint::for_claimed_id(
+        provider.identity_url("alice"),
+        huge,
+        None,
+        vec![openid_consumer::discovery::endpoint::TYPE_SIGNON_2_0.to_owned()],
+    );
+    let error = rp.consumer.begin_with_endpoint(endpoint).unwrap_err();
+    assert!(matches!(error, BeginError::TooLong { .. }), "{error:?}");
+    assert!(provider.requests().is_empty());
+}
+
+/// Linear, not quadratic: a 1.2 MB callback of 40,000 alias declarations parses in tens of
+/// milliseconds; the old duplicate check took seconds in a release build. The bound is a
+/// hang guard with a wide margin for a loaded debug build, not a speed target.
+#[test]
+fn many_alias_declarations_parse_in_linear_time() {
+    let query: String =
+        (0..40_000).map(|i| format!("openid.ns.a{i}=urn%3Ax{i}")).collect::<Vec<_>>().join("&");
+    let started = std::time::Instant::now();
+    let message = Message::from_query(&query).unwrap();
+    assert_eq!(message.aliases().iter().count(), 40_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_callback_with_more_arguments_than_any_response_is_refused_before_any_work() {
+    let consumer =
+        Consumer::builder().stateless().fetcher(Arc::new(Recorder::default())).build().unwrap();
+    let pending = v2_pending(&consumer);
+    let form: Vec<(String, String)> =
+        (0..40_000).map(|i| (format!("a{i}"), String::new())).collect();
+    let reason = failure(consumer.complete(Some(&pending), form, "https://rp.example/back"));
+    assert!(matches!(reason, FailureReason::TooManyArguments { .. }), "{reason:?}");
+    let query: String = (0..40_000).map(|i| format!("a{i}=")).collect::<Vec<_>>().join("&");
+    let reason = failure(consumer.complete(
+        Some(&pending),
+        query.as_str(),
+        &format!("https://rp.example/back?{query}"),
+    ));
+    assert!(matches!(reason, FailureReason::TooManyArguments { .. }), "{reason:?}");
+}
+
+/// A fetcher that records every URL and fails.
+#[derive(Debug, Default)]
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl Fetcher for Recorder {
+    fn get(
+        &self,
+        url: &str,
+        _: &[(&str, &str)],
+        _: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        self.0.lock().unwrap().push(format!("GET {url}"));
+        Err(FetchError::Timeout { url: url.to_owned() })
+    }
+
+    fn post_form(
+        &self,
+        url: &str,
+        _: &[(&str, &str)],
+        _: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        self.0.lock().unwrap().push(format!("POST {url}"));
+        Err(FetchError::Timeout { url: url.to_owned() })
+    }
+}
+
+fn forged_query(claimed_id: &str) -> String {
+    let nonce = ResponseNonce::generate(SystemClock.now()).unwrap();
+    Message::from_pairs([
+        ("openid.ns", "http://specs.openid.net/auth/2.0"),
+        ("openid.mode", "id_res"),
+        ("openid.op_endpoint", "https://op.example/server"),
+        ("openid.claimed_id", claimed_id),
+        ("openid.identity", claimed_id),
+        ("openid.return_to", "https://rp.example/back"),
+        ("openid.response_nonce", nonce.as_str()),
+        ("openid.assoc_handle", "no-such-handle"),
+        ("openid.signed", "op_endpoint,claimed_id,identity,return_to,response_nonce,assoc_handle"),
+        ("openid.sig", "AAAA"),
+    ])
+    .unwrap()
+    .to_query_string()
+}
+
+/// A 2.0 login in progress, its request made.
+fn v2_pending(consumer: &Consumer) -> openid_consumer::PendingAuth {
+    let endpoint = ServiceEndpoint::for_claimed_id(
+        "https://alice.example/",
+        "https://op.example/server",
+        None,
+        vec![openid_consumer::discovery::endpoint::TYPE_SIGNON_2_0.to_owned()],
+    );
+    let mut request = consumer.begin_with_endpoint(endpoint).unwrap();
+    request.redirect_url("https://rp.example/", "https://rp.example/back", false).unwrap();
+    request.pending()
 }

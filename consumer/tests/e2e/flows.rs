@@ -320,7 +320,7 @@ fn a_handle_the_provider_does_not_know_is_dropped_when_it_says_so() {
 fn a_redirect_url_and_a_form_reach_the_same_provider() {
     let provider = Provider::start().unwrap();
     let rp = rp(Store::Memory);
-    let request = rp.consumer.begin(&provider.identity_url("alice")).unwrap();
+    let mut request = rp.consumer.begin(&provider.identity_url("alice")).unwrap();
     let form = request.form_markup(REALM, RETURN_TO, false, "f").unwrap();
     let callback = openid_testkit::browser::submit_form(&form).unwrap();
     assert_eq!(requests_with_mode(&provider, "checkid_setup")[0].method, "POST");

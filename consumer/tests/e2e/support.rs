@@ -104,7 +104,7 @@ pub(crate) fn start_with(rp: &Rp, identifier: &str, immediate: bool) -> Started 
 }
 
 /// Sends a begun request to its provider.
-pub(crate) fn send(request: AuthRequest, immediate: bool) -> Started {
+pub(crate) fn send(mut request: AuthRequest, immediate: bool) -> Started {
     let url = request.redirect_url(REALM, RETURN_TO, immediate).unwrap();
     let callback = browser::follow(&url).unwrap_or_else(|e| panic!("following {url}: {e}"));
     let pending = request.pending();
