@@ -43,9 +43,10 @@ impl Fetcher for NoNetwork {
 
 const OP: &str = "https://op.example/server";
 
-/// One stateful and one stateless consumer, with a login in progress each, made once.
+/// A stateful, a stateless and an unsolicited-accepting consumer, with a login in progress
+/// each, made once.
 struct Sites {
-    sites: [(Consumer, PendingAuth); 2],
+    sites: [(Consumer, PendingAuth); 3],
     fetcher: Arc<NoNetwork>,
 }
 
@@ -53,8 +54,9 @@ fn sites() -> &'static Sites {
     static SITES: OnceLock<Sites> = OnceLock::new();
     SITES.get_or_init(|| {
         let fetcher = Arc::new(NoNetwork::default());
-        let site = |stateless: bool| {
-            let builder = Consumer::builder().fetcher(fetcher.clone());
+        let site = |stateless: bool, unsolicited: bool| {
+            let builder =
+                Consumer::builder().fetcher(fetcher.clone()).allow_unsolicited(unsolicited);
             let builder = if stateless {
                 builder.stateless()
             } else {
@@ -73,7 +75,7 @@ fn sites() -> &'static Sites {
             let pending = request.pending();
             (consumer, pending)
         };
-        let sites = [site(false), site(true)];
+        let sites = [site(false, false), site(true, false), site(false, true)];
         fetcher.requests.store(0, Ordering::SeqCst);
         Sites { sites, fetcher }
     })
@@ -139,8 +141,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_raw_queries_are_failures(query in any::<String>(), stateless in any::<bool>()) {
-        let (consumer, pending) = &sites().sites[usize::from(stateless)];
+    fn arbitrary_raw_queries_are_failures(query in any::<String>(), site in 0..3usize) {
+        let (consumer, pending) = &sites().sites[site];
         let url = format!("https://rp.example/back?{query}");
         let response = consumer.complete(Some(pending), query.as_str(), &url);
         prop_assert!(!matches!(response, Response::Success(_) | Response::Anonymous(_)), "{response:?}");
@@ -152,8 +154,9 @@ proptest! {
         pairs in prop::collection::vec((key(), value()), 0..16),
         raw in any::<bool>(),
         with_pending in any::<bool>(),
+        site in 0..3usize,
     ) {
-        let (consumer, pending) = &sites().sites[0];
+        let (consumer, pending) = &sites().sites[site];
         let pending = with_pending.then_some(pending);
         let response = if raw {
             let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
@@ -168,5 +171,7 @@ proptest! {
             matches!(response, Response::Failure(_) | Response::Cancel | Response::SetupNeeded { .. }),
             "{response:?}"
         );
+        // And nothing a forger writes makes the site send a request (CVE-2019-11027).
+        prop_assert_eq!(sites().fetcher.requests.load(Ordering::SeqCst), 0);
     }
 }

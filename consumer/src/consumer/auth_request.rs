@@ -459,6 +459,17 @@ mod tests {
     }
 
     #[test]
+    fn the_pending_state_records_the_return_to_of_the_request() {
+        let mut r = request(v2());
+        assert_eq!(r.pending().return_to(), None);
+        let message = r.message("https://rp.example/", "https://rp.example/b?x=1", false).unwrap();
+        assert_eq!(r.pending().return_to(), message.get_openid("return_to"));
+        let error =
+            r.message("https://rp.example/", "https://rp.example/b?openid_rs_nonce=x", false);
+        assert!(matches!(error, Err(RequestError::InvalidReturnTo { .. })), "{error:?}");
+    }
+
+    #[test]
     fn the_request_message_has_no_bare_arguments() {
         let message = request(v2())
             .message("https://rp.example/", "https://rp.example/b?x=1", false)

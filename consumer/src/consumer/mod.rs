@@ -378,8 +378,14 @@ impl ConsumerBuilder {
     }
 
     /// Accepts assertions that arrive without a login in progress (OpenID 2.0 section
-    /// 10: "unsolicited positive assertions"), verified by discovery of their claimed
-    /// identifier. Off by default: most sites never need them, and they allow login CSRF.
+    /// 10: "unsolicited positive assertions"). Off by default: most sites never need them,
+    /// and they allow login CSRF.
+    ///
+    /// Such an assertion is verified with a stored association of the endpoint that signed
+    /// it, or by `check_authentication` only to an endpoint the site's [`ProviderPin`]
+    /// names: before its signature is known, an unsolicited assertion never makes the site
+    /// fetch what it names (CVE-2019-11027). Its claimed identifier is then verified by
+    /// discovery.
     pub fn allow_unsolicited(mut self, allow: bool) -> Self {
         self.allow_unsolicited = allow;
         self

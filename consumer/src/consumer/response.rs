@@ -201,3 +201,56 @@ impl SignedFields {
         self.signed.iter().any(|signed| signed == key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::SREG_1_1_NS;
+
+    fn signed(pairs: &[(&str, &str)]) -> SignedFields {
+        SignedFields::of(Message::from_pairs(pairs.iter().copied()).unwrap())
+    }
+
+    const NS2: (&str, &str) = ("openid.ns", "http://specs.openid.net/auth/2.0");
+
+    #[test]
+    fn an_extension_value_counts_only_with_its_alias_declaration_signed() {
+        let sreg = Namespace::extension(SREG_1_1_NS);
+        let both = signed(&[
+            NS2,
+            ("openid.ns.sreg", SREG_1_1_NS),
+            ("openid.sreg.email", "a@example.com"),
+            ("openid.signed", "ns.sreg,sreg.email"),
+        ]);
+        assert_eq!(both.get(&sreg, "email"), Some("a@example.com"));
+        // The value is signed but its alias could point anywhere: not trusted.
+        let value_only = signed(&[
+            NS2,
+            ("openid.ns.sreg", SREG_1_1_NS),
+            ("openid.sreg.email", "a@example.com"),
+            ("openid.signed", "sreg.email"),
+        ]);
+        assert_eq!(value_only.get(&sreg, "email"), None);
+        assert!(value_only.namespace(&sreg).is_none());
+        // OpenID 1's implicit sreg alias has no declaration to sign.
+        let openid1 =
+            signed(&[("openid.sreg.email", "a@example.com"), ("openid.signed", "sreg.email")]);
+        assert_eq!(openid1.get(&sreg, "email"), Some("a@example.com"));
+    }
+
+    #[test]
+    fn a_namespace_is_given_only_when_every_argument_is_signed() {
+        let sreg = Namespace::extension(SREG_1_1_NS);
+        let fields = signed(&[
+            NS2,
+            ("openid.ns.sreg", SREG_1_1_NS),
+            ("openid.sreg.email", "a@example.com"),
+            ("openid.sreg.nickname", "a"),
+            ("openid.signed", "ns.sreg,sreg.email"),
+        ]);
+        assert!(fields.namespace(&sreg).is_none());
+        assert_eq!(fields.get(&sreg, "nickname"), None);
+        assert!(!fields.is_signed(&Namespace::Bare, "anything"));
+        assert_eq!(fields.list(), ["ns.sreg", "sreg.email"]);
+    }
+}

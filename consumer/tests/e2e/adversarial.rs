@@ -634,7 +634,8 @@ fn an_openid_1_setup_url_does_not_answer_a_2_0_login() {
 fn the_pending_state_of_a_hostile_identifier_stays_cookie_sized() {
     let provider = Provider::start().unwrap();
     let long_type = format!("http://example.com/type/{}", "A".repeat(14_000));
-    let types: String = (0..60).map(|i| format!("<Type>{long_type}{i}</Type>")).collect();
+    let types: String =
+        (0..60).fold(String::new(), |all, i| format!("{all}<Type>{long_type}{i}</Type>"));
     let xrds = format!(
         "<?xml version=\"1.0\"?><xrds:XRDS xmlns:xrds=\"xri://$xrds\" xmlns=\"xri://$xrd*($v*2.0)\">\
          <XRD><Service priority=\"0\"><Type>http://specs.openid.net/auth/2.0/signon</Type>{types}\

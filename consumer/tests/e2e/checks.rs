@@ -90,7 +90,7 @@ fn a_current_url_that_is_not_absolute_needs_a_public_base_url() {
 fn a_nonce_that_is_not_a_nonce_is_invalid() {
     let provider = Provider::start().unwrap();
     provider.configure(|b| {
-        b.tampering = vec![Tamper::Extra(vec![("response_nonce".into(), "yesterday".into())])]
+        b.tampering = vec![Tamper::Extra(vec![("response_nonce".into(), "yesterday".into())])];
     });
     let rp = rp(Store::Memory);
     let started = alice_login(&provider, &rp);
