@@ -30,7 +30,7 @@
 //!     .build()?;
 //!
 //! // 1. The user typed an identifier: discover it and send the browser to the provider.
-//! let request = consumer.begin(&identifier)?;
+//! let mut request = consumer.begin(&identifier)?;
 //! let redirect = request.redirect_url(
 //!     "https://rp.example/",              // the realm the user is asked to trust
 //!     "https://rp.example/openid/return", // where the provider sends the browser back
