@@ -210,7 +210,7 @@ impl Resolver for GuardedResolver {
         let mut allowed = self.empty();
         let mut first_refusal = None;
         for address in resolved.iter().copied() {
-            match self.policy.check_address(host, address.ip()) {
+            match self.policy.check_socket(host, address) {
                 Ok(()) => allowed.push(address),
                 Err(violation) => {
                     tracing::warn!(%host, address = %address.ip(), %violation, "address refused");

@@ -1,7 +1,7 @@
 //! [`NetworkPolicy`]: the limits and the address guard applied to every fetch.
 
 use std::borrow::Cow;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use ipnet::{IpNet, Ipv4Net};
@@ -24,6 +24,8 @@ use crate::excerpt::Excerpt;
 /// - an address in [`allowed_networks`](Self::allowed_networks), or any address of a host in
 ///   [`allowed_hosts`](Self::allowed_hosts), is allowed even if it is internal (an OpenID
 ///   provider on the intranet);
+/// - an address and port in [`allowed_sockets`](Self::allowed_sockets) is allowed, that port
+///   only (a test provider on 127.0.0.1, without opening the machine's other services);
 /// - any other internal address is refused unless
 ///   [`allow_internal_addresses`](Self::allow_internal_addresses) is set.
 ///
@@ -70,6 +72,8 @@ pub struct NetworkPolicy {
     pub allowed_networks: Vec<IpNet>,
     /// Networks that are always refused.
     pub denied_networks: Vec<IpNet>,
+    /// Address and port pairs allowed even when the address is internal: that port only.
+    pub allowed_sockets: Vec<SocketAddr>,
 }
 
 impl Default for NetworkPolicy {
@@ -85,6 +89,7 @@ impl Default for NetworkPolicy {
             denied_hosts: Vec::new(),
             allowed_networks: Vec::new(),
             denied_networks: Vec::new(),
+            allowed_sockets: Vec::new(),
         }
     }
 }
@@ -118,6 +123,14 @@ impl NetworkPolicy {
         self
     }
 
+    /// Adds an address and port to [`allowed_sockets`](Self::allowed_sockets): a server on
+    /// an internal address is reachable on that port, and no other.
+    #[must_use]
+    pub fn allow_socket(mut self, socket: SocketAddr) -> Self {
+        self.allowed_sockets.push(socket);
+        self
+    }
+
     /// Allows loopback addresses (`127.0.0.0/8` and `::1`) only: what a test against a local
     /// server needs, without opening the rest of the internal ranges.
     #[must_use]
@@ -147,8 +160,28 @@ impl NetworkPolicy {
                     Ok(())
                 }
             }
-            Some(url::Host::Ipv4(ip)) => self.check_address(&ip.to_string(), IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => self.check_address(&ip.to_string(), IpAddr::V6(ip)),
+            Some(url::Host::Ipv4(ip)) => self.check_socket(
+                &ip.to_string(),
+                SocketAddr::new(IpAddr::V4(ip), url.port_or_known_default().unwrap_or(0)),
+            ),
+            Some(url::Host::Ipv6(ip)) => self.check_socket(
+                &ip.to_string(),
+                SocketAddr::new(IpAddr::V6(ip), url.port_or_known_default().unwrap_or(0)),
+            ),
+        }
+    }
+
+    /// [`check_address`](Self::check_address) for an address and the port connected to:
+    /// also allowed when it is one of the [`allowed_sockets`](Self::allowed_sockets) (and not
+    /// denied).
+    pub fn check_socket(&self, host: &str, socket: SocketAddr) -> Result<(), PolicyViolation> {
+        let canonical = SocketAddr::new(socket.ip().to_canonical(), socket.port());
+        let listed = self.allowed_sockets.iter().any(|allowed| {
+            SocketAddr::new(allowed.ip().to_canonical(), allowed.port()) == canonical
+        });
+        match self.check_address(host, socket.ip()) {
+            Err(PolicyViolation::InternalAddress { .. }) if listed => Ok(()),
+            other => other,
         }
     }
 
@@ -246,6 +279,20 @@ fn ascii_host(name: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::fetch::AddressClass;
+
+    #[test]
+    fn an_allowed_socket_opens_one_port_of_an_internal_address() {
+        let socket: SocketAddr = "127.0.0.1:8001".parse().unwrap();
+        let policy = NetworkPolicy::default().allow_socket(socket);
+        assert_eq!(policy.check_url_str("http://127.0.0.1:8001/id/alice"), Ok(()));
+        assert!(policy.check_url_str("http://127.0.0.1:8002/").is_err());
+        assert!(policy.check_url_str("http://127.0.0.2:8001/").is_err());
+        assert_eq!(policy.check_socket("localhost", socket), Ok(()));
+        assert!(policy.check_socket("localhost", "127.0.0.1:5432".parse().unwrap()).is_err());
+        // A deny-list still wins.
+        let denied = policy.deny_network("127.0.0.0/8".parse().unwrap());
+        assert!(denied.check_socket("localhost", socket).is_err());
+    }
 
     #[test]
     fn default_policy_matches_the_design() {

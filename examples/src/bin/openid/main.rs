@@ -1,0 +1,3 @@
+//! The `openid` command-line tool (being written).
+
+fn main() {}
