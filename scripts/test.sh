@@ -57,6 +57,9 @@ step "cargo test"
 mkdir -p target
 cargo test --workspace --all-features --locked 2>&1 | tee target/test-output.log
 
+step "browser test: headless Chromium signs in on the demo site"
+bash scripts/browser-test.sh
+
 step "openid-stores with default features (a disabled backend names its feature)"
 cargo test -p openid-stores --lib --locked
 

@@ -10,7 +10,6 @@
 mod handlers;
 mod pages;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -92,11 +91,10 @@ pub fn app(config: DemoConfig) -> Result<Router, openid_consumer::ConfigError> {
         .with_state(state))
 }
 
-/// Serves `app` on `listen` until the process is stopped.
+/// Serves `app` on `listener` until the process is stopped.
 ///
 /// # Errors
-/// When the address cannot be bound or the server fails.
-pub async fn serve(app: Router, listen: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+/// When the server fails.
+pub async fn serve(app: Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     axum::serve(listener, app).await
 }

@@ -69,17 +69,22 @@ fn run(args: Args) -> Result<(), String> {
         policy = builtin_policy(policy, socket);
         Some(provider)
     };
-    let public_url = args.public_url.unwrap_or_else(|| format!("http://{}", args.listen));
     let example_identity = provider.as_ref().map(|p| p.identity_url("alice"));
-    let router =
-        app(DemoConfig { store, public_url: public_url.clone(), policy, example_identity })
-            .map_err(|error| error.to_string())?;
-    if let Some(provider) = &provider {
-        println!("built-in provider: identities {}/id/NAME", provider.base_url());
-    }
-    println!("demo site: open {public_url}/");
     let runtime = tokio::runtime::Runtime::new().map_err(|error| error.to_string())?;
-    runtime
-        .block_on(serve(router, args.listen))
-        .map_err(|error| format!("cannot serve on {}: {error}", args.listen))
+    runtime.block_on(async move {
+        // Bound first, so that port 0 (any free port) gives the URL to print.
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|error| format!("cannot listen on {}: {error} (use --listen)", args.listen))?;
+        let address = listener.local_addr().map_err(|error| error.to_string())?;
+        let public_url = args.public_url.unwrap_or_else(|| format!("http://{address}"));
+        let router =
+            app(DemoConfig { store, public_url: public_url.clone(), policy, example_identity })
+                .map_err(|error| error.to_string())?;
+        if let Some(provider) = &provider {
+            println!("built-in provider: identities {}/id/NAME", provider.base_url());
+        }
+        println!("demo site: open {public_url}/");
+        serve(router, listener).await.map_err(|error| format!("serving on {address}: {error}"))
+    })
 }
