@@ -171,6 +171,7 @@ pub mod consumer;
 pub mod crypto;
 pub mod discovery;
 mod excerpt;
+pub mod extensions;
 pub mod fetch;
 pub mod message;
 pub mod nonce;

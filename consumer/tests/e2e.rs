@@ -8,6 +8,7 @@
 mod e2e {
     pub(crate) mod adversarial;
     pub(crate) mod checks;
+    pub(crate) mod extensions;
     pub(crate) mod flows;
     pub(crate) mod support;
 }

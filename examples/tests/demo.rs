@@ -169,9 +169,9 @@ fn demo_binary() -> Demo {
     while site.is_empty() {
         let line = lines.next().expect("the demo printed its URLs").unwrap();
         if let Some(rest) = line.strip_prefix("built-in provider: identities ") {
-            provider = rest.trim_end_matches("/id/NAME").to_owned();
+            rest.trim_end_matches("/id/NAME").clone_into(&mut provider);
         } else if let Some(rest) = line.strip_prefix("demo site: open ") {
-            site = rest.trim_end_matches('/').to_owned();
+            rest.trim_end_matches('/').clone_into(&mut site);
         }
     }
     Demo { child, site, provider, _dir: dir }

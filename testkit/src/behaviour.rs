@@ -53,6 +53,11 @@ pub struct Behaviour {
     /// trailing spaces), to test the relying party's size limits. Redirects have no body and
     /// are not padded. Default none.
     pub padding: Option<usize>,
+    /// Whether Simple Registration and Attribute Exchange requests are answered, from the
+    /// identity's made-up profile (`NAME`: nickname `NAME`, e-mail `NAME@example.com`, full
+    /// name `Name Example`, language `en`, time zone `Europe/London`, country `GB`). Default
+    /// `true`.
+    pub answer_extensions: bool,
     /// `expires_in` of the associations `associate` hands out. Default 1,209,600 s (14 days,
     /// as python-openid). Zero makes every association expire at once: the provider then no
     /// longer signs with it and asks the relying party to drop it (`openid.invalidate_handle`).
@@ -71,6 +76,7 @@ impl Default for Behaviour {
             identifier_select_user: DEFAULT_USER.to_owned(),
             delay: None,
             padding: None,
+            answer_extensions: true,
             association_lifetime: DEFAULT_ASSOCIATION_LIFETIME,
         }
     }

@@ -2,6 +2,8 @@
 //! Yadis pointer, XRDS documents for claimed identifiers, and the OP identifier document.
 
 // Writing to a String cannot fail: the `fmt::Result`s are ignored.
+use openid_consumer::extensions::ax::AX_NS;
+use openid_consumer::extensions::sreg::{SREG_1_0_NS, SREG_1_1_NS};
 use std::fmt::Write as _;
 
 use openid_consumer::discovery::endpoint::{TYPE_OP_IDENTIFIER, TYPE_SIGNON_1_1, TYPE_SIGNON_2_0};
@@ -33,10 +35,14 @@ pub(crate) fn identity_xrds(urls: &Urls, protocol: Protocol, segment: &str) -> R
     let identity = escape(&format!("{}/id/{segment}", urls.base()));
     let endpoint = escape(&urls.endpoint());
     let mut service = match protocol {
-        Protocol::V1Only => vec![format!("<Type>{TYPE_SIGNON_1_1}</Type>")],
+        Protocol::V1Only => {
+            vec![format!("<Type>{TYPE_SIGNON_1_1}</Type>"), format!("<Type>{SREG_1_0_NS}</Type>")]
+        }
         _ => vec![
             format!("<Type>{TYPE_SIGNON_2_0}</Type>"),
             format!("<Type>{TYPE_SIGNON_1_1}</Type>"),
+            format!("<Type>{SREG_1_1_NS}</Type>"),
+            format!("<Type>{AX_NS}</Type>"),
         ],
     };
     service.push(format!("<URI>{endpoint}</URI>"));
@@ -52,6 +58,8 @@ pub(crate) fn op_identifier_xrds(urls: &Urls) -> Reply {
     let endpoint = escape(&urls.endpoint());
     Reply::xrds(xrds_document(&[
         format!("<Type>{TYPE_OP_IDENTIFIER}</Type>"),
+        format!("<Type>{SREG_1_1_NS}</Type>"),
+        format!("<Type>{AX_NS}</Type>"),
         format!("<URI>{endpoint}</URI>"),
     ]))
 }

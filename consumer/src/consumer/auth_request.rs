@@ -9,7 +9,11 @@ use super::callback;
 use super::failure::RequestError;
 use super::pending::{PendingAuth, RETURN_TO_NONCE_ARG};
 use crate::discovery::ServiceEndpoint;
-use crate::message::{Message, OpenIdVersion};
+use crate::extensions::Extension;
+use crate::extensions::ax::{self, AttrRequest, FetchRequest};
+use crate::extensions::profile::ProfileField;
+use crate::extensions::sreg::{self, SregRequest};
+use crate::message::{Message, Namespace, OpenIdVersion};
 use crate::realm::Realm;
 
 /// `openid.identity` and `openid.claimed_id` when the provider is to choose the identifier
@@ -34,6 +38,16 @@ pub struct AuthRequest {
     public_base: Option<Url>,
     /// The `return_to` of the last request made, which [`pending`](Self::pending) records.
     return_to: Option<String>,
+    /// Extension requests, in the order added.
+    extensions: Vec<RequestedExtension>,
+}
+
+/// An extension's request as the message will carry it.
+#[derive(Debug, Clone)]
+struct RequestedExtension {
+    namespace: String,
+    alias: String,
+    args: Vec<(String, String)>,
 }
 
 /// How to send the browser to the provider.
@@ -54,7 +68,15 @@ impl AuthRequest {
         nonce: String,
         public_base: Option<Url>,
     ) -> Self {
-        Self { endpoint, assoc_handle, nonce, anonymous: false, public_base, return_to: None }
+        Self {
+            endpoint,
+            assoc_handle,
+            nonce,
+            anonymous: false,
+            public_base,
+            return_to: None,
+            extensions: Vec::new(),
+        }
     }
 
     /// The endpoint the login goes to.
@@ -80,6 +102,68 @@ impl AuthRequest {
         }
         self.anonymous = anonymous;
         Ok(())
+    }
+
+    /// Adds an extension's request (Simple Registration, Attribute Exchange, PAPE, UI, or
+    /// your own [`Extension`]). Its alias is the one it prefers when free.
+    ///
+    /// # Errors
+    /// [`RequestError::Extension`] when the extension's namespace was already added.
+    ///
+    /// # Example
+    /// ```
+    /// # use std::sync::Arc;
+    /// use openid_consumer::extensions::sreg::{SregField, SregRequest};
+    /// # use openid_consumer::{Consumer, ServiceEndpoint};
+    /// # let consumer = Consumer::builder().stateless().build()?;
+    /// # let mut request = consumer.begin_with_endpoint(ServiceEndpoint::from_op_endpoint_url("https://op.example/"))?;
+    /// request.add_extension(&SregRequest::new().require(SregField::Email))?;
+    /// let url = request.redirect_url("https://rp.example/", "https://rp.example/back", false)?;
+    /// assert!(url.contains("openid.sreg.required=email"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_extension(&mut self, extension: &dyn Extension) -> Result<(), RequestError> {
+        let namespace = extension.namespace();
+        if self.extensions.iter().any(|requested| requested.namespace == namespace) {
+            return Err(RequestError::Extension(format!("{namespace} was already added")));
+        }
+        self.extensions.push(RequestedExtension {
+            namespace: namespace.to_owned(),
+            alias: extension.preferred_alias().to_owned(),
+            args: extension.args(),
+        });
+        Ok(())
+    }
+
+    /// Asks for profile fields through each extension the endpoint advertises: Simple
+    /// Registration (in the namespace it names) and Attribute Exchange (axschema.org
+    /// types), all optional. Returns whether anything was asked: an endpoint found through
+    /// HTML discovery advertises nothing (add an extension yourself to ask anyway).
+    /// [`SuccessResponse::profile`](crate::SuccessResponse::profile) reads the answer.
+    ///
+    /// # Errors
+    /// [`RequestError::Extension`] when one of the two extensions was already added.
+    pub fn request_profile(&mut self, fields: &[ProfileField]) -> Result<bool, RequestError> {
+        let mut asked = false;
+        if sreg::supports_sreg(&self.endpoint) {
+            let request = fields
+                .iter()
+                .fold(SregRequest::new().namespace_for(&self.endpoint), |r, f| r.ask(f.sreg()));
+            self.add_extension(&request)?;
+            asked = true;
+        }
+        if ax::supports_ax(&self.endpoint) {
+            let mut request = FetchRequest::new();
+            for field in fields {
+                let type_uri = field.ax_types().first().copied().unwrap_or_default();
+                request = request
+                    .attribute(AttrRequest::new(type_uri).alias(field.as_str()))
+                    .map_err(|error| RequestError::Extension(error.to_string()))?;
+            }
+            self.add_extension(&request)?;
+            asked = true;
+        }
+        Ok(asked)
     }
 
     /// What the application keeps in the user's session until the browser comes back.
@@ -287,6 +371,22 @@ impl AuthRequest {
             message.set_openid("identity", identity);
             if !openid1 {
                 message.set_openid("claimed_id", claimed_id);
+            }
+        }
+        for RequestedExtension { namespace, alias, args } in &self.extensions {
+            // OpenID 1 had no alias declarations; Simple Registration went as `sreg`.
+            let is_sreg = namespace == sreg::SREG_1_1_NS || namespace == sreg::SREG_1_0_NS;
+            let bound = if openid1 && is_sreg {
+                message.set_implicit_alias(namespace, "sreg")
+            } else {
+                message.set_alias(namespace, alias)
+            };
+            if bound.is_err() {
+                // The alias is taken or not valid: the message picks a free one.
+                tracing::debug!(target: "openid_consumer", namespace, alias, "alias replaced");
+            }
+            for (key, value) in args {
+                message.set(Namespace::extension(namespace.clone()), key, value);
             }
         }
         message

@@ -468,6 +468,10 @@ pub enum RequestError {
         /// The `return_to` URL.
         return_to: String,
     },
+    /// An extension cannot be added (its namespace is already there, or its request is
+    /// not valid).
+    #[error("cannot add the extension: {0}")]
+    Extension(String),
     /// An anonymous request was asked of an OpenID 1 endpoint, which has none.
     #[error("OpenID 1 endpoints cannot answer anonymous requests")]
     Anonymous,

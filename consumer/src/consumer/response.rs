@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use super::failure::{Failure, FailureReason};
 use crate::discovery::ServiceEndpoint;
+use crate::extensions::profile::{self, Profile};
+use crate::extensions::{ExtensionError, ExtensionResponse};
 use crate::message::{Message, Namespace};
 
 /// The outcome of a login.
@@ -111,6 +113,33 @@ impl SuccessResponse {
     pub fn signed_ns(&self, namespace: &Namespace) -> Option<BTreeMap<String, String>> {
         self.signed.namespace(namespace)
     }
+
+    /// The extension's response (SReg, AX, PAPE, ...), from signed fields only; see
+    /// [`SignedFields::extension`].
+    ///
+    /// # Errors
+    /// As [`SignedFields::extension`].
+    pub fn extension<T: ExtensionResponse>(&self) -> Result<Option<T>, ExtensionError> {
+        self.signed.extension()
+    }
+
+    /// The extension's response read from every field, signed or not; see
+    /// [`SignedFields::extension_allow_unsigned`].
+    ///
+    /// # Errors
+    /// As [`SignedFields::extension_allow_unsigned`].
+    pub fn extension_allow_unsigned<T: ExtensionResponse>(
+        &self,
+    ) -> Result<Option<T>, ExtensionError> {
+        self.signed.extension_allow_unsigned()
+    }
+
+    /// E-mail, nickname, full name, language, time zone and country, from whichever of
+    /// Simple Registration and Attribute Exchange the provider answered (signed values
+    /// only); empty when it answered neither.
+    pub fn profile(&self) -> Profile {
+        Profile::of(&self.signed)
+    }
 }
 
 /// A verified assertion that identifies nobody.
@@ -184,6 +213,40 @@ impl SignedFields {
             .collect();
         let all_signed = args.keys().all(|key| self.is_signed(namespace, key));
         (!args.is_empty() && all_signed).then_some(args)
+    }
+
+    /// The extension's response (SReg, AX, PAPE, ...), read from its arguments only if every
+    /// one of them, and its alias declaration, is signed. `Ok(None)` when the assertion has
+    /// no arguments of the extension.
+    ///
+    /// # Errors
+    /// [`ExtensionError::Unsigned`] when some of them are not signed (none is then read),
+    /// and the errors of the response's parser.
+    pub fn extension<T: ExtensionResponse>(&self) -> Result<Option<T>, ExtensionError> {
+        profile::read::<T>(self).map(|found| found.map(|(_, response)| response))
+    }
+
+    /// The extension's response read from every argument, signed or not.
+    ///
+    /// # Security
+    /// Anyone who can change the callback in transit can write unsigned arguments: use
+    /// them only for what does not matter if forged (CVE-2011-4314 was an e-mail address
+    /// read this way).
+    ///
+    /// # Errors
+    /// The errors of the response's parser.
+    pub fn extension_allow_unsigned<T: ExtensionResponse>(
+        &self,
+    ) -> Result<Option<T>, ExtensionError> {
+        for namespace in T::namespaces() {
+            let ns = Namespace::extension(*namespace);
+            let args: BTreeMap<String, String> =
+                self.message.args_in(&ns).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+            if !args.is_empty() {
+                return T::from_args(namespace, &args).map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// The keys `openid.signed` lists (without `openid.`), in its order.

@@ -255,6 +255,12 @@ impl Message {
         self.aliases.bind(uri, alias, false)
     }
 
+    /// Binds an extension namespace URI to an alias that is not declared on the wire:
+    /// OpenID 1's `sreg`.
+    pub(crate) fn set_implicit_alias(&mut self, uri: &str, alias: &str) -> Result<(), AliasError> {
+        self.aliases.bind(uri, alias, true)
+    }
+
     /// The alias of an extension namespace URI, if the message has one.
     pub fn alias(&self, uri: &str) -> Option<&str> {
         self.aliases.alias(uri)

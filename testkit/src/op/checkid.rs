@@ -188,6 +188,11 @@ fn assert(shared: &Shared, behaviour: &Behaviour, request: &Message, checked: &C
             Err(e) => return error(&format!("cannot make a nonce: {e}")),
         }
     }
+    if behaviour.answer_extensions {
+        for (key, value) in super::extensions::answer(request, identity.as_deref(), v1) {
+            fields.set(&key, &value);
+        }
+    }
     let mut defects = Defects::default();
     for tamper in &behaviour.tampering {
         if let Err(text) = apply(tamper, &mut fields, &mut defects, shared, now, v1) {

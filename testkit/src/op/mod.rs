@@ -4,6 +4,7 @@
 mod associate;
 mod check_auth;
 mod checkid;
+mod extensions;
 
 pub(crate) use checkid::IDENTIFIER_SELECT;
 

@@ -5,6 +5,8 @@ use openid_consumer::discovery::discover;
 use openid_consumer::discovery::endpoint::{TYPE_OP_IDENTIFIER, TYPE_SIGNON_1_1, TYPE_SIGNON_2_0};
 use openid_consumer::discovery::html::{find_xrds_location, parse_links};
 use openid_consumer::discovery::xrds;
+use openid_consumer::extensions::ax::AX_NS;
+use openid_consumer::extensions::sreg::SREG_1_1_NS;
 use openid_testkit::{Page, Protocol, Provider};
 
 use crate::common::{fetcher, get};
@@ -35,7 +37,11 @@ fn xrds_document_is_application_xrds_xml_with_a_2_0_and_1_1_service() {
     let document = xrds::parse(answer.body.as_bytes()).unwrap();
     let services = document.services();
     assert_eq!(services.len(), 1);
-    assert_eq!(services[0].types, vec![TYPE_SIGNON_2_0.to_owned(), TYPE_SIGNON_1_1.to_owned()]);
+    // OpenID 2.0 and 1.1, and the extensions it answers: Simple Registration and AX.
+    assert_eq!(
+        services[0].types,
+        [TYPE_SIGNON_2_0, TYPE_SIGNON_1_1, SREG_1_1_NS, AX_NS].map(str::to_owned)
+    );
     assert_eq!(services[0].local_ids, vec![provider.identity_url("alice")]);
 }
 
@@ -80,7 +86,7 @@ fn op_identifier_discovers_the_server_service() {
     let found = discover(&provider.op_identifier_url(), &fetcher, &policy).unwrap();
     assert_eq!(found.endpoints.len(), 1);
     let endpoint = &found.endpoints[0];
-    assert_eq!(endpoint.type_uris(), [TYPE_OP_IDENTIFIER.to_owned()]);
+    assert_eq!(endpoint.type_uris(), [TYPE_OP_IDENTIFIER, SREG_1_1_NS, AX_NS].map(str::to_owned));
     assert_eq!(endpoint.server_url(), provider.endpoint_url());
     assert_eq!(endpoint.claimed_id(), None);
 }
@@ -99,7 +105,8 @@ fn v1_only_documents_advertise_only_openid_1_1() {
         let found = discover(url, &fetcher, &policy).unwrap();
         assert!(!found.endpoints.is_empty());
         for endpoint in &found.endpoints {
-            assert_eq!(endpoint.type_uris(), [TYPE_SIGNON_1_1.to_owned()], "{url}");
+            assert_eq!(endpoint.type_uris()[0], TYPE_SIGNON_1_1, "{url}");
+            assert!(!endpoint.type_uris().iter().any(|t| t == TYPE_SIGNON_2_0), "{url}");
             assert_eq!(endpoint.local_id(), Some(url.as_str()));
         }
     }

@@ -1,0 +1,253 @@
+//! What sites ask providers for, in one call: e-mail, nickname, full name, language, time
+//! zone and country, from whichever of Simple Registration and Attribute Exchange the
+//! provider answered, signed values only.
+//!
+//! [`AuthRequest::request_profile`](crate::AuthRequest::request_profile) asks through each
+//! extension the endpoint advertises; [`SuccessResponse::profile`](crate::SuccessResponse::profile)
+//! reads the answer, and says where each value came from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::ax::{self, FetchResponse, schema};
+use super::sreg::{SregField, SregResponse};
+use super::{ExtensionError, ExtensionResponse};
+use crate::consumer::SignedFields;
+
+/// A field of the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ProfileField {
+    /// E-mail address.
+    Email,
+    /// Nickname.
+    Nickname,
+    /// Full name.
+    Fullname,
+    /// Preferred language.
+    Language,
+    /// Time zone.
+    Timezone,
+    /// Country.
+    Country,
+}
+
+impl ProfileField {
+    /// Every field.
+    pub const ALL: [Self; 6] = [
+        Self::Email,
+        Self::Nickname,
+        Self::Fullname,
+        Self::Language,
+        Self::Timezone,
+        Self::Country,
+    ];
+
+    /// The field's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Nickname => "nickname",
+            Self::Fullname => "fullname",
+            Self::Language => "language",
+            Self::Timezone => "timezone",
+            Self::Country => "country",
+        }
+    }
+
+    /// The Simple Registration field it is.
+    pub fn sreg(self) -> SregField {
+        match self {
+            Self::Email => SregField::Email,
+            Self::Nickname => SregField::Nickname,
+            Self::Fullname => SregField::Fullname,
+            Self::Language => SregField::Language,
+            Self::Timezone => SregField::Timezone,
+            Self::Country => SregField::Country,
+        }
+    }
+
+    /// The Attribute Exchange type URIs it is read from, axschema.org's first (the one a
+    /// request asks for).
+    pub fn ax_types(self) -> &'static [&'static str] {
+        match self {
+            Self::Email => {
+                &[schema::EMAIL, schema::openid_net::EMAIL, schema::openid_net_schema::EMAIL]
+            }
+            Self::Nickname => &[
+                schema::NICKNAME,
+                schema::openid_net::NICKNAME,
+                schema::openid_net_schema::NICKNAME,
+            ],
+            Self::Fullname => &[schema::FULLNAME, schema::openid_net::FULLNAME],
+            Self::Language => &[
+                schema::LANGUAGE,
+                schema::openid_net::LANGUAGE,
+                schema::openid_net_schema::LANGUAGE,
+            ],
+            Self::Timezone => &[
+                schema::TIMEZONE,
+                schema::openid_net::TIMEZONE,
+                schema::openid_net_schema::TIMEZONE,
+            ],
+            Self::Country => {
+                &[schema::COUNTRY, schema::openid_net::COUNTRY, schema::openid_net_schema::COUNTRY]
+            }
+        }
+    }
+}
+
+impl fmt::Display for ProfileField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which extension a value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// Simple Registration.
+    Sreg,
+    /// Attribute Exchange.
+    Ax,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sreg => "Simple Registration",
+            Self::Ax => "Attribute Exchange",
+        })
+    }
+}
+
+/// One value of the profile, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileValue {
+    value: String,
+    source: Source,
+    signed_field: String,
+}
+
+impl ProfileValue {
+    /// The value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The extension that gave it.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The signed field it was read from (`openid.sreg.email`, `openid.ax.value.email`).
+    pub fn signed_field(&self) -> &str {
+        &self.signed_field
+    }
+}
+
+/// The profile a provider shared (signed values only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    values: BTreeMap<ProfileField, ProfileValue>,
+}
+
+impl Profile {
+    /// The value of `field`, if the provider sent it signed.
+    pub fn get(&self, field: ProfileField) -> Option<&str> {
+        self.values.get(&field).map(ProfileValue::value)
+    }
+
+    /// The value of `field` with where it came from.
+    pub fn value(&self, field: ProfileField) -> Option<&ProfileValue> {
+        self.values.get(&field)
+    }
+
+    /// Every field the provider sent.
+    pub fn values(&self) -> &BTreeMap<ProfileField, ProfileValue> {
+        &self.values
+    }
+
+    /// Whether nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The e-mail address.
+    pub fn email(&self) -> Option<&str> {
+        self.get(ProfileField::Email)
+    }
+
+    /// The nickname.
+    pub fn nickname(&self) -> Option<&str> {
+        self.get(ProfileField::Nickname)
+    }
+
+    /// The full name.
+    pub fn fullname(&self) -> Option<&str> {
+        self.get(ProfileField::Fullname)
+    }
+
+    /// Reads the profile from the signed fields of an assertion: Simple Registration first,
+    /// Attribute Exchange for what it did not give. An extension whose arguments are not all
+    /// signed (or not valid) contributes nothing.
+    pub(crate) fn of(signed: &SignedFields) -> Self {
+        let mut values = BTreeMap::new();
+        if let Ok(Some((namespace, sreg))) = read::<SregResponse>(signed) {
+            let alias = signed.message().alias(namespace).unwrap_or("sreg").to_owned();
+            for field in ProfileField::ALL {
+                if let Some(value) = sreg.get(field.sreg()) {
+                    values.insert(
+                        field,
+                        ProfileValue {
+                            value: value.to_owned(),
+                            source: Source::Sreg,
+                            signed_field: format!("openid.{alias}.{}", field.sreg()),
+                        },
+                    );
+                }
+            }
+        }
+        if let Ok(Some((_, ax))) = read::<FetchResponse>(signed) {
+            let alias = signed.message().alias(ax::AX_NS).unwrap_or("ax").to_owned();
+            for field in ProfileField::ALL {
+                if values.contains_key(&field) {
+                    continue;
+                }
+                let found = field
+                    .ax_types()
+                    .iter()
+                    .find_map(|type_uri| Some((ax.first(type_uri)?, ax.alias_of(type_uri)?)));
+                if let Some((value, attr_alias)) = found {
+                    values.insert(
+                        field,
+                        ProfileValue {
+                            value: value.to_owned(),
+                            source: Source::Ax,
+                            signed_field: format!("openid.{alias}.value.{attr_alias}"),
+                        },
+                    );
+                }
+            }
+        }
+        Self { values }
+    }
+}
+
+/// The extension's response from signed fields, and the namespace it came in.
+pub(crate) fn read<T: ExtensionResponse>(
+    signed: &SignedFields,
+) -> Result<Option<(&'static str, T)>, ExtensionError> {
+    for namespace in T::namespaces() {
+        let ns = crate::message::Namespace::extension(*namespace);
+        if signed.message().args_in(&ns).next().is_none() {
+            continue;
+        }
+        let Some(args) = signed.namespace(&ns) else {
+            return Err(ExtensionError::Unsigned { namespace: (*namespace).to_owned() });
+        };
+        return T::from_args(namespace, &args).map(|response| Some((*namespace, response)));
+    }
+    Ok(None)
+}
