@@ -13,6 +13,7 @@ use openid_consumer::NetworkPolicy;
 use openid_consumer::store::MemoryStore;
 use openid_examples::demo::{DemoConfig, app, serve};
 use openid_examples::{builtin_policy, socket_of};
+use openid_testkit::browser::Method;
 use openid_testkit::{Answer, Provider, Tamper, browser};
 
 /// A browser without redirects or a cookie store: the test carries the cookie itself.
@@ -60,7 +61,15 @@ fn login(site: &str, identifier: &str) -> String {
     let to_provider = started.headers().get("location").unwrap().to_str().unwrap().to_owned();
     let callback = browser::follow(&to_provider).unwrap();
     assert!(callback.url.starts_with(&format!("{site}/return")), "{}", callback.url);
-    let mut result = agent.get(&callback.url).header("cookie", &cookie).call().unwrap();
+    // With the profile the answer is long: the provider may post it back as a form.
+    let mut result = match callback.method {
+        Method::Get => agent.get(&callback.url).header("cookie", &cookie).call().unwrap(),
+        Method::Post => agent
+            .post(&callback.url)
+            .header("cookie", &cookie)
+            .send_form(callback.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .unwrap(),
+    };
     result.body_mut().read_to_string().unwrap()
 }
 
@@ -80,6 +89,9 @@ fn a_login_with_the_built_in_provider_shows_the_verified_identity() {
     );
     assert!(page.contains(&provider.endpoint_url()), "the endpoint is shown");
     assert!(page.contains("openid.response_nonce"), "the signed fields are listed");
+    // The profile, asked through SReg and AX, with where each value came from.
+    assert!(page.contains("bob@example.com"), "{page}");
+    assert!(page.contains("<code>openid.sreg.email</code>"), "{page}");
 }
 
 #[test]
@@ -108,7 +120,14 @@ fn a_callback_without_the_login_cookie_is_refused() {
         .unwrap();
     let to_provider = started.headers().get("location").unwrap().to_str().unwrap().to_owned();
     let callback = browser::follow(&to_provider).unwrap();
-    let page = agent.get(&callback.url).call().unwrap().body_mut().read_to_string().unwrap();
+    let mut page = match callback.method {
+        Method::Get => agent.get(&callback.url).call().unwrap(),
+        Method::Post => agent
+            .post(&callback.url)
+            .send_form(callback.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .unwrap(),
+    };
+    let page = page.body_mut().read_to_string().unwrap();
     assert!(page.contains("<code id=\"code\">unsolicited</code>"), "{page}");
 }
 

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, PrivateCookieJar, SameSite};
 use maud::Markup;
+use openid_consumer::extensions::profile::ProfileField;
 use openid_consumer::{
     BeginError, Consumer, Navigation, PendingAuth, RequestError, Response as Outcome,
     ServiceEndpoint,
@@ -45,7 +46,10 @@ pub(crate) async fn login(
         let state = state.clone();
         let identifier = identifier.clone();
         blocking(move || {
-            let request = state.inner.consumer.begin(&identifier).map_err(StartError::Begin)?;
+            let mut request = state.inner.consumer.begin(&identifier).map_err(StartError::Begin)?;
+            // E-mail, nickname, full name...: through SReg and AX, where the provider
+            // advertises them.
+            request.request_profile(&ProfileField::ALL).map_err(StartError::Request)?;
             navigate(&state, request, "/return")
         })
         .await

@@ -68,6 +68,23 @@ pub(crate) fn success(success: &SuccessResponse) -> Markup {
                 dt { "Shown as" } dd { (success.display_identifier()) }
                 dt { "Provider endpoint" } dd #endpoint { (success.endpoint().server_url()) }
             }
+            h2 { "Profile" }
+            @let profile = success.profile();
+            @if profile.is_empty() {
+                p.hint { "The provider shared no profile (or none of it was signed)." }
+            } @else {
+                table #profile {
+                    tr { th { "field" } th { "value" } th { "from" } th { "signed field" } }
+                    @for (field, value) in profile.values() {
+                        tr {
+                            td { (field.as_str()) }
+                            td.value { (value.value()) }
+                            td { (value.source().to_string()) }
+                            td { code { (value.signed_field()) } }
+                        }
+                    }
+                }
+            }
             h2 { "Signed fields" }
             table {
                 tr { th { "field" } th { "value" } }
@@ -169,5 +186,5 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222
 main{max-width:46em}label{display:block;margin-bottom:.3em}\
 input[type=text]{padding:.4em;font-size:1em}button{padding:.4em 1em;font-size:1em;margin:.5em 0}\
 #steam{background:#171a21;color:#fff;border:0}.hint{color:#666;font-size:.9em}\
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}\
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;overflow-wrap:anywhere}\
 pre{white-space:pre-wrap;background:#f4f4f4;padding:.5em}";
