@@ -260,18 +260,15 @@ fn check_return_to(
     assertion: &Assertion<'_>,
     current: &CurrentUrl,
 ) -> Result<Vec<(String, String)>, FailureReason> {
-    let (return_to, return_to_args) = split_url(assertion.return_to).ok_or_else(|| {
-        FailureReason::InvalidReturnTo { return_to: bounded(assertion.return_to) }
-    })?;
-    let current = normalized(&current.base).ok_or_else(|| FailureReason::InvalidCurrentUrl {
-        current_url: bounded(&current.to_text()),
-    })?;
-    for (part, expected, got) in url_parts(&return_to)
-        .into_iter()
-        .zip(url_parts(&current))
-        .map(|((part, expected), (_, got))| (part, expected, got))
-    {
-        if expected != got {
+    let invalid = || FailureReason::InvalidReturnTo { return_to: bounded(assertion.return_to) };
+    let (base, query) = split(assertion.return_to);
+    // The same text is the same URL; only different texts are normalised to compare.
+    if base != current.base {
+        let return_to = normalized(base).ok_or_else(invalid)?;
+        let current = normalized(&current.base).ok_or_else(|| {
+            FailureReason::InvalidCurrentUrl { current_url: bounded(&current.to_text()) }
+        })?;
+        if let Some((part, expected, got)) = first_difference(&return_to, &current) {
             return Err(FailureReason::ReturnToMismatch {
                 part,
                 expected: bounded(&expected),
@@ -279,6 +276,7 @@ fn check_return_to(
             });
         }
     }
+    let return_to_args = decode_query(query).map_err(|_| invalid())?;
     for (name, value) in &return_to_args {
         let got = message.get(&Namespace::Bare, name);
         if got != Some(value.as_str()) {
@@ -302,11 +300,16 @@ fn check_return_to(
     Ok(return_to_args)
 }
 
+/// A URL's text before its query (and fragment), and its query.
+fn split(url: &str) -> (&str, &str) {
+    let without_fragment = url.split_once('#').map_or(url, |(before, _)| before);
+    without_fragment.split_once('?').unwrap_or((without_fragment, ""))
+}
+
 /// A URL split into its normalised scheme, host, port and path, and its query arguments.
 /// The query is compared as arguments, so only the rest is normalised.
 fn split_url(url: &str) -> Option<(Url, Vec<(String, String)>)> {
-    let without_fragment = url.split_once('#').map_or(url, |(before, _)| before);
-    let (base, query) = without_fragment.split_once('?').unwrap_or((without_fragment, ""));
+    let (base, query) = split(url);
     Some((normalized(base)?, decode_query(query).ok()?))
 }
 
@@ -314,13 +317,22 @@ fn normalized(url: &str) -> Option<Url> {
     urinorm::normalize(url).ok().and_then(|text| Url::parse(&text).ok())
 }
 
-fn url_parts(url: &Url) -> [(UrlPart, String); 4] {
-    [
-        (UrlPart::Scheme, url.scheme().to_owned()),
-        (UrlPart::Host, url.host_str().unwrap_or_default().to_owned()),
-        (UrlPart::Port, url.port_or_known_default().map(|p| p.to_string()).unwrap_or_default()),
-        (UrlPart::Path, url.path().to_owned()),
-    ]
+/// The first of scheme, host, port and path that differs between two URLs (the strings
+/// are made only for a difference).
+fn first_difference(a: &Url, b: &Url) -> Option<(UrlPart, String, String)> {
+    let port = |url: &Url| url.port_or_known_default().map(|p| p.to_string()).unwrap_or_default();
+    if a.scheme() != b.scheme() {
+        Some((UrlPart::Scheme, a.scheme().to_owned(), b.scheme().to_owned()))
+    } else if a.host_str() != b.host_str() {
+        let host = |url: &Url| url.host_str().unwrap_or_default().to_owned();
+        Some((UrlPart::Host, host(a), host(b)))
+    } else if a.port_or_known_default() != b.port_or_known_default() {
+        Some((UrlPart::Port, port(a), port(b)))
+    } else if a.path() != b.path() {
+        Some((UrlPart::Path, a.path().to_owned(), b.path().to_owned()))
+    } else {
+        None
+    }
 }
 
 // ---- check 3 -------------------------------------------------------------------------------
@@ -350,12 +362,13 @@ fn check_pending(
     // carrying this login's nonce, is not this login's, even if the URL the application
     // says the browser came to was forged to match (a Host header, say).
     let Some(expected) = pending.return_to() else { return Err(FailureReason::PendingIncomplete) };
-    let same = match (split_url(expected), split_url(assertion.return_to)) {
-        (Some((a, a_args)), Some((b, b_args))) => {
-            url_parts(&a) == url_parts(&b) && a_args == b_args
-        }
-        _ => false,
-    };
+    let same = expected == assertion.return_to
+        || match (split_url(expected), split_url(assertion.return_to)) {
+            (Some((a, a_args)), Some((b, b_args))) => {
+                first_difference(&a, &b).is_none() && a_args == b_args
+            }
+            _ => false,
+        };
     if !same {
         return Err(FailureReason::ReturnToNotRequested {
             expected: bounded(expected),
