@@ -164,6 +164,17 @@ pub enum AssociateError {
     Association(#[from] AssociationError),
 }
 
+/// An association and how it was negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Negotiated {
+    /// The association (its MAC key never shows in `Debug`).
+    pub association: Association,
+    /// How its key travelled (after a retry with the provider's suggestion it may differ
+    /// from the first choice).
+    pub session_type: SessionType,
+}
+
 /// Asks the provider at `server_url` for an association: the most preferred pair first,
 /// then once the provider's suggestion if the preferences allow it.
 ///
@@ -176,7 +187,7 @@ pub fn associate(
     endpoint: EndpointKind,
     preferences: &AssociationPreferences,
     now: i64,
-) -> Result<Association, AssociateError> {
+) -> Result<Negotiated, AssociateError> {
     let (assoc_type, session_type) =
         preferences.first(&endpoint).ok_or(AssociateError::NoAcceptableType)?;
     match request(fetcher, policy, server_url, endpoint, assoc_type, session_type, now) {
@@ -216,7 +227,7 @@ fn request(
     assoc_type: AssociationType,
     session_type: SessionType,
     now: i64,
-) -> Result<Association, AssociateError> {
+) -> Result<Negotiated, AssociateError> {
     let dh = match session_type {
         SessionType::NoEncryption => None,
         SessionType::DhSha1 | SessionType::DhSha256 => Some(DiffieHellman::new()?),
@@ -248,7 +259,8 @@ fn request(
             problem: format!("HTTP status {} without an OpenID error", response.status),
         });
     }
-    parse_answer(&answer, endpoint, assoc_type, session_type, dh.as_ref(), now)
+    let association = parse_answer(&answer, endpoint, assoc_type, session_type, dh.as_ref(), now)?;
+    Ok(Negotiated { association, session_type })
 }
 
 fn request_message(

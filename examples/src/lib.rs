@@ -1,6 +1,6 @@
-//! What the `demo` site and the `openid` command-line tool share: the built-in test
-//! provider and the network policy that lets a login reach it (and nothing else on the
-//! machine), and opening a store by URL with a message that says how to fix a bad one.
+//! The demo site ([`demo`]), and what the `demo` and `openid` binaries share: the network
+//! policy that lets a login reach the built-in test provider (and nothing else on the
+//! machine).
 //!
 //! ```
 //! use openid_examples::builtin_policy;

@@ -131,6 +131,8 @@ fn login_auto_exits_0_with_the_verified_claimed_identifier() {
     let run = openid(&["--allow-loopback", "login", "--auto", &alice]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stdout.lines().next().unwrap().ends_with(&alice), "{run:?}");
+    // The profile, asked through SReg and AX, and where each value came from.
+    assert!(run.stdout.contains("alice@example.com (from openid.sreg.email)"), "{run:?}");
 
     // With a store: an association signs the assertion; --json gives the signed fields.
     let json =
@@ -143,6 +145,8 @@ fn login_auto_exits_0_with_the_verified_claimed_identifier() {
     assert_eq!(document["endpoint"]["server_url"], provider.endpoint_url().as_str());
     assert_eq!(document["signed"]["claimed_id"], alice.as_str());
     assert_eq!(document["signed"]["op_endpoint"], provider.endpoint_url().as_str());
+    assert_eq!(document["profile"]["email"], "alice@example.com");
+    assert_eq!(document["profile"]["fullname"], "Alice Example");
 }
 
 #[test]
@@ -236,6 +240,8 @@ fn start_human_login(
 #[test]
 fn login_waits_for_the_browser_on_its_listener() {
     let provider = Provider::start().unwrap();
+    // A redirect back (the answer with the profile is long enough for a form otherwise).
+    provider.configure(|b| b.transport = openid_testkit::Transport::Redirect);
     let (child, url, mut stderr) = start_human_login(&provider, &[]);
     assert!(stderr.next().unwrap().starts_with("waiting up to 60 s for the browser"));
     // The user's browser: to the provider, and back to the tool's listener.

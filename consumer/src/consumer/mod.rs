@@ -197,7 +197,7 @@ impl Consumer {
             &inner.associations,
             now,
         ) {
-            Ok(association) => {
+            Ok(associate::Negotiated { association, .. }) => {
                 store.store_association(server_url, &association)?;
                 tracing::debug!(
                     target: "openid_consumer",

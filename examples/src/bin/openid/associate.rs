@@ -2,14 +2,10 @@
 //! shows what was negotiated. The MAC key is never shown.
 
 use std::process::ExitCode;
-use std::sync::{Mutex, PoisonError};
 
 use openid_consumer::associate::{self, EndpointKind};
-use openid_consumer::crypto::SessionType;
-use openid_consumer::fetch::FetchResponse;
-use openid_consumer::message::Message;
 use openid_consumer::store::{Clock, SystemClock};
-use openid_consumer::{AssociationPreferences, FetchError, Fetcher, NetworkPolicy, UreqFetcher};
+use openid_consumer::{AssociationPreferences, UreqFetcher};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -32,10 +28,9 @@ pub(crate) fn run(
     network: &NetworkArgs,
     format: Format,
 ) -> Result<ExitCode, CliError> {
-    let fetcher = Recording::default();
     let now = SystemClock.now();
-    let association = associate::associate(
-        &fetcher,
+    let negotiated = associate::associate(
+        &UreqFetcher::new(),
         &network.policy(),
         &args.endpoint,
         EndpointKind::of(&args.endpoint, args.openid1),
@@ -43,10 +38,11 @@ pub(crate) fn run(
         now,
     )
     .map_err(|source| CliError::Associate { endpoint: args.endpoint.clone(), source })?;
+    let association = &negotiated.association;
     let report = Report {
         endpoint: &args.endpoint,
         assoc_type: association.assoc_type().as_str(),
-        session_type: fetcher.session_type(args.openid1),
+        session_type: negotiated.session_type.as_str(),
         handle: association.handle(),
         lifetime: association.lifetime(),
         issued: association.issued(),
@@ -64,8 +60,7 @@ pub(crate) fn run(
 struct Report<'a> {
     endpoint: &'a str,
     assoc_type: &'static str,
-    /// `None` only if the answer could not be read again (it was, to get here).
-    session_type: Option<&'static str>,
+    session_type: &'static str,
     handle: &'a str,
     /// Seconds, as the provider's `expires_in`.
     lifetime: i64,
@@ -80,62 +75,11 @@ impl Report<'_> {
         Table::pairs([
             ("endpoint", self.endpoint.to_owned()),
             ("association type", self.assoc_type.to_owned()),
-            ("session type", self.session_type.unwrap_or("unknown").to_owned()),
+            ("session type", self.session_type.to_owned()),
             ("handle", self.handle.to_owned()),
             ("lifetime", readable(self.lifetime)),
         ])
         .render()
-    }
-}
-
-/// A fetcher that keeps the last answer to a POST: `associate` returns the association
-/// but not the session type it negotiated (after a retry with the provider's suggestion
-/// it may differ from the first choice), so the tool reads it from the answer the library
-/// accepted. The body holds the (encrypted) MAC key: it is only parsed for the session
-/// type, and dropped with the fetcher.
-// No `Debug`: the body it keeps holds the key.
-#[derive(Default)]
-struct Recording {
-    inner: UreqFetcher,
-    last_post: Mutex<Option<Vec<u8>>>,
-}
-
-impl Recording {
-    /// The session type of the last answer; OpenID 1.1 leaves it out for no-encryption.
-    fn session_type(&self, openid1: bool) -> Option<&'static str> {
-        let last = self.last_post.lock().unwrap_or_else(PoisonError::into_inner);
-        let body = String::from_utf8_lossy(last.as_deref()?).into_owned();
-        let answer = Message::from_kvform(&body).ok()?;
-        let named = answer.get_openid("session_type").filter(|s| !s.is_empty());
-        let session = match named {
-            Some(name) => name.parse::<SessionType>().ok()?,
-            None if openid1 => SessionType::NoEncryption,
-            None => return None,
-        };
-        Some(session.as_str())
-    }
-}
-
-impl Fetcher for Recording {
-    fn get(
-        &self,
-        url: &str,
-        headers: &[(&str, &str)],
-        policy: &NetworkPolicy,
-    ) -> Result<FetchResponse, FetchError> {
-        self.inner.get(url, headers, policy)
-    }
-
-    fn post_form(
-        &self,
-        url: &str,
-        form: &[(&str, &str)],
-        policy: &NetworkPolicy,
-    ) -> Result<FetchResponse, FetchError> {
-        let response = self.inner.post_form(url, form, policy)?;
-        *self.last_post.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(response.body.clone());
-        Ok(response)
     }
 }
 

@@ -11,6 +11,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use openid_consumer::extensions::profile::ProfileField;
 use openid_consumer::{Consumer, PendingAuth, Response, ServiceEndpoint, SuccessResponse};
 use openid_testkit::browser::{self, Method};
 use serde::Serialize;
@@ -71,6 +72,9 @@ pub(crate) fn run(
     let mut request = consumer
         .begin(&args.identifier)
         .map_err(|source| CliError::Begin { identifier: args.identifier.clone(), source })?;
+    // The profile (e-mail, nickname, full name, ...), through SReg and AX where the
+    // provider advertises them.
+    request.request_profile(&ProfileField::ALL).map_err(CliError::Request)?;
     let url =
         request.redirect_url(&realm, &return_to, args.immediate).map_err(CliError::Request)?;
     // After the URL is made: the pending state records the return_to it sent.
@@ -170,13 +174,17 @@ fn report(ending: &Ending, format: Format) -> Result<ExitCode, CliError> {
 }
 
 fn human(success: &SuccessResponse) -> String {
-    Table::pairs([
+    let profile = success.profile();
+    let mut rows = vec![
         ("claimed id", success.claimed_id().to_owned()),
         ("display identifier", success.display_identifier().to_owned()),
         ("endpoint", success.endpoint().server_url().to_owned()),
-        ("signed", success.signed().list().join(", ")),
-    ])
-    .render()
+    ];
+    for (field, value) in profile.values() {
+        rows.push((field.as_str(), format!("{} (from {})", value.value(), value.signed_field())));
+    }
+    rows.push(("signed", success.signed().list().join(", ")));
+    Table::pairs(rows).render()
 }
 
 /// `--json` for a verified login.
@@ -186,6 +194,8 @@ struct Verified<'a> {
     claimed_id: &'a str,
     display_identifier: &'a str,
     endpoint: &'a ServiceEndpoint,
+    /// The profile the provider shared (signed values only), by field.
+    profile: BTreeMap<&'static str, String>,
     /// The signed fields (without `openid.`) and their values.
     signed: BTreeMap<&'a str, &'a str>,
 }
@@ -198,6 +208,12 @@ impl<'a> Verified<'a> {
             claimed_id: success.claimed_id(),
             display_identifier: success.display_identifier(),
             endpoint: success.endpoint(),
+            profile: success
+                .profile()
+                .values()
+                .iter()
+                .map(|(field, value)| (field.as_str(), value.value().to_owned()))
+                .collect(),
             signed: success
                 .signed()
                 .list()
