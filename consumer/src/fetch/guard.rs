@@ -177,16 +177,34 @@ impl GuardedResolver {
         Self { policy, inner, system: DefaultResolver::default() }
     }
 
+    /// Resolves with the application's resolver, within the fetch's time: a resolver that
+    /// hangs would otherwise hold the request past its total timeout. It runs on a thread of
+    /// its own, which is left to finish (or hang) alone when the time is up.
     fn resolve_custom(
         &self,
-        inner: &dyn HostResolver,
+        inner: &Arc<dyn HostResolver>,
         uri: &ureq::http::Uri,
+        timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         let port =
             uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
-        let addresses = inner.resolve(host, port)?;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let resolver = Arc::clone(inner);
+        std::thread::Builder::new()
+            .name("openid-resolve".to_owned())
+            .spawn(move || {
+                // The receiver may be gone (timed out): nothing to tell then.
+                let _ = sender.send(resolver.resolve(&host, port));
+            })
+            .map_err(ureq::Error::Io)?;
+        let addresses = match timeout.not_zero() {
+            Some(limit) => {
+                receiver.recv_timeout(*limit).map_err(|_| ureq::Error::Timeout(timeout.reason))?
+            }
+            None => return Err(ureq::Error::Timeout(timeout.reason)),
+        }?;
         let mut resolved = self.empty();
         for address in addresses.into_iter().take(MAX_ADDRESSES) {
             resolved.push(address);
@@ -203,7 +221,7 @@ impl Resolver for GuardedResolver {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let resolved = match &self.inner {
-            Some(inner) => self.resolve_custom(inner.as_ref(), uri)?,
+            Some(inner) => self.resolve_custom(inner, uri, timeout)?,
             None => self.system.resolve(uri, config, timeout)?,
         };
         let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');

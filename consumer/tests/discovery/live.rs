@@ -530,3 +530,27 @@ fn the_connect_timeout_fires_when_the_server_never_accepts() {
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     drop(fillers);
 }
+
+/// A resolver that never answers in time (a DNS server that drops queries).
+#[derive(Debug)]
+struct HangingResolver;
+
+impl openid_consumer::fetch::HostResolver for HangingResolver {
+    fn resolve(&self, _: &str, _: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
+        std::thread::sleep(Duration::from_secs(120));
+        Ok(Vec::new())
+    }
+}
+
+#[test]
+fn a_custom_resolver_is_bounded_by_the_total_timeout() {
+    let mut policy = loopback_policy();
+    policy.total_timeout = Duration::from_millis(300);
+    let fetcher = UreqFetcher::with_resolver(Arc::new(HangingResolver));
+    let started = Instant::now();
+    let error = fetcher.get("http://op.example/", &[], &policy).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(error, FetchError::Timeout { .. }), "{error:?}");
+    // A hang guard with a wide margin, not a speed target: unbounded, this takes 120 s.
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+}
