@@ -191,12 +191,12 @@ impl GuardedResolver {
         let port =
             uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
         let (sender, receiver) = std::sync::mpsc::channel();
-        let resolver = Arc::clone(inner);
+        let application_resolver = Arc::clone(inner);
         std::thread::Builder::new()
             .name("openid-resolve".to_owned())
             .spawn(move || {
                 // The receiver may be gone (timed out): nothing to tell then.
-                let _ = sender.send(resolver.resolve(&host, port));
+                let _ = sender.send(application_resolver.resolve(&host, port));
             })
             .map_err(ureq::Error::Io)?;
         let addresses = match timeout.not_zero() {
