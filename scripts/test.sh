@@ -71,5 +71,12 @@ step "reference vectors (python-openid), case counts"
 cargo test -p openid-consumer --all-features --locked --test vectors -- --nocapture 2>&1 \
     | grep -E 'cases passed|deviation|VECTORS ABSENT'
 
+step "fuzzing: every target briefly (scripts/fuzz.sh 10)"
+if cargo +nightly --version >/dev/null 2>&1; then
+    bash scripts/fuzz.sh 10
+else
+    echo "FUZZING SKIPPED: no nightly toolchain (rustup toolchain install nightly); the fuzz targets did not run" >&2
+fi
+
 step "no throwaway server left running"
 bash scripts/check-no-servers.sh
