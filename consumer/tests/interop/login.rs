@@ -41,7 +41,9 @@ pub(crate) fn each_store(
     mut test: impl FnMut(&Login<'_>),
 ) {
     for &store in stores {
-        let provider = PythonProvider::start(python, args);
+        let context =
+            format!("our consumer against python3-openid's provider, mode {mode}, store {store:?}");
+        let provider = PythonProvider::start(python, args, &context);
         let login = Login::new(mode, store, &provider);
         test(&login);
     }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -29,8 +29,8 @@ pub(crate) struct PythonProvider {
 
 impl PythonProvider {
     /// Starts `interop/provider.py` with `args` (`--answer cancel`, ...) and waits for its
-    /// base URL.
-    pub(crate) fn start(python: &Path, args: &[&str]) -> Self {
+    /// base URL. `context` (the test's mode and store) starts the message if it fails.
+    pub(crate) fn start(python: &Path, args: &[&str], context: &str) -> Self {
         let mut command = Command::new(python);
         command
             .arg(python::script("provider.py"))
@@ -50,14 +50,16 @@ impl PythonProvider {
             stderr,
             stderr_closed: Mutex::new(stderr_closed),
         };
-        match python::recv_until(&base, Instant::now() + STARTUP) {
-            Some(base) if base.starts_with("http://127.0.0.1:") => provider.base = base,
-            other => provider.fail(&format!(
-                "python3-openid's provider ({command:?}) did not print its base URL within \
-                 {STARTUP:?} (first line: {other:?})"
-            )),
-        }
-        provider
+        let problem = match base.recv_timeout(STARTUP) {
+            Ok(base) if base.starts_with("http://127.0.0.1:") => {
+                provider.base = base;
+                return provider;
+            }
+            Ok(other) => format!("printed {other:?}, not its base URL"),
+            Err(RecvTimeoutError::Disconnected) => "exited before printing its base URL".into(),
+            Err(RecvTimeoutError::Timeout) => format!("did not start within {STARTUP:?}"),
+        };
+        provider.fail(&format!("{context}: python3-openid's provider ({command:?}) {problem}"))
     }
 
     /// The URL of `path` (which starts with `/`).
@@ -107,9 +109,9 @@ impl PythonProvider {
     #[track_caller]
     pub(crate) fn fail(&self, what: &str) -> ! {
         let log = self.stop();
+        let base = if self.base.is_empty() { "(not started)" } else { &self.base };
         panic!(
-            "{what}\n--- log of python3-openid's provider {} ---\n{log}--- end of the log ---",
-            self.base
+            "{what}\n--- log of python3-openid's provider {base} ---\n{log}--- end of the log ---"
         );
     }
 
