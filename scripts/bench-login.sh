@@ -4,16 +4,14 @@
 #   memory store, no network (criterion `complete/memory` against benches/python/complete.py);
 # - login: a whole login (discovery, the browser's trip, complete) against one test provider
 #   process on loopback (criterion `login/testkit` against benches/python/login.py).
-# Prints each side's rate and the ratio. Makes the virtualenv under target/ when missing.
+# Prints each side's rate and the ratio. Makes the virtualenv under target/ when missing
+# (scripts/python-venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/python-openid
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openid' 2>/dev/null; then
-    echo "==> virtualenv with python3-openid 3.2.0 in $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet 'python3-openid==3.2.0'
-fi
+echo "==> virtualenv with python3-openid 3.2.0 in $venv"
+bash scripts/python-venv.sh
 
 echo "==> building (release)"
 cargo build --release --locked -p openid-testkit --bin openid-testkit

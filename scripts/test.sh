@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): installs the servers the tests start, then runs
-# formatting, lints, docs and every test of the workspace, and checks that no throwaway
-# server is left running. Each step prints how long it took, and the end gives the total,
-# so CI's 90-minute limit can be watched as the suite grows.
+# The one test command (README, .ci/run): installs the servers the tests start and makes
+# the python3-openid virtualenv of the interop tests, then runs formatting, lints, docs and
+# every test of the workspace, and checks that no throwaway server is left running. Each
+# step prints how long it took, and the end gives the total, so CI's 90-minute limit can be
+# watched as the suite grows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,9 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked
+
+step "python3-openid 3.2.0 virtualenv (interop tests)"
+bash scripts/python-venv.sh
 
 step "cargo test"
 mkdir -p target
