@@ -70,6 +70,8 @@ from openid.consumer.discover import (
     OPENID_2_0_TYPE,
     OPENID_IDP_2_0_TYPE,
 )
+from openid.extensions import ax, sreg
+from openid.message import OPENID_NS
 from openid.server.server import (
     CheckIDRequest,
     ENCODE_KVFORM,
@@ -86,6 +88,15 @@ SHA1_ONLY = SessionNegotiator([
     ("HMAC-SHA1", "DH-SHA1"),
     ("HMAC-SHA1", "no-encryption"),
 ])
+
+# The Attribute Exchange types of the profile fields it answers (axschema.org's, and the
+# schema.openid.net variants).
+AX_TYPES = {
+    "email": ("http://axschema.org/contact/email", "http://schema.openid.net/contact/email"),
+    "nickname": ("http://axschema.org/namePerson/friendly",
+                 "http://schema.openid.net/namePerson/friendly"),
+    "fullname": ("http://axschema.org/namePerson", "http://schema.openid.net/namePerson"),
+}
 
 # POST bodies larger than this are refused (no test sends one).
 MAX_BODY = 1024 * 1024
@@ -160,8 +171,9 @@ class Provider:
             headers = [("X-XRDS-Location", "%s/xrds/%s" % (self.base, name))]
             return html_reply(name, links, headers)
         if kind == "xrds":
-            return xrds_reply([OPENID_2_0_TYPE, OPENID_1_1_TYPE], self.endpoint,
-                              local_id=self.identity(name))
+            # OpenID 2.0 and 1.1, and the extensions it answers.
+            types = [OPENID_2_0_TYPE, OPENID_1_1_TYPE, sreg.ns_uri_1_1, ax.AXMessage.ns_uri]
+            return xrds_reply(types, self.endpoint, local_id=self.identity(name))
         if kind == "html":
             links = [("openid2.provider", self.endpoint),
                      ("openid2.local_id", "%s/html/%s" % (self.base, name))]
@@ -212,8 +224,35 @@ class Provider:
             response = request.answer(True)
         else:
             response = request.answer(False)
+        if allow:
+            self.add_profile(request, response)
         return self.encode(response, "answered %s" % (
             "immediately" if request.immediate else "after setup"))
+
+    def add_profile(self, request, response):
+        """Answers Simple Registration and Attribute Exchange requests with the user's
+        made-up profile (NAME: nickname NAME, e-mail NAME@example.org, full name "Name
+        Python"), through python3-openid's own extension classes."""
+        identity = response.fields.getArg(OPENID_NS, "identity") or ""
+        name = identity.rstrip("/").rpartition("/")[2]
+        if not name:
+            return
+        profile = {
+            "nickname": name,
+            "email": "%s@example.org" % name,
+            "fullname": "%s Python" % name.capitalize(),
+        }
+        sreg_request = sreg.SRegRequest.fromOpenIDRequest(request)
+        if sreg_request.wereFieldsRequested():
+            response.addExtension(sreg.SRegResponse.extractResponse(sreg_request, profile))
+        ax_request = ax.FetchRequest.fromOpenIDRequest(request)
+        if ax_request is not None:
+            ax_response = ax.FetchResponse(request=ax_request)
+            for type_uri in ax_request.requested_attributes:
+                for field, uris in AX_TYPES.items():
+                    if type_uri in uris:
+                        ax_response.addValue(type_uri, profile[field])
+            response.addExtension(ax_response)
 
     def associate(self, request, associations):
         """associate, decided by the --associations switch."""

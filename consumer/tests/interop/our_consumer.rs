@@ -315,3 +315,43 @@ fn a_long_assertion_comes_back_as_a_form_post_and_logs_in() {
         login.ensure_eq("claimed_id", success.claimed_id(), &alice);
     });
 }
+
+#[test]
+fn the_profile_comes_signed_through_sreg_and_ax_from_python3_openid() {
+    use openid_consumer::extensions::ax::{FetchResponse, schema};
+    use openid_consumer::extensions::profile::{ProfileField, Source};
+    use openid_consumer::extensions::sreg::SregResponse;
+
+    use super::login::{REALM, RETURN_TO};
+
+    let Some(python) = python::interpreter() else { return };
+    each_store(&python, "profile", &[], &ALL, |login| {
+        let alice = login.provider.url("/id/alice");
+        let mut request =
+            login.consumer.begin(&alice).unwrap_or_else(|e| login.fail(format!("begin: {e}")));
+        let asked = request.request_profile(&ProfileField::ALL);
+        login.ensure_eq("profile asked", &asked.ok(), &Some(true));
+        let url = request
+            .redirect_url(REALM, RETURN_TO, false)
+            .unwrap_or_else(|e| login.fail(format!("redirect_url: {e}")));
+        let callback =
+            browser::follow(&url).unwrap_or_else(|e| login.fail(format!("following {url}: {e}")));
+        let success = login.success(login.complete(&request.pending(), &callback));
+        let profile = success.profile();
+        login.ensure_eq("email", &profile.email(), &Some("alice@example.org"));
+        login.ensure_eq("nickname", &profile.nickname(), &Some("alice"));
+        login.ensure_eq("full name", &profile.fullname(), &Some("Alice Python"));
+        let source = profile.value(ProfileField::Email).map(|v| v.source());
+        login.ensure_eq("email source", &source, &Some(Source::Sreg));
+        // Both extensions answered, signed, in python3-openid's own encoding.
+        let sreg = success.extension::<SregResponse>();
+        login.ensure_eq(
+            "sreg email",
+            &sreg.ok().flatten().and_then(|r| r.email().map(str::to_owned)),
+            &Some("alice@example.org".to_owned()),
+        );
+        let ax = success.extension::<FetchResponse>();
+        let ax_email = ax.ok().flatten().and_then(|r| r.first(schema::EMAIL).map(str::to_owned));
+        login.ensure_eq("ax email", &ax_email, &Some("alice@example.org".to_owned()));
+    });
+}
