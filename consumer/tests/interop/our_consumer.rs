@@ -319,7 +319,7 @@ fn a_long_assertion_comes_back_as_a_form_post_and_logs_in() {
 #[test]
 fn the_profile_comes_signed_through_sreg_and_ax_from_python3_openid() {
     use openid_consumer::extensions::ax::{FetchResponse, schema};
-    use openid_consumer::extensions::profile::{ProfileField, Source};
+    use openid_consumer::extensions::profile::{ProfileField, ProfileValue, Source};
     use openid_consumer::extensions::sreg::SregResponse;
 
     use super::login::{REALM, RETURN_TO};
@@ -341,7 +341,7 @@ fn the_profile_comes_signed_through_sreg_and_ax_from_python3_openid() {
         login.ensure_eq("email", &profile.email(), &Some("alice@example.org"));
         login.ensure_eq("nickname", &profile.nickname(), &Some("alice"));
         login.ensure_eq("full name", &profile.fullname(), &Some("Alice Python"));
-        let source = profile.value(ProfileField::Email).map(|v| v.source());
+        let source = profile.value(ProfileField::Email).map(ProfileValue::source);
         login.ensure_eq("email source", &source, &Some(Source::Sreg));
         // Both extensions answered, signed, in python3-openid's own encoding.
         let sreg = success.extension::<SregResponse>();
