@@ -4,13 +4,24 @@
 # executions per second and total. A crash fails the run; its input is kept under
 # fuzz/artifacts/TARGET/ (turn it into a regression test in the crate it broke).
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]
+#   scripts/fuzz.sh [SECONDS] [TARGET...]    explore: random, corpus kept in fuzz/corpus
+#   scripts/fuzz.sh --ci RUNS                  what scripts/test.sh runs: RUNS inputs per
+#                                              target from the seeds alone, seed 1, so the
+#                                              same inputs every time (CI must not be random)
 #
 # Needs the nightly toolchain and cargo-fuzz (installed here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
-shift || true
+ci_runs=""
+if [ "${1:-}" = "--ci" ]; then
+    ci_runs=${2:-}
+    [[ "$ci_runs" =~ ^[0-9]+$ ]] || { echo "usage: $0 --ci RUNS" >&2; exit 2; }
+    shift 2
+    seconds=0
+else
+    seconds=${1:-60}
+    shift || true
+fi
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -23,7 +34,13 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 vectors=${OPENID_VECTORS_DIR:-../shared/vectors/python-openid}
-corpus=fuzz/corpus
+if [ -n "$ci_runs" ]; then
+    # Seeds only, every time.
+    corpus=$PWD/target/fuzz-ci/corpus
+    rm -rf "$corpus"
+else
+    corpus=$PWD/fuzz/corpus
+fi
 seed() { # TARGET NAME CONTENT: one seed file
     mkdir -p "$corpus/$1"
     printf '%s' "$3" >"$corpus/$1/seed-$2"
@@ -71,9 +88,15 @@ status=0
 for target in "${targets[@]}"; do
     log="fuzz/artifacts/$target.log"
     mkdir -p fuzz/artifacts "$corpus/$target"
-    echo "==> $target for ${seconds} s"
-    if (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" -- \
-            -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) \
+    if [ -n "$ci_runs" ]; then
+        echo "==> $target: $ci_runs inputs, seed 1"
+        limits=(-runs="$ci_runs" -seed=1)
+    else
+        echo "==> $target for ${seconds} s"
+        limits=(-max_total_time="$seconds")
+    fi
+    if (cd fuzz && cargo +nightly fuzz run "$target" "$corpus/$target" -- \
+            "${limits[@]}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) \
             >"$log" 2>&1; then
         result=ok
     else

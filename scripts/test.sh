@@ -75,9 +75,9 @@ step "reference vectors (python-openid), case counts"
 cargo test -p openid-consumer --all-features --locked --test vectors -- --nocapture 2>&1 \
     | grep -E 'cases passed|deviation|VECTORS ABSENT'
 
-step "fuzzing: every target briefly (scripts/fuzz.sh 10)"
+step "fuzzing: 20,000 fixed inputs per target (scripts/fuzz.sh --ci 20000)"
 if cargo +nightly --version >/dev/null 2>&1; then
-    bash scripts/fuzz.sh 10
+    bash scripts/fuzz.sh --ci 20000
 else
     echo "FUZZING SKIPPED: no nightly toolchain (rustup toolchain install nightly); the fuzz targets did not run" >&2
 fi

@@ -263,7 +263,16 @@ fn normalize_host(host: &str, offset: usize) -> Result<String, UrinormError> {
     {
         return Err(UrinormError::IllegalCharacter { character, position: offset + position });
     }
-    idna::domain_to_ascii(&decoded).map_err(|_| UrinormError::InvalidIdn { host: host.to_owned() })
+    let ascii = idna::domain_to_ascii(&decoded)
+        .map_err(|_| UrinormError::InvalidIdn { host: host.to_owned() })?;
+    // UTS 46 without the STD3 rules maps some characters to ASCII a host may not hold
+    // (U+02DC SMALL TILDE becomes a space and a combining tilde): the result must still be
+    // a reg-name, or the normalised URL would not be a URL (found by fuzzing).
+    if ascii.chars().all(|c| is_unreserved(c) || is_sub_delim(c)) {
+        Ok(ascii)
+    } else {
+        Err(UrinormError::InvalidIdn { host: host.to_owned() })
+    }
 }
 
 fn normalize_ip_literal(host: &str) -> Result<String, UrinormError> {
@@ -388,6 +397,16 @@ fn is_iri_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Found by the urinorm fuzz target: normalising the result failed.
+    #[test]
+    fn an_idn_that_maps_to_a_space_is_refused_not_normalised_into_an_invalid_url() {
+        let input = "http://...c\u{2dc}.correddddelh.mpman.pleochexaman.pleoch.mpexaman.pl/b";
+        assert!(matches!(normalize(input), Err(UrinormError::InvalidIdn { .. })), "{:?}", normalize(input));
+        assert!(matches!(normalize("http://c\u{2dc}.example/"), Err(UrinormError::InvalidIdn { .. })));
+        // Ordinary international names still work.
+        assert_eq!(normalize("http://bücher.example/").as_deref(), Ok("http://xn--bcher-kva.example/"));
+    }
 
     #[test]
     fn adds_slash_and_drops_default_port() {
