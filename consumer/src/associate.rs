@@ -19,6 +19,7 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 use crate::crypto::{AssociationType, DhError, DiffieHellman, SessionType};
+use crate::excerpt::bounded;
 use crate::fetch::{FetchError, Fetcher, NetworkPolicy};
 use crate::message::{Message, MessageError, OpenIdVersion};
 use crate::store::{Association, AssociationError};
@@ -119,9 +120,9 @@ pub enum AssociateError {
     /// The provider answered with an error.
     #[error("provider refused to associate: {error} (error_code {error_code:?})")]
     Refused {
-        /// `openid.error`.
+        /// `openid.error` (control characters escaped, cut after 200 characters).
         error: String,
-        /// `openid.error_code`, if any.
+        /// `openid.error_code`, if any (escaped and cut likewise).
         error_code: Option<String>,
     },
     /// The provider does not support the pair asked for, and suggested none this relying
@@ -135,7 +136,8 @@ pub enum AssociateError {
         assoc_type: &'static str,
         /// The session type asked for.
         session_type: &'static str,
-        /// The suggested pair, as sent.
+        /// The suggested pair, as sent (control characters escaped, cut after 200
+        /// characters).
         suggestion: Option<(String, String)>,
     },
     /// A field of the answer is missing or invalid.
@@ -152,7 +154,7 @@ pub enum AssociateError {
     TypeMismatch {
         /// What was asked, `assoc_type/session_type`.
         asked: String,
-        /// What came back.
+        /// What came back (the provider's text escaped and cut).
         answered: String,
     },
     /// The Diffie-Hellman exchange failed (a public key out of range, a key of the wrong
@@ -239,19 +241,21 @@ fn request(
     let text = String::from_utf8_lossy(&response.body);
     let answer = Message::from_kvform(&text)?;
     if let Some(error) = answer.get_openid("error") {
-        let error_code = answer.get_openid("error_code").map(str::to_owned);
-        if error_code.as_deref() == Some("unsupported-type") {
+        // The provider's words end up in the log (`Consumer::begin` logs the error): escaped
+        // and cut, as every stranger's text in an error.
+        let error_code = answer.get_openid("error_code").map(bounded);
+        if answer.get_openid("error_code") == Some("unsupported-type") {
             let suggestion = answer
                 .get_openid("assoc_type")
                 .zip(answer.get_openid("session_type"))
-                .map(|(a, s)| (a.to_owned(), s.to_owned()));
+                .map(|(a, s)| (bounded(a), bounded(s)));
             return Err(AssociateError::Unsupported {
                 assoc_type: assoc_type.as_str(),
                 session_type: session_type.as_str(),
                 suggestion,
             });
         }
-        return Err(AssociateError::Refused { error: error.to_owned(), error_code });
+        return Err(AssociateError::Refused { error: bounded(error), error_code });
     }
     if !response.is_success() {
         return Err(AssociateError::InvalidResponse {
@@ -311,7 +315,7 @@ fn parse_answer(
     if got_assoc != assoc_type.as_str() || got_session != session_type.as_str() {
         return Err(AssociateError::TypeMismatch {
             asked: format!("{}/{}", assoc_type.as_str(), session_type.as_str()),
-            answered: format!("{got_assoc}/{got_session}"),
+            answered: format!("{}/{}", bounded(got_assoc), bounded(got_session)),
         });
     }
     let handle = field("assoc_handle")?;
@@ -377,6 +381,55 @@ mod tests {
         assert_eq!(prefs.first(&HTTP), Some((AssociationType::HmacSha256, SessionType::DhSha256)));
         assert_eq!(prefs.first(&V1), Some((AssociationType::HmacSha1, SessionType::DhSha1)));
         assert!(!prefs.allows(AssociationType::HmacSha1, SessionType::DhSha256, &HTTPS));
+    }
+
+    /// A provider that answers every association request with `body`.
+    struct Answer(String);
+
+    impl Fetcher for Answer {
+        fn get(
+            &self,
+            url: &str,
+            _: &[(&str, &str)],
+            policy: &NetworkPolicy,
+        ) -> Result<crate::fetch::FetchResponse, FetchError> {
+            self.post_form(url, &[], policy)
+        }
+
+        fn post_form(
+            &self,
+            url: &str,
+            _: &[(&str, &str)],
+            _: &NetworkPolicy,
+        ) -> Result<crate::fetch::FetchResponse, FetchError> {
+            Ok(crate::fetch::FetchResponse::new(url, 400, vec![], self.0.clone().into_bytes()))
+        }
+    }
+
+    // See: review of issue 9, item 9. `Consumer::begin` logs a failed association at info
+    // level with `%error`: the provider's text went into the log raw and whole (an ANSI
+    // escape, a carriage return, 1 MiB), and any identifier names the provider.
+    #[test]
+    fn a_providers_text_in_an_association_error_is_escaped_and_cut() {
+        let forged = format!("\u{1b}[2J\rINFO forged line {}", "x".repeat(100_000));
+        for body in [
+            format!("error:{forged}\nerror_code:{forged}\n"),
+            format!("error:x\nerror_code:unsupported-type\nassoc_type:{forged}\nsession_type:y\n"),
+            format!("assoc_type:{forged}\nsession_type:DH-SHA256\n"),
+        ] {
+            let error = associate(
+                &Answer(body),
+                &NetworkPolicy::default(),
+                "https://op.example/",
+                HTTPS,
+                &AssociationPreferences::default(),
+                0,
+            )
+            .unwrap_err();
+            let shown = error.to_string();
+            assert!(!shown.chars().any(char::is_control), "{:?}", shown.get(..200));
+            assert!(shown.len() < 2_000, "{} bytes: {:?}", shown.len(), shown.get(..200));
+        }
     }
 
     #[test]

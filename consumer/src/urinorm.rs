@@ -402,10 +402,20 @@ mod tests {
     #[test]
     fn an_idn_that_maps_to_a_space_is_refused_not_normalised_into_an_invalid_url() {
         let input = "http://...c\u{2dc}.correddddelh.mpman.pleochexaman.pleoch.mpexaman.pl/b";
-        assert!(matches!(normalize(input), Err(UrinormError::InvalidIdn { .. })), "{:?}", normalize(input));
-        assert!(matches!(normalize("http://c\u{2dc}.example/"), Err(UrinormError::InvalidIdn { .. })));
+        assert!(
+            matches!(normalize(input), Err(UrinormError::InvalidIdn { .. })),
+            "{:?}",
+            normalize(input)
+        );
+        assert!(matches!(
+            normalize("http://c\u{2dc}.example/"),
+            Err(UrinormError::InvalidIdn { .. })
+        ));
         // Ordinary international names still work.
-        assert_eq!(normalize("http://bücher.example/").as_deref(), Ok("http://xn--bcher-kva.example/"));
+        assert_eq!(
+            normalize("http://bücher.example/").as_deref(),
+            Ok("http://xn--bcher-kva.example/")
+        );
     }
 
     #[test]

@@ -63,6 +63,15 @@ const PHASES: &[Phase] = &[
     // is held with a few copies (input, decoded text, token); expansion or a tree of 10 MB of
     // tags would need hundreds of MiB or more.
     Phase { name: "parsers_on_huge_inputs", build: String::new, run: huge_inputs, limit_mib: 128 },
+    // A provider's direct answer (association, check_authentication) of 1 MiB: `:\n` lines
+    // grew the peak by 72 MiB (a pair, and a new `openid.` key, per two bytes), blank lines
+    // by 16 MiB (an issue per line, each also logged).
+    Phase { name: "kvform_empty_pairs", build: kvform_empty_pairs, run: kvform, limit_mib: 8 },
+    Phase { name: "kvform_blank_lines", build: kvform_blank_lines, run: kvform, limit_mib: 8 },
+    // 1 MiB of one-letter `rel` values on one head link grew the peak by 31 MiB (a String
+    // per value); 1 MiB of tiny head links by 12 MiB.
+    Phase { name: "html_rel_values", build: html_rel_values, run: html_links, limit_mib: 8 },
+    Phase { name: "html_links", build: html_many_links, run: html_links, limit_mib: 8 },
 ];
 
 #[test]
@@ -194,6 +203,40 @@ fn many_declarations() -> String {
     }
     doc.push_str(XRDS_TAIL);
     doc
+}
+
+fn kvform_empty_pairs() -> String {
+    ":\n".repeat(1 << 19)
+}
+
+fn kvform_blank_lines() -> String {
+    "\n".repeat(1 << 20)
+}
+
+fn kvform(text: &str) {
+    let _ = black_box(Message::from_kvform(text));
+}
+
+fn html_rel_values() -> String {
+    let mut page = String::from(r#"<head><link href="https://op.example/" rel=""#);
+    while page.len() < html::MAX_HTML_BYTES - 100 {
+        page.push_str("a ");
+    }
+    page.push_str(r#"openid2.provider"></head>"#);
+    page
+}
+
+fn html_many_links() -> String {
+    let mut page = String::from("<head>");
+    while page.len() < html::MAX_HTML_BYTES - 100 {
+        page.push_str("<link rel=a href=b>");
+    }
+    page.push_str("</head>");
+    page
+}
+
+fn html_links(page: &str) {
+    black_box(html::parse_links(page));
 }
 
 /// Discovery of `document` served as XRDS, its error message included (a rejection used to

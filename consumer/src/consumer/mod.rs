@@ -29,6 +29,7 @@ pub use self::pinning::ProviderPin;
 pub use self::response::{AnonymousResponse, Response, SignedFields, SuccessResponse};
 use crate::associate::{self, AssociationPreferences, EndpointKind};
 use crate::discovery::{Discoverer, DiscoveryConfig, ServiceEndpoint};
+use crate::excerpt::Excerpt;
 use crate::fetch::{Fetcher, NetworkPolicy, UreqFetcher};
 use crate::store::{Clock, OpenIdStore, SystemClock};
 
@@ -127,8 +128,8 @@ impl Consumer {
         })?;
         tracing::info!(
             target: "openid_consumer",
-            endpoint = endpoint.server_url(),
-            claimed_id = endpoint.claimed_id().unwrap_or("(provider chooses)"),
+            endpoint = %Excerpt(endpoint.server_url()),
+            claimed_id = %Excerpt(endpoint.claimed_id().unwrap_or("(provider chooses)")),
             stateless = assoc_handle.is_none(),
             "login started"
         );

@@ -137,6 +137,13 @@ impl SuccessResponse {
     /// E-mail, nickname, full name, language, time zone and country, from whichever of
     /// Simple Registration and Attribute Exchange the provider answered (signed values
     /// only); empty when it answered neither.
+    ///
+    /// # Security
+    /// Signed means that the provider said it, not that it is true: anyone can run a
+    /// provider for their own identifier and have it assert any e-mail address. Do not
+    /// take an e-mail address as verified, or use it to find an existing account, unless
+    /// the site trusts the provider that signed it (see
+    /// [`ProviderPin`](crate::consumer::ProviderPin)).
     pub fn profile(&self) -> Profile {
         Profile::of(&self.signed)
     }
@@ -268,6 +275,7 @@ impl SignedFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extensions::profile::Profile;
     use crate::message::SREG_1_1_NS;
 
     fn signed(pairs: &[(&str, &str)]) -> SignedFields {
@@ -315,5 +323,45 @@ mod tests {
         assert_eq!(fields.get(&sreg, "nickname"), None);
         assert!(!fields.is_signed(&Namespace::Bare, "anything"));
         assert_eq!(fields.list(), ["ns.sreg", "sreg.email"]);
+    }
+
+    // Alias tricks a user can play on their own callback: every one voids or hides the
+    // extension, none makes an unsigned value count.
+    #[test]
+    fn alias_tricks_in_transit_never_make_an_unsigned_value_count() {
+        use crate::extensions::sreg::{SREG_1_0_NS, SregResponse};
+        let sreg11 = Namespace::extension(SREG_1_1_NS);
+        // OpenID 1: an added declaration of the implicit alias voids it.
+        let declared = signed(&[
+            ("openid.ns.sreg", SREG_1_1_NS),
+            ("openid.sreg.email", "victim@example.com"),
+            ("openid.signed", "sreg.email"),
+        ]);
+        assert_eq!(declared.get(&sreg11, "email"), None);
+        assert!(matches!(
+            declared.extension::<SregResponse>(),
+            Err(ExtensionError::Unsigned { .. })
+        ));
+        // OpenID 1: SReg 1.1 declared under another alias, with a value of its own: the
+        // signed `sreg.email` is no longer SReg, and the added one is not signed.
+        let captured = signed(&[
+            ("openid.ns.x", SREG_1_1_NS),
+            ("openid.x.email", "victim@example.com"),
+            ("openid.sreg.email", "a@example.com"),
+            ("openid.signed", "sreg.email"),
+        ]);
+        assert!(captured.extension::<SregResponse>().is_err());
+        assert!(Profile::of(&captured).is_empty());
+        // OpenID 2: the other SReg version added beside the signed one.
+        let both = signed(&[
+            NS2,
+            ("openid.ns.sreg", SREG_1_0_NS),
+            ("openid.sreg.email", "a@example.com"),
+            ("openid.ns.s11", SREG_1_1_NS),
+            ("openid.s11.email", "victim@example.com"),
+            ("openid.signed", "ns.sreg,sreg.email"),
+        ]);
+        assert_ne!(Profile::of(&both).email(), Some("victim@example.com"));
+        assert!(both.extension::<SregResponse>().is_err());
     }
 }

@@ -31,6 +31,12 @@ use html5gum::{DefaultEmitter, StartTag, Token, Tokenizer};
 /// [`NetworkPolicy`](crate::fetch::NetworkPolicy). The head, where the links must be, comes
 /// first; a page whose head is longer is not one a relying party needs to read.
 pub const MAX_HTML_BYTES: usize = 1024 * 1024;
+/// The most head links [`parse_links`] collects; real heads have a few dozen at most.
+/// Without the cap 1 MiB of `<link rel=a href=b>` grew memory by 12 MiB.
+pub const MAX_LINKS: usize = 256;
+/// The most `rel` values [`parse_links`] keeps per link; real links have one to three.
+/// Without the cap 1 MiB of one-letter values on one link grew memory by 31 MiB.
+pub const MAX_REL_VALUES: usize = 16;
 
 /// A `<link>` element of the head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +52,7 @@ pub struct HtmlLink {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct HtmlLinks {
-    /// Every head link that has both `rel` and `href`.
+    /// The head links that have both `rel` and `href` (the first [`MAX_LINKS`]).
     pub links: Vec<HtmlLink>,
 }
 
@@ -80,7 +86,8 @@ impl HtmlLinks {
     }
 }
 
-/// Collects the `<link>` elements of the head of `html` (its first [`MAX_HTML_BYTES`]).
+/// Collects the `<link>` elements of the head of `html` (its first [`MAX_HTML_BYTES`]): the
+/// first [`MAX_LINKS`], each with its first [`MAX_REL_VALUES`] `rel` values.
 ///
 /// # Example
 /// ```
@@ -100,11 +107,15 @@ pub fn parse_links(html: &str) -> HtmlLinks {
             let rel = attribute(tag, b"rel");
             let href = attribute(tag, b"href");
             if let (Some(rel), Some(href)) = (rel, href) {
-                let rels = rel.split_ascii_whitespace().map(str::to_ascii_lowercase).collect();
+                let rels = rel
+                    .split_ascii_whitespace()
+                    .take(MAX_REL_VALUES)
+                    .map(str::to_ascii_lowercase)
+                    .collect();
                 links.push(HtmlLink { rels, href: href.trim().to_owned() });
             }
         }
-        true
+        links.len() < MAX_LINKS
     });
     HtmlLinks { links }
 }

@@ -117,7 +117,11 @@ pub enum DiscoveryError {
         xri: String,
     },
     /// Discovery worked but found no usable OpenID endpoint.
-    #[error("no OpenID endpoint found for {claimed_id}{}", describe(.xrds_error.as_ref(), .rejected))]
+    #[error(
+        "no OpenID endpoint found for {}{}",
+        Excerpt(claimed_id),
+        describe(.xrds_error.as_ref(), .rejected)
+    )]
     NoEndpoints {
         /// The identifier discovery ran for (the claimed identifier it would have had).
         claimed_id: String,

@@ -38,6 +38,13 @@ pub enum XriError {
     /// An `XRD` in the chain has no CanonicalID, so the chain cannot be verified.
     #[error("an XRD in the resolution chain has no CanonicalID")]
     MissingParentCanonicalId,
+    /// The CanonicalID holds characters no XRI has (control characters, white space): it
+    /// would become a claimed identifier that forges log lines and error messages.
+    #[error("CanonicalID {canonical_id} has characters an XRI cannot have")]
+    InvalidCanonicalId {
+        /// The CanonicalID, escaped and cut.
+        canonical_id: String,
+    },
 }
 
 /// Whether `identifier` is an XRI rather than a URL (OpenID 2.0 section 7.2): without its
@@ -134,6 +141,11 @@ pub fn canonical_id(xri: &str, xrds: &Xrds) -> Result<Option<String>, XriError> 
     let Some(canonical) = chain.next().and_then(|xrd| xrd.canonical_ids.first()) else {
         return Ok(None);
     };
+    if canonical.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(XriError::InvalidCanonicalId {
+            canonical_id: crate::excerpt::Excerpt(canonical).to_string(),
+        });
+    }
     let mut child = with_prefix(canonical).to_lowercase();
     for xrd in chain {
         let parent = xrd.canonical_ids.first().ok_or(XriError::MissingParentCanonicalId)?;

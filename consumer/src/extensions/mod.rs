@@ -65,7 +65,7 @@ pub enum ExtensionError {
     #[error("the {namespace} arguments are not all signed")]
     Unsigned {
         /// The extension's namespace URI.
-        namespace: String,
+        namespace: &'static str,
     },
     /// An argument is missing or invalid.
     #[error("{namespace}: argument {key:?} {problem}")]

@@ -74,19 +74,25 @@ impl PapeRequest {
     }
 
     /// Asks for the authentication level of a type ([`level::NIST`] and [`level::JISA`] get
-    /// the aliases `nist` and `jisa`, others `level<n>`).
+    /// the aliases `nist` and `jisa`, others a free `level<n>`). Asking for a type
+    /// twice keeps it once.
     #[must_use]
     pub fn level_type(mut self, uri: impl Into<String>) -> Self {
         let uri = uri.into();
-        let alias = match uri.as_str() {
-            level::NIST => "nist".to_owned(),
-            level::JISA => "jisa".to_owned(),
-            _ => format!("level{}", self.level_types.len()),
-        };
-        let taken = self.level_types.iter().any(|(u, a)| *a == alias || *u == uri);
-        if !taken {
-            self.level_types.push((uri, alias));
+        if self.level_types.iter().any(|(u, _)| *u == uri) {
+            return self;
         }
+        let free = |alias: &str| !self.level_types.iter().any(|(_, a)| a == alias);
+        let alias = match uri.as_str() {
+            level::NIST if free("nist") => "nist".to_owned(),
+            level::JISA if free("jisa") => "jisa".to_owned(),
+            // Of len + 1 candidates at least one is free.
+            _ => (self.level_types.len()..=2 * self.level_types.len())
+                .map(|n| format!("level{n}"))
+                .find(|a| free(a))
+                .unwrap_or_default(),
+        };
+        self.level_types.push((uri, alias));
         self
     }
 
@@ -234,6 +240,19 @@ mod tests {
             args.contains(&("preferred_auth_level_types".to_owned(), "nist level1".to_owned()))
         );
         assert!(PapeRequest::new().level_type_alias("urn:a", "a.b").is_err());
+    }
+
+    // `level<n>` counted the types asked so far, so after a chosen alias `level1` the next
+    // type got `level1` too and was dropped without a word.
+    #[test]
+    fn a_level_type_is_asked_for_even_when_its_generated_alias_was_chosen_before() {
+        let request =
+            PapeRequest::new().level_type_alias("urn:a", "level1").unwrap().level_type("urn:b");
+        let args = request.args();
+        assert!(
+            args.iter().any(|(k, v)| k.starts_with("auth_level.ns.") && v == "urn:b"),
+            "{args:?}"
+        );
     }
 
     #[test]

@@ -220,12 +220,16 @@ impl Profile {
                     .iter()
                     .find_map(|type_uri| Some((ax.first(type_uri)?, ax.alias_of(type_uri)?)));
                 if let Some((value, attr_alias)) = found {
+                    // The first value is `value.<a>.1` when the response counted them.
+                    let ns = crate::message::Namespace::extension(ax::AX_NS);
+                    let counted = signed.message().contains(&ns, &format!("count.{attr_alias}"));
+                    let index = if counted { ".1" } else { "" };
                     values.insert(
                         field,
                         ProfileValue {
                             value: value.to_owned(),
                             source: Source::Ax,
-                            signed_field: format!("openid.{alias}.value.{attr_alias}"),
+                            signed_field: format!("openid.{alias}.value.{attr_alias}{index}"),
                         },
                     );
                 }
@@ -245,9 +249,39 @@ pub(crate) fn read<T: ExtensionResponse>(
             continue;
         }
         let Some(args) = signed.namespace(&ns) else {
-            return Err(ExtensionError::Unsigned { namespace: (*namespace).to_owned() });
+            return Err(ExtensionError::Unsigned { namespace });
         };
         return T::from_args(namespace, &args).map(|response| Some((*namespace, response)));
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Message;
+
+    fn signed(pairs: &[(&str, &str)]) -> SignedFields {
+        SignedFields::of(Message::from_pairs(pairs.iter().copied()).unwrap())
+    }
+
+    // A value sent in the counted form is at `value.<alias>.1`: the field named must be the
+    // one that holds it.
+    #[test]
+    fn the_signed_field_of_an_ax_value_is_where_the_value_is() {
+        let fields = signed(&[
+            ("openid.ns", "http://specs.openid.net/auth/2.0"),
+            ("openid.ns.ax", ax::AX_NS),
+            ("openid.ax.mode", "fetch_response"),
+            ("openid.ax.type.e", schema::EMAIL),
+            ("openid.ax.count.e", "1"),
+            ("openid.ax.value.e.1", "a@example.com"),
+            ("openid.signed", "ns.ax,ax.mode,ax.type.e,ax.count.e,ax.value.e.1"),
+        ]);
+        let profile = Profile::of(&fields);
+        let email = profile.value(ProfileField::Email).unwrap();
+        assert_eq!(email.value(), "a@example.com");
+        let field = email.signed_field().strip_prefix("openid.").unwrap();
+        assert_eq!(fields.message().openid_field(field), Some("a@example.com"), "{field}");
+    }
 }

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
@@ -170,16 +171,25 @@ pub(crate) struct GuardedResolver {
     policy: NetworkPolicy,
     inner: Option<Arc<dyn HostResolver>>,
     system: DefaultResolver,
+    /// Threads running the application's resolver now, this one's and those of the other
+    /// agents of the same fetcher (see [`MAX_RESOLVER_THREADS`]).
+    resolving: Arc<AtomicUsize>,
 }
 
 impl GuardedResolver {
-    pub(crate) fn new(policy: NetworkPolicy, inner: Option<Arc<dyn HostResolver>>) -> Self {
-        Self { policy, inner, system: DefaultResolver::default() }
+    pub(crate) fn new(
+        policy: NetworkPolicy,
+        inner: Option<Arc<dyn HostResolver>>,
+        resolving: Arc<AtomicUsize>,
+    ) -> Self {
+        Self { policy, inner, system: DefaultResolver::default(), resolving }
     }
 
     /// Resolves with the application's resolver, within the fetch's time: a resolver that
     /// hangs would otherwise hold the request past its total timeout. It runs on a thread of
-    /// its own, which is left to finish (or hang) alone when the time is up.
+    /// its own, which is left to finish (or hang) alone when the time is up; at most
+    /// [`MAX_RESOLVER_THREADS`] run at once, and beyond that a resolution times out at once,
+    /// so a resolver that hangs on names a stranger picks cannot take a thread per login.
     fn resolve_custom(
         &self,
         inner: &Arc<dyn HostResolver>,
@@ -190,11 +200,19 @@ impl GuardedResolver {
         let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         let port =
             uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        if self.resolving.fetch_add(1, Ordering::SeqCst) >= MAX_RESOLVER_THREADS {
+            self.resolving.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!("the application's resolver is not answering: resolution refused");
+            return Err(ureq::Error::Timeout(timeout.reason));
+        }
         let (sender, receiver) = std::sync::mpsc::channel();
         let application_resolver = Arc::clone(inner);
+        // Given back when the thread ends, or is not started: a resolver that panics too.
+        let slot = Slot(Arc::clone(&self.resolving));
         std::thread::Builder::new()
             .name("openid-resolve".to_owned())
             .spawn(move || {
+                let _slot = slot;
                 // The receiver may be gone (timed out): nothing to tell then.
                 let _ = sender.send(application_resolver.resolve(&host, port));
             })
@@ -246,8 +264,22 @@ impl Resolver for GuardedResolver {
     }
 }
 
+/// One of the [`MAX_RESOLVER_THREADS`], taken; given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// ureq keeps at most this many addresses per resolution.
 const MAX_ADDRESSES: usize = 16;
+
+/// Threads that may run the application's resolver at once, per fetcher. A resolver that
+/// answers takes one for the time of a lookup; one that hangs keeps its threads, and once
+/// they are all taken its fetches time out without a new thread.
+const MAX_RESOLVER_THREADS: usize = 32;
 
 #[cfg(test)]
 mod tests {

@@ -195,6 +195,10 @@ impl NetworkPolicy {
     /// Checks one resolved address of `host` against the host lists, the networks and the
     /// address classes.
     pub fn check_address(&self, host: &str, address: IpAddr) -> Result<(), PolicyViolation> {
+        // An IP literal is matched in its canonical form, as its address is below:
+        // `::ffff:a.b.c.d` is the host `a.b.c.d`.
+        let literal = host.parse::<IpAddr>().ok().map(|ip| ip.to_canonical().to_string());
+        let host = literal.as_deref().unwrap_or(host);
         if self.host_denied(host) {
             return Err(PolicyViolation::HostDenied { host: host.to_owned() });
         }
@@ -374,6 +378,24 @@ mod tests {
             policy.check_address("example", public),
             Err(PolicyViolation::NetworkDenied { address: public })
         );
+    }
+
+    // An IPv4-mapped IPv6 literal reaches the IPv4 host, and `check_address` judges its
+    // address as that host: the host lists must see it as that host too.
+    #[test]
+    fn a_denied_ipv4_literal_is_denied_in_its_ipv4_mapped_form() {
+        let policy = NetworkPolicy::default().deny_host("93.184.216.34");
+        for url in [
+            "http://93.184.216.34/",
+            "http://[::ffff:93.184.216.34]/",
+            "http://[::ffff:5db8:d822]/",
+        ] {
+            assert!(
+                matches!(policy.check_url_str(url), Err(PolicyViolation::HostDenied { .. })),
+                "{url}: {:?}",
+                policy.check_url_str(url)
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! [`UreqFetcher`]: the [`Fetcher`] built on ureq 3.
 
 use std::io;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,8 @@ use crate::excerpt::Excerpt;
 pub struct UreqFetcher {
     resolver: Option<Arc<dyn HostResolver>>,
     agents: Mutex<Vec<(NetworkPolicy, Agent)>>,
+    /// Threads running `resolver` now, shared by the agents (see [`GuardedResolver`]).
+    resolving: Arc<AtomicUsize>,
 }
 
 impl UreqFetcher {
@@ -43,8 +46,12 @@ impl UreqFetcher {
     }
 
     /// A fetcher that resolves names with `resolver` (its answers still go through the guard).
+    ///
+    /// Each lookup runs on a thread of its own, bounded by the fetch's timeout; a lookup
+    /// that outlives it keeps its thread, and while 32 such threads are busy further
+    /// fetches time out at once rather than start another.
     pub fn with_resolver(resolver: Arc<dyn HostResolver>) -> Self {
-        Self { resolver: Some(resolver), agents: Mutex::new(Vec::new()) }
+        Self { resolver: Some(resolver), ..Self::default() }
     }
 
     fn agent(&self, policy: &NetworkPolicy) -> Agent {
@@ -60,7 +67,11 @@ impl UreqFetcher {
             .timeout_connect(Some(policy.connect_timeout))
             .timeout_global(Some(policy.total_timeout))
             .build();
-        let resolver = GuardedResolver::new(policy.clone(), self.resolver.clone());
+        let resolver = GuardedResolver::new(
+            policy.clone(),
+            self.resolver.clone(),
+            Arc::clone(&self.resolving),
+        );
         let agent = Agent::with_parts(config, DefaultConnector::default(), resolver);
         if agents.len() >= MAX_AGENTS {
             agents.remove(0);

@@ -54,7 +54,17 @@ pub enum MessageError {
     /// A key or value cannot be written as KV form.
     #[error(transparent)]
     KvEncode(#[from] KvEncodeError),
+    /// A KV-form document has more lines than any direct response.
+    #[error("KV form has more than {limit} lines")]
+    TooManyLines {
+        /// The limit, [`MAX_KV_LINES`].
+        limit: usize,
+    },
 }
+
+/// The most lines [`Message::from_kvform`] reads. A provider's direct responses have a
+/// dozen fields at most (an association response nine, `check_authentication` three).
+pub const MAX_KV_LINES: usize = 1_000;
 
 /// The prefix of every protocol and extension argument on the wire.
 const OPENID_PREFIX: &str = "openid.";
@@ -185,15 +195,25 @@ impl Message {
     }
 
     /// Parses a KV-form body (a direct response from a provider), whose keys have no
-    /// `openid.` prefix. Irregular lines are logged and skipped, as
-    /// [`kvform::parse`] describes.
+    /// `openid.` prefix. Irregular lines are skipped, as [`kvform::parse`] describes, and
+    /// logged as one event.
     ///
     /// # Errors
-    /// As [`Message::from_pairs`].
+    /// [`MessageError::TooManyLines`] for more than [`MAX_KV_LINES`] lines, and as
+    /// [`Message::from_pairs`].
+    ///
+    /// # Security
+    /// The text is a stranger's (the provider is whoever the user's identifier names): it is
+    /// refused before any work proportional to it, as a callback with too many arguments is.
+    /// A 1 MiB answer of `:\n` lines made 72 MiB of pairs, and one of blank lines a million
+    /// debug events.
     pub fn from_kvform(text: &str) -> Result<Self, MessageError> {
+        if text.bytes().filter(|&b| b == b'\n').count() > MAX_KV_LINES {
+            return Err(MessageError::TooManyLines { limit: MAX_KV_LINES });
+        }
         let parsed = kvform::parse(text);
-        for issue in &parsed.issues {
-            tracing::debug!(%issue, "irregular KV form");
+        if let Some(first) = parsed.issues.first() {
+            tracing::debug!(issues = parsed.issues.len(), %first, "irregular KV form");
         }
         Self::from_pairs(parsed.pairs.into_iter().map(|(k, v)| (format!("openid.{k}"), v)))
     }

@@ -250,3 +250,24 @@ fn debug_redacts_mac_keys() {
     assert!(!shown.contains("U0VDUkVUTUFDS0VZ") && !shown.contains("RU5DUllQVEVES0VZ"), "{shown}");
     assert!(shown.contains("cHVibGlj"), "{shown}");
 }
+
+// See: review of issue 9 (item 1's class, in direct responses). 1 MiB of `:\n` from a
+// provider (any identifier names one) made 72 MiB of pairs before the duplicate was seen.
+#[test]
+fn a_kv_form_answer_longer_than_any_response_is_refused() {
+    let lines =
+        |n: usize| "k:v\n".repeat(n).replacen("k:v", "ns:http://specs.openid.net/auth/2.0", 1);
+    assert!(matches!(
+        Message::from_kvform(&":\n".repeat(MAX_KV_LINES + 1)),
+        Err(MessageError::TooManyLines { limit: MAX_KV_LINES })
+    ));
+    assert_eq!(
+        Message::from_kvform(&"\n".repeat(MAX_KV_LINES + 1)).unwrap_err().to_string(),
+        "KV form has more than 1000 lines"
+    );
+    // At the limit the usual rules apply (here: the same key twice).
+    assert!(matches!(
+        Message::from_kvform(&lines(MAX_KV_LINES)),
+        Err(MessageError::DuplicateKey { .. })
+    ));
+}

@@ -554,3 +554,30 @@ fn a_custom_resolver_is_bounded_by_the_total_timeout() {
     // A hang guard with a wide margin, not a speed target: unbounded, this takes 120 s.
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
 }
+
+/// Threads of this process that run an application resolver for the fetcher.
+fn resolver_threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |tasks| {
+        tasks
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.trim() == "openid-resolve")
+            .count()
+    })
+}
+
+// See: review of issue 9 (the custom-resolver timeout thread). Each fetch left its thread
+// behind with a resolver that hangs: one login attempt per thread, without limit, for a
+// host name a stranger picks.
+#[test]
+fn a_hanging_resolver_does_not_get_a_thread_per_fetch() {
+    let mut policy = loopback_policy();
+    policy.total_timeout = Duration::from_millis(20);
+    let fetcher = UreqFetcher::with_resolver(Arc::new(HangingResolver));
+    for n in 0..100 {
+        let error = fetcher.get(&format!("http://hang{n}.example/"), &[], &policy).unwrap_err();
+        assert!(matches!(error, FetchError::Timeout { .. }), "{error:?}");
+    }
+    let threads = resolver_threads();
+    // Other tests of this binary may hang a resolver or two of their own at the same time.
+    assert!(threads <= 40, "{threads} resolver threads left hanging");
+}

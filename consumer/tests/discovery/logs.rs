@@ -4,8 +4,8 @@ use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex};
 
 use openid_consumer::discovery::html::MAX_HTML_BYTES;
-use openid_consumer::discovery::xri::ProxyResolver;
-use openid_consumer::discovery::{Discoverer, DiscoveryConfig, discover};
+use openid_consumer::discovery::xri::{ProxyResolver, XriError};
+use openid_consumer::discovery::{Discoverer, DiscoveryConfig, DiscoveryError, discover};
 use openid_consumer::fetch::{Fetcher, NetworkPolicy, UreqFetcher};
 use tracing::field::{Field, Visit};
 use tracing::span;
@@ -126,9 +126,39 @@ fn an_xri_canonical_id_with_a_line_break_cannot_forge_a_log_line() {
     let discoverer =
         Discoverer::new(DiscoveryConfig::default().with_xri_proxy("https://proxy.example/"));
     let logs = capture_logs(|| {
-        let result = discoverer.discover("=alice", &fetcher, &NetworkPolicy::default()).unwrap();
-        assert_eq!(result.claimed_id, "=!1\nERROR forged");
+        let error = discoverer.discover("=alice", &fetcher, &NetworkPolicy::default()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DiscoveryError::Xri { source: XriError::InvalidCanonicalId { .. }, .. }
+            ),
+            "{error:?}"
+        );
+        tracing::warn!("discovery failed: {error}");
     });
-    assert!(logs.contains("OpenID service rejected"), "{logs}");
+    assert!(logs.contains("CanonicalID"), "{logs}");
     assert!(logs.lines().all(|line| !line.starts_with("ERROR")), "{logs}");
+}
+
+// See: review of issue 9, item 9. `NoEndpoints` wrote the claimed identifier raw, and an
+// XRI's is the resolver's CanonicalID: a line break in it forged a line wherever the error
+// is logged (the application logs a `BeginError`).
+#[test]
+fn an_xri_canonical_id_with_a_line_break_cannot_forge_a_line_of_the_error() {
+    let proxy = ProxyResolver::new("https://proxy.example/");
+    let document = r#"<XRDS xmlns="xri://$xrds"><XRD xmlns="xri://$xrd*($v*2.0)">
+        <CanonicalID>=!1&#10;ERROR forged&#27;[2J</CanonicalID>
+        <Service><Type>http://specs.openid.net/auth/2.0/signon</Type><URI>relative</URI></Service>
+        </XRD></XRDS>"#;
+    let fetcher = MapFetcher::new().serve(
+        &proxy.query_url("=alice", None),
+        "application/xrds+xml",
+        document.into(),
+    );
+    let discoverer =
+        Discoverer::new(DiscoveryConfig::default().with_xri_proxy("https://proxy.example/"));
+    let error = discoverer.discover("=alice", &fetcher, &NetworkPolicy::default()).unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.contains("CanonicalID"), "{shown}");
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
 }

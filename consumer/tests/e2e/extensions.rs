@@ -11,20 +11,19 @@ use openid_testkit::{Protocol, Provider, Tamper};
 
 use super::support::{Store, finish, requests_with_mode, rp, send, success};
 
-/// A login of `name` asking for the whole profile; the verified success.
-fn login_with_profile(provider: &Provider, identity: &str) -> openid_consumer::SuccessResponse {
+/// A login of `identity` asking for the whole profile; the verified success.
+fn login_with_profile(identity: &str) -> openid_consumer::SuccessResponse {
     let rp = rp(Store::Memory);
     let mut request = rp.consumer.begin(identity).unwrap();
     assert!(request.request_profile(&ProfileField::ALL).unwrap(), "the endpoint advertises them");
     let started = send(request, false);
-    let _ = provider;
     success(finish(&rp, Some(&started.pending), &started.callback))
 }
 
 #[test]
 fn the_profile_comes_signed_through_simple_registration_first() {
     let provider = Provider::start().unwrap();
-    let user = login_with_profile(&provider, &provider.identity_url("alice"));
+    let user = login_with_profile(&provider.identity_url("alice"));
     let profile = user.profile();
     assert_eq!(profile.email(), Some("alice@example.com"));
     assert_eq!(profile.nickname(), Some("alice"));
@@ -63,7 +62,7 @@ fn an_html_only_endpoint_advertises_nothing_so_nothing_is_asked() {
 fn openid_1_sends_simple_registration_under_the_implicit_sreg_alias() {
     let provider = Provider::start().unwrap();
     provider.configure(|b| b.protocol = Protocol::V1Only);
-    let user = login_with_profile(&provider, &provider.identity_url("bob"));
+    let user = login_with_profile(&provider.identity_url("bob"));
     assert_eq!(user.profile().email(), Some("bob@example.com"));
     let asked = &requests_with_mode(&provider, "checkid_setup")[0];
     assert_eq!(asked.param("openid.ns.sreg"), None, "no declaration in OpenID 1");
@@ -75,10 +74,10 @@ fn openid_1_sends_simple_registration_under_the_implicit_sreg_alias() {
 fn unsigned_extension_values_are_not_read_unless_asked() {
     let provider = Provider::start().unwrap();
     provider.configure(|b| b.tampering = vec![Tamper::Unsigned("ax.value.email".into())]);
-    let user = login_with_profile(&provider, &provider.identity_url("carol"));
+    let user = login_with_profile(&provider.identity_url("carol"));
     let ax = user.extension::<FetchResponse>();
     assert!(
-        matches!(ax, Err(ExtensionError::Unsigned { ref namespace }) if namespace == AX_NS),
+        matches!(ax, Err(ExtensionError::Unsigned { namespace }) if namespace == AX_NS),
         "{ax:?}"
     );
     let unsigned: FetchResponse = user.extension_allow_unsigned().unwrap().unwrap();
@@ -93,7 +92,7 @@ fn an_unsigned_alias_declaration_voids_the_extension() {
     provider.configure(|b| {
         b.tampering = vec![Tamper::Unsigned("ns.sreg".into()), Tamper::Unsigned("ns.ax".into())];
     });
-    let user = login_with_profile(&provider, &provider.identity_url("dave"));
+    let user = login_with_profile(&provider.identity_url("dave"));
     assert!(matches!(user.extension::<SregResponse>(), Err(ExtensionError::Unsigned { .. })));
     assert!(user.profile().is_empty());
 }
@@ -156,6 +155,6 @@ fn a_malformed_extension_response_is_a_typed_error() {
             ("pape.auth_time".into(), "last tuesday".into()),
         ])];
     });
-    let user = login_with_profile(&provider, &provider.identity_url("gina"));
+    let user = login_with_profile(&provider.identity_url("gina"));
     assert!(matches!(user.extension::<PapeResponse>(), Err(ExtensionError::Invalid { .. })));
 }
