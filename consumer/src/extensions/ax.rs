@@ -98,45 +98,28 @@ pub mod schema {
         pub const COUNTRY: &str = "http://openid.net/schema/contact/country/home";
     }
 
+    /// Readable aliases of the common attributes, each with every type URI it is sent
+    /// under, axschema.org's first (the one a request asks for). One table, so the alias a
+    /// request gives a type and the types a profile field reads cannot disagree.
+    const KNOWN: &[(&str, &[&str])] = &[
+        ("email", &[EMAIL, openid_net::EMAIL, openid_net_schema::EMAIL]),
+        ("nickname", &[NICKNAME, openid_net::NICKNAME, openid_net_schema::NICKNAME]),
+        ("fullname", &[FULLNAME, openid_net::FULLNAME]),
+        ("firstname", &[FIRST_NAME, openid_net::FIRST_NAME, openid_net_schema::FIRST_NAME]),
+        ("lastname", &[LAST_NAME, openid_net::LAST_NAME, openid_net_schema::LAST_NAME]),
+        ("language", &[LANGUAGE, openid_net::LANGUAGE, openid_net_schema::LANGUAGE]),
+        ("timezone", &[TIMEZONE, openid_net::TIMEZONE, openid_net_schema::TIMEZONE]),
+        ("country", &[COUNTRY, openid_net::COUNTRY, openid_net_schema::COUNTRY]),
+    ];
+
     /// A readable alias for a known type URI.
     pub(crate) fn alias_of(type_uri: &str) -> Option<&'static str> {
-        let short = |uri: &str| {
-            [EMAIL, openid_net::EMAIL, openid_net_schema::EMAIL]
-                .contains(&uri)
-                .then_some("email")
-                .or_else(|| {
-                    [NICKNAME, openid_net::NICKNAME, openid_net_schema::NICKNAME]
-                        .contains(&uri)
-                        .then_some("nickname")
-                })
-                .or_else(|| [FULLNAME, openid_net::FULLNAME].contains(&uri).then_some("fullname"))
-                .or_else(|| {
-                    [FIRST_NAME, openid_net::FIRST_NAME, openid_net_schema::FIRST_NAME]
-                        .contains(&uri)
-                        .then_some("firstname")
-                })
-                .or_else(|| {
-                    [LAST_NAME, openid_net::LAST_NAME, openid_net_schema::LAST_NAME]
-                        .contains(&uri)
-                        .then_some("lastname")
-                })
-                .or_else(|| {
-                    [LANGUAGE, openid_net::LANGUAGE, openid_net_schema::LANGUAGE]
-                        .contains(&uri)
-                        .then_some("language")
-                })
-                .or_else(|| {
-                    [TIMEZONE, openid_net::TIMEZONE, openid_net_schema::TIMEZONE]
-                        .contains(&uri)
-                        .then_some("timezone")
-                })
-                .or_else(|| {
-                    [COUNTRY, openid_net::COUNTRY, openid_net_schema::COUNTRY]
-                        .contains(&uri)
-                        .then_some("country")
-                })
-        };
-        short(type_uri)
+        KNOWN.iter().find(|(_, types)| types.contains(&type_uri)).map(|(alias, _)| *alias)
+    }
+
+    /// The type URIs of the attribute a readable alias names; empty for an unknown alias.
+    pub(crate) fn types_of(alias: &str) -> &'static [&'static str] {
+        KNOWN.iter().find(|(known, _)| *known == alias).map_or(&[], |(_, types)| types)
     }
 }
 
@@ -487,7 +470,11 @@ fn read_attribute(
     let Some(count) = args.get(&format!("count.{alias}")) else {
         return Ok(vec![value(format!("value.{alias}"))?]);
     };
-    let count: usize = count.parse().map_err(|_| {
+    // Digits only, no leading zero: `usize::from_str` also takes "+3" and "007", and two
+    // spellings of one count would let the same signed answer read two ways.
+    let canonical =
+        count == "0" || (count.bytes().all(|b| b.is_ascii_digit()) && !count.starts_with('0'));
+    let count: usize = count.parse().ok().filter(|_| canonical).ok_or_else(|| {
         ExtensionError::invalid(AX_NS, &format!("count.{alias}"), "is not a number")
     })?;
     if count > MAX_VALUES {
@@ -598,6 +585,19 @@ mod tests {
             ],
             vec![("mode", "fetch_response"), ("type.a", "urn:a")],
             vec![("mode", "fetch_response"), ("type.a", "urn:a"), ("count.a", "1001")],
+            vec![
+                ("mode", "fetch_response"),
+                ("type.a", "urn:a"),
+                ("count.a", "+1"),
+                ("value.a.1", "x"),
+            ],
+            vec![
+                ("mode", "fetch_response"),
+                ("type.a", "urn:a"),
+                ("count.a", "01"),
+                ("value.a.1", "x"),
+            ],
+            vec![("mode", "fetch_response"), ("type.a", "urn:a"), ("count.a", "")],
             vec![
                 ("mode", "fetch_response"),
                 ("type.a", "urn:a"),

@@ -70,30 +70,7 @@ impl ProfileField {
     /// The Attribute Exchange type URIs it is read from, axschema.org's first (the one a
     /// request asks for).
     pub fn ax_types(self) -> &'static [&'static str] {
-        match self {
-            Self::Email => {
-                &[schema::EMAIL, schema::openid_net::EMAIL, schema::openid_net_schema::EMAIL]
-            }
-            Self::Nickname => &[
-                schema::NICKNAME,
-                schema::openid_net::NICKNAME,
-                schema::openid_net_schema::NICKNAME,
-            ],
-            Self::Fullname => &[schema::FULLNAME, schema::openid_net::FULLNAME],
-            Self::Language => &[
-                schema::LANGUAGE,
-                schema::openid_net::LANGUAGE,
-                schema::openid_net_schema::LANGUAGE,
-            ],
-            Self::Timezone => &[
-                schema::TIMEZONE,
-                schema::openid_net::TIMEZONE,
-                schema::openid_net_schema::TIMEZONE,
-            ],
-            Self::Country => {
-                &[schema::COUNTRY, schema::openid_net::COUNTRY, schema::openid_net_schema::COUNTRY]
-            }
-        }
+        schema::types_of(self.as_str())
     }
 }
 
@@ -263,6 +240,22 @@ mod tests {
 
     fn signed(pairs: &[(&str, &str)]) -> SignedFields {
         SignedFields::of(Message::from_pairs(pairs.iter().copied()).unwrap())
+    }
+
+    // A request names a profile field's attribute by its axschema.org type and readable
+    // alias; the response is read under every variant of that type.
+    #[test]
+    fn every_profile_field_has_ax_types_that_map_back_to_its_name() {
+        for field in ProfileField::ALL {
+            let types = field.ax_types();
+            assert!(
+                types.first().is_some_and(|t| t.starts_with("http://axschema.org/")),
+                "{field}"
+            );
+            for type_uri in types {
+                assert_eq!(schema::alias_of(type_uri), Some(field.as_str()), "{type_uri}");
+            }
+        }
     }
 
     // A value sent in the counted form is at `value.<alias>.1`: the field named must be the
