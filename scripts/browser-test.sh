@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The browser test: headless Chromium (Debian's) signs in on the demo site with an identity
-# of its built-in provider, and must land on the result page showing that identity. A
-# screenshot is saved to target/browser/login.png.
+# of its built-in provider, and must land on the result page showing that identity: once
+# with the site at 127.0.0.1 (the provider's own site) and once at localhost (another site,
+# as a real provider is). Screenshots are saved to target/browser/login-HOST.png.
 #
 # Installs what is missing: Debian's chromium (as root; otherwise it prints the apt-get line
 # and fails) and playwright-core (pinned in scripts/browser/package-lock.json) under
@@ -25,7 +26,7 @@ if ! command -v chromium >/dev/null 2>&1; then
         sleep 10
     done
 fi
-command -v node >/dev/null 2>&1 || { echo "node is missing: apt-get install -y nodejs npm" >&2; exit 1; }
+command -v node >/dev/null 2>&1 || { echo "node is missing: install Node.js 20 or newer (playwright-core needs it; Debian 12's nodejs is 18)" >&2; exit 1; }
 
 work=target/browser
 mkdir -p "$work"
@@ -35,28 +36,49 @@ if [ ! -d "$work/node_modules/playwright-core" ]; then
 fi
 
 cargo build --locked -q -p openid-examples --bin demo
-rm -f "$work/demo.sqlite" "$work/login.png"
-coproc DEMO {
-    exec target/debug/demo --listen 127.0.0.1:0 --provider-listen 127.0.0.1:0 \
-        --store "sqlite:$work/demo.sqlite" 2>"$work/demo.log"
+demo=${CARGO_TARGET_DIR:-target}/debug/demo
+rm -f "$work"/demo-*.sqlite* "$work"/login-*.png "$work"/demo-*.log
+
+# One login through the demo, whose pages are at http://HOST:PORT: 127.0.0.1, the same
+# site as the built-in provider, and localhost, another site, as a real provider is (a
+# browser sends the site's cookies with the provider's form-posted answer only if they
+# allow it cross-site).
+login() {
+    local host=$1 listen="127.0.0.1:0" public=()
+    if [ "$host" != 127.0.0.1 ]; then
+        local port
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        listen="127.0.0.1:$port" public=(--public-url "http://$host:$port")
+    fi
+    local log="$work/demo-$host.log" out="$work/demo-$host.out"
+    # stdout to a file, not a pipe: a demo that exits at once (a bad store, a port in use)
+    # must still leave its reason for the message below.
+    : >"$out"
+    "$demo" --listen "$listen" "${public[@]}" --provider-listen 127.0.0.1:0 \
+        --store "sqlite:$work/demo-$host.sqlite" >"$out" 2>"$log" &
+    local pid=$!
+    trap "kill $pid 2>/dev/null || true" EXIT
+    # At most 60 s for the two lines that give the URLs.
+    local provider="" site="" tries=0
+    while [ -z "$site" ] && [ "$tries" -lt 600 ] && kill -0 "$pid" 2>/dev/null; do
+        provider=$(sed -n 's|^built-in provider: identities \(.*\)/id/NAME$|\1|p' "$out")
+        site=$(sed -n 's|^demo site: open ||p' "$out")
+        [ -n "$site" ] || { sleep 0.1; tries=$((tries + 1)); }
+    done
+    local status=0
+    if [ -z "$site" ] || [ -z "$provider" ]; then
+        echo "the demo did not start; its log:" >&2
+        status=1
+    else
+        echo "demo at $site, built-in provider at $provider"
+        timeout 300 node "$work/login.mjs" "$site" "$provider/id/browser-test" "$PWD/$work/login-$host.png" \
+            || { echo "the demo's log:" >&2; status=1; }
+        [ "$status" -ne 0 ] || [ -s "$work/login-$host.png" ] || { echo "no screenshot was saved" >&2; status=1; }
+    fi
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    trap - EXIT
+    [ "$status" -eq 0 ] || { cat "$log" >&2; return 1; }
 }
-trap 'kill "$DEMO_PID" 2>/dev/null || true; wait "$DEMO_PID" 2>/dev/null || true' EXIT
-provider="" site=""
-while [ -z "$site" ] && read -r -t 60 line <&"${DEMO[0]}"; do
-    case "$line" in
-        "built-in provider: identities "*) provider=${line#built-in provider: identities }; provider=${provider%/id/NAME} ;;
-        "demo site: open "*) site=${line#demo site: open } ;;
-    esac
-done
-if [ -z "$site" ] || [ -z "$provider" ]; then
-    echo "the demo did not start; its log:" >&2
-    cat "$work/demo.log" >&2
-    exit 1
-fi
-echo "demo at $site, built-in provider at $provider"
-if ! node "$work/login.mjs" "$site" "$provider/id/browser-test" "$PWD/$work/login.png"; then
-    echo "the demo's log:" >&2
-    cat "$work/demo.log" >&2
-    exit 1
-fi
-[ -s "$work/login.png" ] || { echo "no screenshot was saved" >&2; exit 1; }
+login 127.0.0.1
+login localhost

@@ -34,12 +34,19 @@ report() {
 }
 trap report EXIT
 
-# CI must run the python-openid vectors: absent vectors fail the tests instead of skipping.
-export OPENID_VECTORS_REQUIRED=1
+# The python-openid vectors beside the checkout. CI (CI=true) must run them: there, absent
+# vectors fail the run instead of skipping. A clone without them runs everything else, and
+# the tests say VECTORS ABSENT. The path is made absolute: the tests run in each crate's
+# directory, where a relative one would name another place.
 vectors=${OPENID_VECTORS_DIR:-../shared/vectors/python-openid}
-if [ ! -d "$vectors" ]; then
+if [ -d "$vectors" ]; then
+    OPENID_VECTORS_DIR=$(cd "$vectors" && pwd)
+    export OPENID_VECTORS_DIR OPENID_VECTORS_REQUIRED=1
+elif [ "${CI:-}" = true ]; then
     echo "the python-openid vectors are not at $vectors (set OPENID_VECTORS_DIR, or put ../shared beside the checkout)" >&2
     exit 1
+else
+    echo "VECTORS ABSENT: $vectors not found; the python-openid vector tests will not run (set OPENID_VECTORS_DIR)" >&2
 fi
 
 step "test servers (PostgreSQL, MariaDB, Redis, memcached)"

@@ -269,6 +269,10 @@ fn login_takes_a_form_posted_answer_and_other_paths_do_not_end_the_wait() {
         ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let favicon = agent.get(&format!("{origin}/favicon.ico")).call().unwrap();
     assert_eq!(favicon.status(), 404);
+    // Nor does the return path without this login's token (any web page can make the
+    // browser request it).
+    let forged = agent.get(&format!("{origin}/return?openid.mode=cancel")).call().unwrap();
+    assert_eq!(forged.status(), 404);
     let form = callback.params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let page = agent.post(&callback.url).send_form(form).unwrap();
     assert_eq!(page.status(), 200);
@@ -420,13 +424,12 @@ fn bad_store_urls_are_one_line_errors() {
 fn a_closed_output_pipe_is_an_error_line_not_a_panic() {
     // Regression: `eprintln!` after the reader went away killed `login` mid-wait, and
     // `openid ... | head` would panic the same way.
-    let mut child = command(&["store", "check", "memory:"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let run = Run::from(child.wait_with_output().unwrap());
+    // The reading end is closed before the tool starts: closed after it, the tool (160 ms
+    // for this command) could write everything first on a busy machine, and pass.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = command(&["store", "check", "memory:"]).stdout(writer).output().unwrap();
+    let run = Run::from(output);
     assert!(!run.stderr.contains("panicked"), "{run:?}");
     assert!(run.stderr.contains("openid: cannot write the output"), "{run:?}");
     assert_eq!(run.code, Some(2), "{run:?}");

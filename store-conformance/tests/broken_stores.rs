@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ enum Defect {
     /// Replaces an association in two steps (the new secret with the old lifetime first),
     /// as a store that updates columns one statement at a time would.
     TornWrites,
+    /// Fails every `store_association` after the first (a server that went away).
+    FailsLaterWrites,
     /// No defect: the wrapper itself, which must pass every case.
     Sound,
 }
@@ -45,6 +48,7 @@ struct Broken {
     inner: MemoryStore,
     seen: Mutex<HashSet<(String, i64, String)>>,
     clock: Arc<dyn Clock>,
+    writes: AtomicUsize,
 }
 
 impl Broken {
@@ -59,6 +63,7 @@ impl Broken {
             inner: MemoryStore::new().with_clock(clock.clone()),
             seen: Mutex::default(),
             clock,
+            writes: AtomicUsize::new(0),
         }
     }
 
@@ -73,6 +78,10 @@ impl Broken {
 
 impl OpenIdStore for Broken {
     fn store_association(&self, server_url: &str, a: &Association) -> Result<(), StoreError> {
+        if self.defect == Defect::FailsLaterWrites && self.writes.fetch_add(1, Ordering::SeqCst) > 0
+        {
+            return Err(StoreError::unavailable("store_association", "the server went away"));
+        }
         if self.defect == Defect::TornWrites
             && let Some(old) = self.inner.get_association(server_url, Some(a.handle()))?
         {
@@ -297,4 +306,19 @@ fn every_case_passes_on_the_wrapper_without_a_defect() {
             "concurrency::two_processes_racing_use_nonce_get_exactly_one_true_per_nonce",
         ]
     );
+}
+
+#[test]
+fn a_store_error_in_the_replacement_race_fails_the_case_instead_of_hanging_it() {
+    // A writer that fails must not leave the readers waiting for it forever.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ =
+            done.send(failure(Defect::FailsLaterWrites, "readers_never_see_a_partial_replacement"));
+    });
+    let failure = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the case hung after a writer failed");
+    let message = failure.expect("the case passed although every write failed");
+    assert!(message.contains("store_association"), "{message}");
 }

@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::{OriginalUri, RawForm, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, PrivateCookieJar, SameSite};
 use maud::Markup;
@@ -35,9 +35,13 @@ pub(crate) async fn home(State(state): State<AppState>) -> Markup {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: PrivateCookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    if let Some(refused) = cross_site(&headers) {
+        return refused;
+    }
     let identifier = form.identifier.trim().to_owned();
     if identifier.is_empty() {
         return page(StatusCode::BAD_REQUEST, pages::begin_failed("", "Type an identifier first."));
@@ -54,10 +58,17 @@ pub(crate) async fn login(
         })
         .await
     };
-    respond(started, jar, PENDING_COOKIE, &identifier)
+    respond(&state, started, jar, PENDING_COOKIE, &identifier)
 }
 
-pub(crate) async fn login_steam(State(state): State<AppState>, jar: PrivateCookieJar) -> Response {
+pub(crate) async fn login_steam(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: PrivateCookieJar,
+) -> Response {
+    if let Some(refused) = cross_site(&headers) {
+        return refused;
+    }
     let started = {
         let state = state.clone();
         blocking(move || {
@@ -68,7 +79,7 @@ pub(crate) async fn login_steam(State(state): State<AppState>, jar: PrivateCooki
         })
         .await
     };
-    respond(started, jar, STEAM_PENDING_COOKIE, "Steam")
+    respond(&state, started, jar, STEAM_PENDING_COOKIE, "Steam")
 }
 
 pub(crate) async fn return_get(
@@ -137,6 +148,22 @@ enum StartError {
 }
 
 /// Where to send the browser, and the login's state.
+/// A refusal of a login started from another site's page (login CSRF: a page that posts
+/// its own identifier here would sign the visitor in as the attacker). Browsers say where
+/// a request comes from in `Sec-Fetch-Site`; a client that sends none (a script, an old
+/// browser) is let through, as the form has no other secret.
+fn cross_site(headers: &HeaderMap) -> Option<Response> {
+    let site = headers.get("sec-fetch-site")?.to_str().unwrap_or("cross-site");
+    if matches!(site, "same-origin" | "none") {
+        return None;
+    }
+    tracing::warn!(sec_fetch_site = site, "login from another site refused");
+    Some(page(
+        StatusCode::FORBIDDEN,
+        pages::begin_failed("", "Start the login from this site's own page."),
+    ))
+}
+
 type Started = Result<(Navigation, PendingAuth), StartError>;
 
 fn navigate(state: &AppState, mut request: openid_consumer::AuthRequest, path: &str) -> Started {
@@ -148,7 +175,13 @@ fn navigate(state: &AppState, mut request: openid_consumer::AuthRequest, path: &
     Ok((navigation, request.pending()))
 }
 
-fn respond(started: Started, jar: PrivateCookieJar, cookie: &'static str, what: &str) -> Response {
+fn respond(
+    state: &AppState,
+    started: Started,
+    jar: PrivateCookieJar,
+    cookie: &'static str,
+    what: &str,
+) -> Response {
     let (navigation, pending) = match started {
         Ok(started) => started,
         Err(error) => {
@@ -157,7 +190,18 @@ fn respond(started: Started, jar: PrivateCookieJar, cookie: &'static str, what: 
                 StartError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::BAD_REQUEST,
             };
-            return page(status, pages::begin_failed(what, &error.to_string()));
+            // The detail goes to the log only: a discovery error names the addresses a host
+            // resolved to, and the page would answer anyone's question about this site's
+            // internal names.
+            tracing::warn!(identifier = what, error = %error, "login not started");
+            let shown = match &error {
+                StartError::Begin(BeginError::Discovery(_)) => {
+                    "No OpenID provider could be found for this identifier."
+                }
+                StartError::Task(_) => "The login could not be started.",
+                _ => "This identifier cannot be used to sign in here.",
+            };
+            return page(status, pages::begin_failed(what, shown));
         }
     };
     let Ok(json) = serde_json::to_string(&pending) else {
@@ -166,16 +210,7 @@ fn respond(started: Started, jar: PrivateCookieJar, cookie: &'static str, what: 
             pages::begin_failed(what, "cannot save the login"),
         );
     };
-    let jar = jar.add(
-        Cookie::build((cookie, json))
-            .path("/")
-            .http_only(true)
-            // The provider sends the browser back with a top-level GET, which carries a
-            // Lax cookie. (A site receiving POST callbacks over https would use None and
-            // Secure.)
-            .same_site(SameSite::Lax)
-            .build(),
-    );
+    let jar = jar.add(pending_cookie(state, cookie, json));
     match navigation {
         Navigation::Redirect(url) => (jar, Redirect::to(&url)).into_response(),
         Navigation::Form(html) => (jar, Html(html)).into_response(),
@@ -195,7 +230,7 @@ async fn finish(
 ) -> Response {
     let pending: Option<PendingAuth> =
         jar.get(cookie).and_then(|saved| serde_json::from_str(saved.value()).ok());
-    let jar = jar.remove(Cookie::build(cookie).path("/").build());
+    let jar = jar.remove(pending_cookie(&state, cookie, String::new()));
     let outcome = blocking(move || {
         let consumer: &Consumer = match kind {
             Kind::Identifier => &state.inner.consumer,
@@ -221,6 +256,25 @@ async fn finish(
         }
     };
     (jar, markup).into_response()
+}
+
+/// The cookie that keeps a login's state until the provider sends the browser back.
+///
+/// The provider sends the browser back from another site: with a redirect (a GET), or,
+/// when its answer is too long for a URL (a profile through SReg and AX often is), with
+/// an auto-submitted form (a POST). A `SameSite=Lax` cookie does not come with that POST,
+/// and the login would be refused as unsolicited; so `None`, which browsers accept only
+/// with `Secure`: on an https site, and on `http://localhost` or `127.0.0.1`, which browsers
+/// count as secure. Elsewhere on plain http a `Secure` cookie would be dropped, so `Lax`
+/// (redirect answers only). Cross-site, the cookie gives an attacker nothing: it is
+/// encrypted and signed, and it only binds the answer to this browser.
+fn pending_cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    let cookie = Cookie::build((name, value)).path("/").http_only(true);
+    if state.inner.secure_cookies {
+        cookie.same_site(SameSite::None).secure(true).build()
+    } else {
+        cookie.same_site(SameSite::Lax).build()
+    }
 }
 
 /// Runs blocking library work on tokio's blocking pool.

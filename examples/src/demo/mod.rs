@@ -46,6 +46,8 @@ struct Shared {
     public_url: String,
     example_identity: Option<String>,
     key: Key,
+    /// Whether browsers keep a `Secure` cookie from this site (https, or loopback).
+    secure_cookies: bool,
 }
 
 impl FromRef<AppState> for Key {
@@ -66,20 +68,25 @@ pub fn app(config: DemoConfig) -> Result<Router, openid_consumer::ConfigError> {
         .public_base_url(&public_url)
         .build()?;
     // Steam: its endpoint and 17-digit identifiers only, no delegation, and stateless
-    // (Steam does not associate).
+    // (Steam does not associate). Stateless means this site records no nonces: a replayed
+    // answer is refused only because Steam's check_authentication answers each nonce once.
     let steam = Consumer::builder()
         .stateless()
         .policy(config.policy)
         .pin(ProviderPin::steam())
         .public_base_url(&public_url)
         .build()?;
+    let secure_cookies = secure_context(&public_url);
     let state = AppState {
         inner: Arc::new(Shared {
             consumer,
             steam,
             public_url,
             example_identity: config.example_identity,
+            // One key per start: fine for a demo. A real site persists the key and shares
+            // it with every process, or a login started on one cannot finish on another.
             key: Key::generate(),
+            secure_cookies,
         }),
     };
     Ok(Router::new()
@@ -91,10 +98,45 @@ pub fn app(config: DemoConfig) -> Result<Router, openid_consumer::ConfigError> {
         .with_state(state))
 }
 
+/// Whether browsers treat the site at `public_url` as a secure context, where they keep
+/// `Secure` cookies: https, or plain http on localhost or a loopback address.
+fn secure_context(public_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(public_url) else { return false };
+    match (url.scheme(), url.host()) {
+        ("https", _) => true,
+        ("http", Some(url::Host::Domain(host))) => {
+            host == "localhost" || host.ends_with(".localhost")
+        }
+        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
+    }
+}
+
 /// Serves `app` on `listener` until the process is stopped.
 ///
 /// # Errors
 /// When the server fails.
 pub async fn serve(app: Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secure_context;
+
+    #[test]
+    fn browsers_keep_secure_cookies_on_https_and_loopback_only() {
+        for secure in [
+            "https://example.com",
+            "http://localhost:8000",
+            "http://127.0.0.1:8000",
+            "http://[::1]:80",
+        ] {
+            assert!(secure_context(secure), "{secure}");
+        }
+        for plain in ["http://example.com", "http://192.168.1.2:8000", "not a url"] {
+            assert!(!secure_context(plain), "{plain}");
+        }
+    }
 }

@@ -86,16 +86,21 @@ pub fn readers_never_see_a_partial_replacement(factory: &dyn StoreFactory) {
     let barrier = Barrier::new(usize::from(WRITERS) + READERS);
     let writers_done = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for writer in 0..WRITERS {
-            let (store, server, barrier, writers_done) = (&store, &server, &barrier, &writers_done);
-            scope.spawn(move || {
-                barrier.wait();
-                for n in 0..25 {
-                    put(&**store, server, &version(writer, n));
-                }
-                writers_done.fetch_add(1, Ordering::SeqCst);
-            });
-        }
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let (store, server, barrier, writers_done) =
+                    (&store, &server, &barrier, &writers_done);
+                scope.spawn(move || {
+                    // Counted when the writer ends, also by a panic (a failed write): the
+                    // readers wait for every writer, and must not wait forever.
+                    let _done = Done(writers_done);
+                    barrier.wait();
+                    for n in 0..25 {
+                        put(&**store, server, &version(writer, n));
+                    }
+                })
+            })
+            .collect();
         let readers: Vec<_> = (0..READERS)
             .map(|_| {
                 scope.spawn(|| {
@@ -126,7 +131,12 @@ pub fn readers_never_see_a_partial_replacement(factory: &dyn StoreFactory) {
                 })
             })
             .collect();
-        // The reader's own message, not "a scoped thread panicked".
+        // The writer's or reader's own message, not "a scoped thread panicked".
+        for writer in writers {
+            if let Err(payload) = writer.join() {
+                std::panic::resume_unwind(payload);
+            }
+        }
         for reader in readers {
             if let Some(problem) = reader.join().expect("a reader panicked") {
                 panic!("{problem}");
@@ -139,4 +149,13 @@ pub fn readers_never_see_a_partial_replacement(factory: &dyn StoreFactory) {
 /// on the same 1,000 nonces of one backing store: exactly 1,000 `true` in total.
 pub fn two_processes_racing_use_nonce_get_exactly_one_true_per_nonce(factory: &dyn StoreFactory) {
     crate::process::race_two_processes(factory);
+}
+
+/// Adds one to its counter when dropped, whether its thread returns or panics.
+struct Done<'a>(&'a AtomicUsize);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }

@@ -15,7 +15,7 @@ use openid_testkit::Provider;
 
 /// The openid-rs demo site.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Where the site listens.
     #[arg(long, default_value = "127.0.0.1:8000")]
@@ -39,6 +39,9 @@ fn main() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        // stdout is for the two lines that give the URLs (scripts read them); the log
+        // goes to stderr.
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     match run(args) {

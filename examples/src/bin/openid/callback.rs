@@ -98,6 +98,14 @@ async fn callback(
     OriginalUri(uri): OriginalUri,
     body: Bytes,
 ) -> (StatusCode, Html<String>) {
+    let path = uri.path_and_query().map_or(RETURN_PATH, |path| path.as_str());
+    let current_url = format!("{}{path}", waiter.base);
+    // The provider sends the browser to the return_to it was given, which holds this
+    // login's random token; any other request (another local program, a web page making
+    // the browser request this port) must not end the wait.
+    if waiter.pending.return_to().is_some_and(|sent| !current_url.starts_with(sent)) {
+        return (StatusCode::NOT_FOUND, page("Not the answer to the login in progress."));
+    }
     let Some(outcome) = waiter.outcome.lock().unwrap_or_else(PoisonError::into_inner).take() else {
         return (StatusCode::CONFLICT, page("This login is already finished."));
     };
@@ -108,8 +116,6 @@ async fn callback(
     } else {
         uri.query().unwrap_or_default().to_owned()
     };
-    let path = uri.path_and_query().map_or(RETURN_PATH, |path| path.as_str());
-    let current_url = format!("{}{path}", waiter.base);
     let checking = Arc::clone(&waiter);
     // `complete` may make a request to the provider (check_authentication): blocking.
     let checked = tokio::task::spawn_blocking(move || {
