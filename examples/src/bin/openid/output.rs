@@ -94,7 +94,7 @@ pub(crate) fn print(text: &str) -> Result<(), CliError> {
 }
 
 /// Writes a line of progress to stdout, or gives up quietly: the result, written with
-/// [`print`], reports a stdout that is gone.
+/// [`print()`], reports a stdout that is gone.
 pub(crate) fn progress(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
 }
