@@ -51,7 +51,7 @@ struct Inner {
 }
 
 impl MemoryStore {
-    /// An empty store on the [`SystemClock`].
+    /// An empty store on the [`SystemClock`](super::SystemClock) and the protocol's window.
     pub fn new() -> Self {
         Self { inner: Arc::default(), timing: Timing::system() }
     }

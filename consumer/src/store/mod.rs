@@ -141,7 +141,6 @@
 //! # }
 //! ```
 
-mod association;
 mod clock;
 mod error;
 mod lookup;
@@ -150,7 +149,9 @@ mod record;
 
 use std::sync::Arc;
 
-pub use association::{Association, AssociationError, MAX_HANDLE_LEN, is_valid_handle};
+/// Associations live in [`crate::crypto`] (a shared MAC key is cryptography); stores keep
+/// them, so they are here too.
+pub use crate::crypto::{Association, AssociationError, MAX_HANDLE_LEN, is_valid_handle};
 pub use clock::{Clock, ManualClock, SystemClock, Timing};
 pub use error::{BoxError, StoreError};
 pub use lookup::Lookup;
