@@ -9,8 +9,11 @@
 //! failed below the protocol is dropped, and one found gone (the server went away) marks
 //! every pooled connection stale (a generation counter), so after a restart the pool
 //! reconnects instead of failing once per stale connection. An operation that met a gone
-//! connection which had served before is run once more on a new one: the server never ran
-//! it on the dead connection, so the first call after a restart succeeds.
+//! connection which had been waiting in the pool (one opened before the operation began,
+//! whether it had served or not) is run once more on a new one: the server never ran it
+//! on the dead connection, so the first call after a restart succeeds. A connection opened
+//! for the operation itself that is gone at once means the server is, and is not retried:
+//! that would only double the wait.
 //!
 //! Connecting, and waiting for a free connection, are bounded by the pool's timeout; the
 //! connector bounds each read and write on its connections.
@@ -23,7 +26,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openid_consumer::store::StoreError;
 
@@ -167,8 +170,8 @@ struct Slot<T> {
     generation: u64,
     /// Set when an operation failed below the protocol: it is not reused.
     broken: bool,
-    /// Operations run on it so far.
-    uses: u64,
+    /// When it was opened: before an operation began, it waited in the pool.
+    opened: Instant,
 }
 
 /// Creates and checks connections for r2d2.
@@ -254,11 +257,11 @@ impl<C: Connector> Pool<C> {
     ) -> Result<T, StoreError> {
         let mut retried = false;
         loop {
+            let began = Instant::now();
             let mut slot = self.connections.get().map_err(|_| {
                 let last = self.shared.last_error().clone();
                 self.judge(action, PoolError::NoConnection { waited: self.timeout, last })
             })?;
-            slot.uses = slot.uses.saturating_add(1);
             let error = match operation(&mut slot.connection) {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
@@ -272,9 +275,9 @@ impl<C: Connector> Pool<C> {
                     self.shared.generation.fetch_add(1, Ordering::AcqRel);
                 }
             }
-            let reused = slot.uses > 1;
+            let was_pooled = slot.opened < began;
             drop(slot);
-            if failure == Failure::Gone && reused && !retried {
+            if failure == Failure::Gone && was_pooled && !retried {
                 tracing::debug!(%error, "a pooled connection was gone; trying once more on a new one");
                 retried = true;
                 continue;
@@ -300,7 +303,7 @@ impl<C: Connector> r2d2::ManageConnection for Manager<C> {
         let generation = self.0.generation.load(Ordering::Acquire);
         let connection = self.0.connector.connect().map_err(Checkout::Connect)?;
         *self.0.last_error() = None;
-        Ok(Slot { connection, generation, broken: false, uses: 0 })
+        Ok(Slot { connection, generation, broken: false, opened: Instant::now() })
     }
 
     fn is_valid(&self, slot: &mut Self::Connection) -> Result<(), Self::Error> {
@@ -426,13 +429,25 @@ mod tests {
     }
 
     #[test]
-    fn a_gone_connection_that_never_served_is_not_retried() {
+    fn a_connection_opened_for_the_call_and_gone_at_once_is_not_retried() {
         let fake = Arc::new(Fake::default());
         let pool = Pool::new(Arc::clone(&fake), 1, Duration::from_secs(2));
         let error =
             pool.run("fail", |_: &mut u64| -> Result<(), FakeError> { Err(FakeError::Gone) });
         assert!(error.unwrap_err().is_unavailable());
         assert_eq!(fake.connects.load(Ordering::SeqCst), 1);
+    }
+
+    // See the conformance run of this change: a connection the pool had opened but never
+    // used was dead after a PostgreSQL restart, and counting uses missed it.
+    #[test]
+    fn a_pooled_connection_that_never_served_is_retried_after_a_restart() {
+        let fake = Arc::new(Fake::default());
+        let pool = Pool::new(Arc::clone(&fake), 2, Duration::from_secs(2));
+        drop(pool.connections.get().unwrap());
+        fake.incarnation.store(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(pool.run("call", call(&fake)).unwrap(), 1, "retried on a new connection");
     }
 
     #[test]
