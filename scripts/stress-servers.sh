@@ -14,7 +14,7 @@ rounds=${1:-20}
 
 bash scripts/install-servers.sh
 packages=(openid-test-servers openid-store-postgres openid-store-mysql openid-store-redis
-    openid-store-memcache openid-stores)
+    openid-store-memcache openid-stores openid-examples)
 args=()
 for p in "${packages[@]}"; do args+=(-p "$p"); done
 

@@ -42,9 +42,9 @@ fn main() {
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::builder()
+    let sqlite = SqliteStore::builder(dir.path().join("login.sqlite"))
         .synchronous(Synchronous::Normal)
-        .open(dir.path().join("login.sqlite"))
+        .build()
         .unwrap();
     let mut group = criterion.benchmark_group("complete");
     for (name, store) in [

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use mysql::prelude::Queryable;
 use openid_consumer::crypto::AssociationType;
-use openid_consumer::store::keys::nonce_digest;
 use openid_consumer::store::{Association, Clock, OpenIdStore, SystemClock};
+use openid_store_kit::keys::{hex, nonce_digest};
 use openid_store_memcache::MemcacheStore;
 use openid_store_mysql::MysqlStore;
 use openid_store_postgres::PostgresStore;
@@ -216,10 +216,7 @@ fn mysql_target() -> Option<Target> {
     }
     let server = shared(Backend::Mysql).unwrap()?;
     let url = server.url().to_owned();
-    let store = MysqlStore::from_url(&format!(
-        "{url}?associations_table=bench_a&nonces_table=bench_n&migrate=true"
-    ))
-    .unwrap();
+    let store = MysqlStore::from_url(&format!("{url}?table_prefix=bench_&migrate=true")).unwrap();
     let mut setup = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
     setup
         .query_drop(
@@ -260,7 +257,7 @@ fn redis_target() -> Option<Target> {
             let mut connection =
                 redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
             Box::new(move |now, salt| {
-                let key = openid_consumer::store::keys::hex(&nonce_digest(SERVER, now, salt));
+                let key = hex(&nonce_digest(SERVER, now, salt));
                 let set: Option<String> = redis::cmd("SET")
                     .arg(format!("bare:n:{key}"))
                     .arg(1)
@@ -293,7 +290,7 @@ fn memcache_target() -> Option<Target> {
             let mut writer = stream;
             let mut line = String::new();
             Box::new(move |now, salt| {
-                let key = openid_consumer::store::keys::hex(&nonce_digest(SERVER, now, salt));
+                let key = hex(&nonce_digest(SERVER, now, salt));
                 write!(writer, "ms bare:n:{key} 1 T60 ME\r\n1\r\n").unwrap();
                 line.clear();
                 reader.read_line(&mut line).unwrap();

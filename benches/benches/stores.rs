@@ -40,9 +40,9 @@ fn main() {
 fn stores(dir: &Path, tag: &str) -> Vec<(&'static str, Box<dyn OpenIdStore>)> {
     let sqlite = |sync: Synchronous, name: &str| -> Box<dyn OpenIdStore> {
         Box::new(
-            SqliteStore::builder()
+            SqliteStore::builder(dir.join(format!("{tag}-{name}.sqlite")))
                 .synchronous(sync)
-                .open(dir.join(format!("{tag}-{name}.sqlite")))
+                .build()
                 .unwrap(),
         )
     };
@@ -52,7 +52,10 @@ fn stores(dir: &Path, tag: &str) -> Vec<(&'static str, Box<dyn OpenIdStore>)> {
         (
             "file (no fsync)",
             Box::new(
-                FileStore::open(dir.join(format!("{tag}-file-nosync"))).unwrap().with_sync(false),
+                FileStore::builder(dir.join(format!("{tag}-file-nosync")))
+                    .sync(false)
+                    .build()
+                    .unwrap(),
             ),
         ),
         ("sqlite (synchronous=FULL)", sqlite(Synchronous::Full, "full")),
@@ -119,7 +122,7 @@ fn sqlite_against_bare_insert(dir: &Path) {
     const ROUNDS: u64 = 100;
     const PER_ROUND: u64 = 400;
     let path = dir.join("ratio.sqlite");
-    let store = SqliteStore::builder().synchronous(Synchronous::Normal).open(&path).unwrap();
+    let store = SqliteStore::builder(&path).synchronous(Synchronous::Normal).build().unwrap();
     let bare = bare_connection(&path);
     let mut insert = bare.prepare(BARE_INSERT).unwrap();
     let now = SystemClock.now();
@@ -199,11 +202,11 @@ fn lock_against_pool(dir: &Path) {
     for (sync, name, per_thread) in
         [(Synchronous::Normal, "NORMAL", 500), (Synchronous::Full, "FULL", 40)]
     {
-        let open = |connections: usize| {
-            SqliteStore::builder()
+        let open = |connections: u32| {
+            SqliteStore::builder(dir.join(format!("lock-pool-{name}-{connections}.sqlite")))
                 .synchronous(sync)
-                .max_connections(connections)
-                .open(dir.join(format!("lock-pool-{name}-{connections}.sqlite")))
+                .pool_size(connections)
+                .build()
                 .unwrap()
         };
         let (lock, pool) = (open(1), open(4));

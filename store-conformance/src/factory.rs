@@ -1,23 +1,25 @@
-//! [`StoreFactory`]: how the suite gets a store; [`Capabilities`]: where backends differ.
+//! [`StoreFactory`]: how the suite gets a store; [`Capabilities`]: where backends differ;
+//! [`Stoppable`]: a store whose backend the fault cases may stop.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use openid_consumer::store::{MemoryStore, OpenIdStore, StoreError};
+use openid_consumer::store::{BoxError, MemoryStore, OpenIdStore, StoreError};
 
-use crate::Fixture;
+use crate::fixture::Fixture;
 
 /// Makes the stores a case runs against.
 ///
 /// [`StoreFactory::open`] is called with the case's [`Fixture`]: the store must read time
-/// from [`Fixture::clock`] and keep its data apart from other fixtures' (a directory under
-/// [`Fixture::dir`], tables or keys prefixed by [`Fixture::namespace`]). Called twice with
-/// the same fixture, it must return two instances over the same data: that is how the suite
-/// tests sharing, including from a second process.
+/// from [`Fixture::clock`], use [`Fixture::skew`] as its nonce window, and keep its data
+/// apart from other fixtures' (a directory under [`Fixture::dir`], tables or keys prefixed
+/// by [`Fixture::namespace`]). Called twice with the same fixture, it must return two
+/// instances over the same data: that is how the suite tests sharing, including from a
+/// second process.
 ///
-/// Closures `Fn(&Fixture) -> Result<S, StoreError>` are factories with default
-/// [`Capabilities`]; wrap one in [`with_capabilities`] to declare others.
+/// [`stores`] makes one from a closure, [`on_server`](crate::on_server) one for a store on a
+/// throwaway server; [`with_capabilities`] declares how a backend differs.
 pub trait StoreFactory: Send + Sync {
     /// A store over the data of `fixture`.
     ///
@@ -31,34 +33,71 @@ pub trait StoreFactory: Send + Sync {
     }
 
     /// Why the backend is not tested in this run at all (its server is deliberately
-    /// absent, say `OPENID_TEST_SKIP` names it): every case then passes after a loud
-    /// `SKIPPED` line, which the summary counts as skipped. Default: never.
+    /// absent, say `OPENID_TEST_SKIP` names it): every case is then skipped with a loud
+    /// `SKIPPED` line, and counted as skipped. Default: never.
     fn skip_reason(&self) -> Option<String> {
+        None
+    }
+
+    /// A store on a backend that the fault cases may stop and start again: a server of its
+    /// own, which no other case uses. `None`, the default: the fault cases are skipped.
+    fn open_stoppable(&self, fixture: &Fixture) -> Option<Result<Stoppable, StoreError>> {
+        let _ = fixture;
         None
     }
 }
 
-impl<F, S> StoreFactory for F
-where
-    F: Fn(&Fixture) -> Result<S, StoreError> + Send + Sync,
-    S: OpenIdStore + 'static,
-{
-    fn open(&self, fixture: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
-        Ok(Box::new(self(fixture)?))
+/// The backend of a [`Stoppable`] store, as the fault cases switch it off and on.
+pub trait BackendSwitch: Send + Sync {
+    /// Makes the backend unavailable (stops the server) and returns once it is.
+    ///
+    /// # Errors
+    /// Why it could not be stopped; the case fails with it.
+    fn stop(&self) -> Result<(), BoxError>;
+
+    /// Brings the backend back and returns once it answers.
+    ///
+    /// # Errors
+    /// Why it could not be started; the case fails with it.
+    fn start(&self) -> Result<(), BoxError>;
+}
+
+/// A store and the switch of its backend, for the fault cases.
+#[non_exhaustive]
+pub struct Stoppable {
+    /// The store, on the backend `switch` controls.
+    pub store: Box<dyn OpenIdStore>,
+    /// Stops and starts the store's backend.
+    pub switch: Box<dyn BackendSwitch>,
+}
+
+impl Stoppable {
+    /// `store`, whose backend `switch` stops and starts.
+    pub fn new(store: impl OpenIdStore + 'static, switch: impl BackendSwitch + 'static) -> Self {
+        Self { store: Box::new(store), switch: Box::new(switch) }
+    }
+}
+
+impl fmt::Debug for Stoppable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stoppable").finish_non_exhaustive()
     }
 }
 
 /// How a backend differs from the full contract: the one documented place for it.
 ///
-/// A case that a capability rules out passes after printing a loud `SKIPPED` line.
+/// A case that a capability rules out is skipped with a loud `SKIPPED` line. A case that
+/// fails where a capability would explain it says which one to declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
-    /// The server expires keys itself (Redis, memcached): `cleanup_*` return 0 and the
-    /// cleanup cases check only that nothing live is removed.
+    /// The server expires keys itself (Redis, memcached): `cleanup_*` return 0, the
+    /// cleanup cases check only that nothing live is removed, and a case waits through a
+    /// short window in real time to check the server keeps each nonce long enough.
     pub self_expiring: bool,
-    /// Several processes can share one store's data (file, SQLite, servers); `false` for
-    /// in-process stores, which skips the cross-process case.
+    /// Several processes can share one store's data (file, SQLite, servers). `false` for
+    /// in-process stores: the cross-process case then checks that a second process really
+    /// shares nothing.
     pub multi_process: bool,
     /// Two stores opened on one fixture share their data. `false` for stores that cannot
     /// (a plain in-memory store), which skips the two-instances case.
@@ -99,8 +138,41 @@ impl Default for Capabilities {
     }
 }
 
-/// A factory (a closure, usually) with declared [`Capabilities`]; made by
-/// [`with_capabilities`].
+/// The factory of a closure; made by [`stores`].
+pub struct Stores<F> {
+    open: F,
+}
+
+/// The factory of the stores `open` makes, with the full contract's [`Capabilities`].
+///
+/// A function with the closure's signature written out, so that a plain `|f| ...` needs no
+/// type on its parameter; [`store_conformance_tests!`](crate::store_conformance_tests)
+/// calls it for a bare closure.
+pub fn stores<F, S>(open: F) -> Stores<F>
+where
+    F: Fn(&Fixture) -> Result<S, StoreError> + Send + Sync,
+    S: OpenIdStore + 'static,
+{
+    Stores { open }
+}
+
+impl<F, S> StoreFactory for Stores<F>
+where
+    F: Fn(&Fixture) -> Result<S, StoreError> + Send + Sync,
+    S: OpenIdStore + 'static,
+{
+    fn open(&self, fixture: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
+        Ok(Box::new((self.open)(fixture)?))
+    }
+}
+
+impl<F> fmt::Debug for Stores<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+/// A factory with declared [`Capabilities`]; made by [`with_capabilities`].
 pub struct WithCapabilities<F> {
     capabilities: Capabilities,
     factory: F,
@@ -126,6 +198,10 @@ impl<F: StoreFactory> StoreFactory for WithCapabilities<F> {
     fn skip_reason(&self) -> Option<String> {
         self.factory.skip_reason()
     }
+
+    fn open_stoppable(&self, fixture: &Fixture) -> Option<Result<Stoppable, StoreError>> {
+        self.factory.open_stoppable(fixture)
+    }
 }
 
 impl<F> fmt::Debug for WithCapabilities<F> {
@@ -133,38 +209,6 @@ impl<F> fmt::Debug for WithCapabilities<F> {
         f.debug_struct("WithCapabilities")
             .field("capabilities", &self.capabilities)
             .finish_non_exhaustive()
-    }
-}
-
-/// A factory whose whole suite is skipped when `reason` is given; made by [`skip_when`].
-pub struct SkipWhen<F> {
-    reason: Option<String>,
-    factory: F,
-}
-
-/// Skips every case of `factory` with a loud line when `reason` is `Some` (a backend whose
-/// server this run leaves out), and runs them all otherwise.
-pub fn skip_when<F: StoreFactory>(reason: Option<String>, factory: F) -> SkipWhen<F> {
-    SkipWhen { reason, factory }
-}
-
-impl<F: StoreFactory> StoreFactory for SkipWhen<F> {
-    fn open(&self, fixture: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
-        self.factory.open(fixture)
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        self.factory.capabilities()
-    }
-
-    fn skip_reason(&self) -> Option<String> {
-        self.reason.clone().or_else(|| self.factory.skip_reason())
-    }
-}
-
-impl<F> fmt::Debug for SkipWhen<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SkipWhen").field("reason", &self.reason).finish_non_exhaustive()
     }
 }
 
@@ -185,9 +229,9 @@ impl MemoryFactory {
 impl StoreFactory for MemoryFactory {
     fn open(&self, fixture: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
         let mut stores = self.stores.lock().unwrap_or_else(PoisonError::into_inner);
-        let store = stores
-            .entry(fixture.namespace().to_owned())
-            .or_insert_with(|| MemoryStore::new().with_clock(fixture.clock()));
+        let store = stores.entry(fixture.namespace().to_owned()).or_insert_with(|| {
+            MemoryStore::new().with_clock(fixture.clock()).with_skew(fixture.skew())
+        });
         Ok(Box::new(store.clone()))
     }
 

@@ -1,92 +1,121 @@
 //! The conformance suite of [`OpenIdStore`]: every backend of `openid-consumer` runs it,
-//! and so can yours, with one line.
+//! and so can yours, with one line in `tests/conformance.rs`.
 //!
 //! ```
-//! use openid_consumer::store::{MemoryStore, StoreError};
-//! use openid_store_conformance::{Capabilities, Fixture, store_conformance_tests, with_capabilities};
+//! use openid_consumer::store::MemoryStore;
+//! use openid_store_conformance::{Capabilities, store_conformance_tests, stores, with_capabilities};
 //!
-//! // Your store: here a wrapper around the memory store, which lives in one process and
-//! // whose instances share nothing.
-//! fn open_my_store(fixture: &Fixture) -> Result<MemoryStore, StoreError> {
-//!     Ok(MemoryStore::new().with_clock(fixture.clock()))
-//! }
-//!
-//! // The one line, in `tests/conformance.rs`: one `#[test]` per case.
-//! store_conformance_tests!(with_capabilities(Capabilities::new().single_process().separate_instances(), open_my_store));
+//! // A store that lives in this process and whose instances share nothing, as its
+//! // capabilities declare; it takes the case's clock and nonce window from the fixture.
+//! store_conformance_tests!(with_capabilities(
+//!     Capabilities::new().single_process().separate_instances(),
+//!     stores(|f| Ok(MemoryStore::new().with_clock(f.clock()).with_skew(f.skew()))),
+//! ));
 //! # fn main() {
 //! #     // A doctest does not run `#[test]`s: run the same cases by hand.
-//! #     let factory = with_capabilities(Capabilities::new().single_process().separate_instances(), open_my_store);
-//! #     let summary = openid_store_conformance::run_all(&factory);
-//! #     // The two cases these capabilities rule out are skipped; every other one passed.
-//! #     assert_eq!(summary.skipped, [
+//! #     let summary = openid_store_conformance::run_all(&with_capabilities(
+//! #         Capabilities::new().single_process().separate_instances(),
+//! #         stores(|f| Ok(MemoryStore::new().with_clock(f.clock()).with_skew(f.skew()))),
+//! #     ));
+//! #     assert!(summary.failed.is_empty(), "{summary:#?}");
+//! #     let skipped: Vec<&str> = summary.skipped.iter().map(|(case, _)| *case).collect();
+//! #     assert_eq!(skipped, [
 //! #         "association::two_instances_see_each_others_writes",
+//! #         "nonce::a_server_that_expires_keys_keeps_each_nonce_for_its_whole_window",
 //! #         "concurrency::two_processes_racing_use_nonce_get_exactly_one_true_per_nonce",
+//! #         "faults::calls_fail_as_unavailable_while_the_backend_is_down_and_work_after_restart",
+//! #         "faults::a_restart_between_two_calls_costs_no_failed_call",
 //! #     ]);
-//! #     assert_eq!(summary.passed.len(), openid_store_conformance::CASES.len() - 2);
 //! # }
 //! ```
 //!
-//! A store that needs no capability flags is shorter still:
-//! `store_conformance_tests!(|f: &Fixture| MyStore::open(f.dir(), f.clock()));`
+//! A store with the full contract needs only a closure, taking the case's [`Fixture`]:
+//! `store_conformance_tests!(|f| MyStore::open(f.dir(), f.clock(), f.skew()));`
 //!
-//! A store on a shared server keeps cases apart with the fixture's namespace, for example
-//! as a table or key prefix:
-//! `store_conformance_tests!(|f: &Fixture| MyServerStore::connect(&url(), f.namespace(), f.clock()));`
-//! Opening twice with one fixture must reach the same data (the sharing cases do that).
+//! A store on a server gets one from `openid-test-servers` with [`on_server`], which also
+//! gives the fault cases a server of their own to stop and start:
+//!
+//! ```no_run
+//! use openid_store_conformance::{on_server, store_conformance_tests};
+//! use openid_test_servers::Backend;
+//! # // A stand-in with the builder of openid-store-postgres, which this crate does not use.
+//! # use std::{sync::Arc, time::Duration};
+//! # use openid_consumer::store::{Clock, MemoryStore, StoreError};
+//! # struct PostgresStoreBuilder(MemoryStore);
+//! # impl PostgresStoreBuilder {
+//! #     fn from_url(_: &str) -> Result<Self, StoreError> { Ok(Self(MemoryStore::new())) }
+//! #     fn schema(self, _: &str) -> Self { self }
+//! #     fn migrate(self, _: bool) -> Self { self }
+//! #     fn clock(self, clock: Arc<dyn Clock>) -> Self { Self(self.0.with_clock(clock)) }
+//! #     fn skew(self, skew: i64) -> Self { Self(self.0.with_skew(skew)) }
+//! #     fn timeout(self, _: Duration) -> Self { self }
+//! #     fn build(self) -> Result<MemoryStore, StoreError> { Ok(self.0) }
+//! # }
+//!
+//! store_conformance_tests!(on_server(Backend::Postgres, |url, f| {
+//!     PostgresStoreBuilder::from_url(url)?
+//!         .schema(f.namespace())
+//!         .migrate(true)
+//!         .clock(f.clock())
+//!         .skew(f.skew())
+//!         .timeout(f.timeout())
+//!         .build()
+//! }));
+//! # fn main() {}
+//! ```
+//!
+//! `README.md` beside this crate walks a store author through it.
 //!
 //! # How it works
 //! Each case is a public function in [`cases`] taking a [`StoreFactory`]. It makes a
-//! [`Fixture`] (a [`ManualClock`], a unique namespace, a temporary directory), asks the
-//! factory for a store with it, and checks one part of the contract. Cases move the clock
-//! instead of sleeping, so the whole suite takes seconds; cases are independent, so they
-//! run in parallel, also against one shared server when the factory isolates them by
-//! [`Fixture::namespace`].
+//! [`Fixture`] (a [`ManualClock`], the nonce window, a time limit, a unique namespace, a
+//! temporary directory), asks the factory for a store with it, and checks one part of the
+//! contract. Cases move the clock instead of sleeping (except one, for stores whose server
+//! expires keys in its own time), so the whole suite takes seconds; cases are independent,
+//! so they run in parallel, also against one shared server when the factory isolates them
+//! by [`Fixture::namespace`]. When a store is opened, the suite checks that it reads the
+//! fixture's clock and window, and says so if not.
 //!
 //! [`store_conformance_tests!`] expands the one list of cases ([`CASES`] comes from the
 //! same list) into a module `conformance` with one `#[test]` per case. A case that does not
-//! apply to a backend, as [`Capabilities`] declares, passes after printing a loud
-//! `SKIPPED conformance case ...` line on stderr.
+//! apply to a backend, as [`Capabilities`] declares, prints a loud
+//! `SKIPPED conformance case ...` line on stderr. When the suite's last case finishes, it
+//! prints `conformance suite <test target>: P passed, F failed, S skipped` (libtest counts
+//! a skipped case as passed; this line does not).
 //!
-//! The cross-process case re-executes the test binary (`std::env::current_exe`) with an
-//! environment variable that makes the child race the parent on the same backing data.
+//! The cross-process case runs the test binary again (`std::env::current_exe`) with an
+//! environment variable that makes the child race the parent on the same backing data,
+//! its clock an hour ahead of the parent's.
 //!
 //! [`ManualClock`]: openid_consumer::store::ManualClock
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
 // This crate is a test suite: failing a case by panicking with a message is its job.
 #![allow(
     clippy::panic,
     clippy::expect_used,
     clippy::unwrap_used,
     clippy::indexing_slicing,
-    clippy::missing_panics_doc
+    clippy::missing_panics_doc,
+    reason = "a case fails by panicking with its message"
 )]
 
 pub mod cases;
 mod factory;
 mod fixture;
 mod process;
+mod runner;
+mod server;
 mod support;
 
 pub use factory::{
-    Capabilities, MemoryFactory, SkipWhen, StoreFactory, WithCapabilities, skip_when,
-    with_capabilities,
+    BackendSwitch, Capabilities, MemoryFactory, Stoppable, StoreFactory, Stores, WithCapabilities,
+    stores, with_capabilities,
 };
 pub use fixture::Fixture;
 #[doc(no_inline)]
 pub use openid_consumer::store::{Clock, ManualClock, OpenIdStore, StoreError};
-
-use std::cell::{Cell, RefCell};
-use std::io::Write as _;
-
-/// One case of the suite.
-#[derive(Debug, Clone, Copy)]
-pub struct Case {
-    /// Its name, a sentence (`group::name`).
-    pub name: &'static str,
-    /// The function that runs it.
-    pub run: fn(&dyn StoreFactory),
-}
+pub use runner::{Case, Outcome, run_case};
+pub use server::{OnServer, on_server};
 
 /// The one list of cases. [`store_conformance_tests!`] and [`CASES`] both expand it, so
 /// neither can miss a case.
@@ -115,6 +144,8 @@ macro_rules! __for_each_case {
             nonce::a_timestamp_too_old_is_refused,
             nonce::a_timestamp_too_far_in_the_future_is_refused,
             nonce::a_refused_nonce_is_not_recorded,
+            nonce::a_future_dated_nonce_is_kept_until_its_timestamp_plus_the_window,
+            nonce::a_server_that_expires_keys_keeps_each_nonce_for_its_whole_window,
             cleanup::cleanup_nonces_removes_only_expired_nonces_and_counts_them,
             cleanup::cleanup_keeps_nonces_at_the_edge_of_the_window,
             cleanup::cleanup_associations_removes_only_expired_ones_and_counts_them,
@@ -131,6 +162,8 @@ macro_rules! __for_each_case {
             concurrency::racing_removes_get_exactly_one_true,
             concurrency::readers_never_see_a_partial_replacement,
             concurrency::two_processes_racing_use_nonce_get_exactly_one_true_per_nonce,
+            faults::calls_fail_as_unavailable_while_the_backend_is_down_and_work_after_restart,
+            faults::a_restart_between_two_calls_costs_no_failed_call,
         }
     };
 }
@@ -155,7 +188,14 @@ macro_rules! __case_tests {
         $(
             #[test]
             fn $case() {
-                $crate::run_case(module_path!(), stringify!($case), &$factory, $crate::cases::$group::$case);
+                $crate::run_case(
+                    env!("CARGO_CRATE_NAME"),
+                    module_path!(),
+                    stringify!($case),
+                    $crate::CASES.len(),
+                    &$factory,
+                    $crate::cases::$group::$case,
+                );
             }
         )*
     };
@@ -165,15 +205,20 @@ macro_rules! __case_tests {
 pub const CASES: &[Case] = __for_each_case!(__case_table!());
 
 /// Generates a module `conformance` with one `#[test]` per case of the suite, each running
-/// against a store made by `factory` (any expression whose value implements
-/// [`StoreFactory`], evaluated once per test: a closure `|f: &Fixture| ...` returning
-/// `Result<impl OpenIdStore, StoreError>`, or [`with_capabilities`] around one).
+/// against the stores `factory` makes.
 ///
-/// Names in scope where the macro is used are visible in `factory`.
+/// `factory` is either a closure `|f| ...` that opens a store from the case's [`Fixture`]
+/// (returning `Result<impl OpenIdStore, StoreError>`; no type needed on `f`), or any
+/// expression whose value implements [`StoreFactory`]: [`stores`] or [`on_server`] around
+/// a closure, [`with_capabilities`] around one of those. It is evaluated once per test.
+/// Names in scope where the macro is used are visible in it.
 #[macro_export]
 macro_rules! store_conformance_tests {
+    (|$fixture:ident| $body:expr $(,)?) => {
+        $crate::store_conformance_tests!($crate::stores(|$fixture: &$crate::Fixture| $body));
+    };
     ($factory:expr $(,)?) => {
-        /// The store conformance suite (`openid-store-conformance`).
+        /// The store conformance suite (`openid-store-conformance`): one test per case.
         #[allow(unused_imports)]
         mod conformance {
             use super::*;
@@ -182,79 +227,31 @@ macro_rules! store_conformance_tests {
     };
 }
 
-thread_local! {
-    /// The libtest name of the case running on this thread, for the cross-process case.
-    static CURRENT_TEST: RefCell<Option<String>> = const { RefCell::new(None) };
-    /// How many cases this thread has skipped, so [`run_all`] can tell skipped from passed.
-    static SKIPS: Cell<usize> = const { Cell::new(0) };
-}
-
-/// What [`run_all`] did: the names of the cases that passed and of those that did not
-/// apply (each skipped with a loud line). A failed case panics instead.
+/// What [`run_all`] did: the cases that passed, failed (with their messages) and were
+/// skipped (with why).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Summary {
     /// Cases that ran and passed.
     pub passed: Vec<&'static str>,
-    /// Cases that did not apply to the factory (its capabilities or skip reason).
-    pub skipped: Vec<&'static str>,
-}
-
-/// Runs one case as the `#[test]` named `case` in module `module_path` (as
-/// `module_path!()` gives it) of the current test binary. Used by
-/// [`store_conformance_tests!`]; the name lets the cross-process case re-run exactly this
-/// test in a child process.
-pub fn run_case(
-    module_path: &str,
-    case: &str,
-    factory: &dyn StoreFactory,
-    run: fn(&dyn StoreFactory),
-) {
-    if let Some(reason) = factory.skip_reason() {
-        skip(case, &reason);
-        return;
-    }
-    // libtest names tests by their path without the crate name.
-    let module = module_path.split_once("::").map_or("", |(_, rest)| rest);
-    let name = if module.is_empty() { case.to_owned() } else { format!("{module}::{case}") };
-    CURRENT_TEST.with(|current| *current.borrow_mut() = Some(name));
-    run(factory);
-    CURRENT_TEST.with(|current| *current.borrow_mut() = None);
+    /// Cases that failed, and their messages.
+    pub failed: Vec<(&'static str, String)>,
+    /// Cases that did not apply to the factory (its capabilities, its hooks, this run),
+    /// and why.
+    pub skipped: Vec<(&'static str, String)>,
 }
 
 /// Runs every case against `factory` in this thread, outside the test harness, and says
-/// which passed and which were skipped (the cross-process case always is: it needs the
-/// harness to re-run itself in a child process).
-///
-/// # Panics
-/// When a case fails, with that case's message.
+/// which passed, failed and were skipped (the cross-process case always is: it needs the
+/// harness to run itself again in a child process).
 pub fn run_all(factory: &dyn StoreFactory) -> Summary {
     let mut summary = Summary::default();
-    let reason = factory.skip_reason();
     for case in CASES {
-        if let Some(reason) = &reason {
-            skip(case.name, reason);
-            summary.skipped.push(case.name);
-            continue;
-        }
-        let before = SKIPS.with(Cell::get);
-        (case.run)(factory);
-        if SKIPS.with(Cell::get) == before {
-            summary.passed.push(case.name);
-        } else {
-            summary.skipped.push(case.name);
+        match case.check(factory) {
+            Outcome::Passed => summary.passed.push(case.name),
+            Outcome::Failed(message) => summary.failed.push((case.name, message)),
+            Outcome::Skipped(reason) => summary.skipped.push((case.name, reason)),
         }
     }
     summary
-}
-
-pub(crate) fn current_test() -> Option<String> {
-    CURRENT_TEST.with(|current| current.borrow().clone())
-}
-
-/// Prints the loud line of a case that does not apply (straight to stderr, past the test
-/// harness's capture, so it shows in `cargo test` output).
-pub(crate) fn skip(case: &str, reason: &str) {
-    SKIPS.with(|skips| skips.set(skips.get() + 1));
-    let _ = writeln!(std::io::stderr(), "SKIPPED conformance case {case}: {reason}");
 }

@@ -3,11 +3,44 @@
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::store::{Association, OpenIdStore};
 
-use crate::{Fixture, StoreFactory};
+use crate::factory::{Stoppable, StoreFactory};
+use crate::fixture::Fixture;
 
-/// The store of `fixture`, or a failed case naming the error.
+/// The store of `fixture`, or a failed case naming the error; checked to read the
+/// fixture's clock and window, which every case relies on.
 pub(crate) fn open(factory: &dyn StoreFactory, fixture: &Fixture) -> Box<dyn OpenIdStore> {
-    factory.open(fixture).unwrap_or_else(|e| panic!("the factory could not open a store: {e:?}"))
+    let store = factory
+        .open(fixture)
+        .unwrap_or_else(|e| panic!("the factory could not open a store: {e:?}"));
+    check_fixture(&*store, fixture);
+    store
+}
+
+/// The stoppable store of `fixture`: `None` (a skip) when the factory has none.
+pub(crate) fn open_stoppable(factory: &dyn StoreFactory, fixture: &Fixture) -> Option<Stoppable> {
+    let stoppable = factory.open_stoppable(fixture)?.unwrap_or_else(|e| {
+        panic!("the factory could not open a store on a backend of its own: {e:?}")
+    });
+    check_fixture(&*stoppable.store, fixture);
+    Some(stoppable)
+}
+
+/// Fails the case, saying what to fix, when the store does not take the fixture's clock and
+/// window: the cases move that clock and count on that window.
+fn check_fixture(store: &dyn OpenIdStore, fixture: &Fixture) {
+    let timing = store.timing();
+    let (store_now, now) = (timing.now(), fixture.now());
+    assert!(
+        store_now == now,
+        "the store's clock says {store_now}, the fixture's {now}: give the store \
+         Fixture::clock() (the cases move that clock instead of sleeping)"
+    );
+    let (store_skew, skew) = (timing.skew(), fixture.skew());
+    assert!(
+        store_skew == skew,
+        "the store's nonce window is {store_skew} s, the fixture's {skew} s: give the store \
+         Fixture::skew() (its builder's skew), or Fixture::timing() for both"
+    );
 }
 
 /// A fresh fixture and its store.

@@ -114,9 +114,9 @@ const OPENID1_ALWAYS: [&str; 2] = ["return_to", "identity"];
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::Association;
     use crate::crypto::{AssociationType, check_signature, signature_for};
     use crate::message::{Namespace, OpenIdVersion};
-    use crate::store::Association;
 
     /// A complete OpenID 2.0 assertion signed over `signed`.
     fn assertion(signed: &str) -> Message {

@@ -7,10 +7,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
 
+use super::Association;
 use super::AssociationType;
 use crate::message::kvform::{self, KvEncodeError};
 use crate::message::{Message, Namespace};
-use crate::store::Association;
 
 /// Why a signature could not be made or did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

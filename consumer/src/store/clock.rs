@@ -1,8 +1,12 @@
-//! Where stores get the time: [`Clock`], the [`SystemClock`] and a settable [`ManualClock`].
+//! Where stores get the time: [`Clock`], the [`SystemClock`] and a settable
+//! [`ManualClock`]; and [`Timing`], a store's clock with its nonce window.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::nonce::SKEW;
 
 /// A source of the current time in Unix seconds.
 ///
@@ -71,6 +75,70 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> i64 {
         self.now.load(Ordering::SeqCst)
+    }
+}
+
+/// Where a store's times come from: its clock, and the nonce window the protocol allows
+/// around it (OpenID 2.0 section 11.4.2.1). The two inputs of every rule the contract
+/// applies for a store; [`OpenIdStore::timing`](super::OpenIdStore::timing) hands them over.
+///
+/// ```
+/// use std::sync::Arc;
+/// use openid_consumer::store::{ManualClock, Timing};
+///
+/// let timing = Timing::new(Arc::new(ManualClock::new(1_000)), 60);
+/// assert_eq!((timing.now(), timing.skew()), (1_000, 60));
+/// assert_eq!(Timing::system().skew(), openid_consumer::nonce::SKEW);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Timing {
+    clock: Arc<dyn Clock>,
+    skew: i64,
+}
+
+impl Timing {
+    /// `clock`, with a nonce window of `skew` seconds either way.
+    pub fn new(clock: Arc<dyn Clock>, skew: i64) -> Self {
+        Self { clock, skew }
+    }
+
+    /// The [`SystemClock`] and the protocol's window, [`SKEW`] (5 hours): what a store uses
+    /// unless told otherwise.
+    pub fn system() -> Self {
+        Self::new(Arc::new(SystemClock), SKEW)
+    }
+
+    /// The clock's time now (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The nonce window: how far (seconds) a nonce's timestamp may be from now.
+    pub fn skew(&self) -> i64 {
+        self.skew
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The same window on `clock`.
+    #[must_use]
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The same clock with a window of `skew` seconds.
+    #[must_use]
+    pub fn with_skew(self, skew: i64) -> Self {
+        Self { skew, ..self }
+    }
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self::system()
     }
 }
 

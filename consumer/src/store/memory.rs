@@ -4,8 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Association, Clock, OpenIdStore, StoreError, SystemClock};
-use crate::nonce::{SKEW, within_skew};
+use super::{Association, Clock, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
 
 /// Associations and nonces kept in memory, behind one mutex.
 ///
@@ -19,10 +18,10 @@ use crate::nonce::{SKEW, within_skew};
 /// # Semantics
 /// - Expiry: an association is never returned once [`Association::is_expired`] at the
 ///   clock's now; storing an association also drops the expired ones of that server.
-/// - Nonces: `use_nonce` checks the skew and inserts under the mutex, so exactly one caller
-///   gets `true`. Memory stays bounded without calling cleanup: each `use_nonce` first
-///   drops the nonces that fell out of the skew window (oldest first, each dropped once),
-///   so the set holds at most the nonces of the last `2 * SKEW` seconds.
+/// - Nonces: `record_nonce` inserts under the mutex, so exactly one caller gets `true`.
+///   Memory stays bounded without calling cleanup: each recorded nonce first drops the
+///   nonces that fell out of the window (oldest first, each dropped once), so the set holds
+///   at most the nonces of the last `2 * skew` seconds.
 /// - Cleanup counts what it removes (exactly).
 /// - A poisoned mutex is recovered: every operation leaves the maps consistent before it
 ///   can panic, so a panic elsewhere cannot leave half-written state.
@@ -40,7 +39,7 @@ use crate::nonce::{SKEW, within_skew};
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
-    clock: Arc<dyn Clock>,
+    timing: Timing,
 }
 
 #[derive(Default)]
@@ -52,15 +51,23 @@ struct Inner {
 }
 
 impl MemoryStore {
-    /// An empty store on the [`SystemClock`].
+    /// An empty store on the [`SystemClock`](super::SystemClock) and the protocol's window.
     pub fn new() -> Self {
-        Self { inner: Arc::default(), clock: Arc::new(SystemClock) }
+        Self { inner: Arc::default(), timing: Timing::system() }
     }
 
     /// The same store reading time from `clock`.
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.timing = self.timing.with_clock(clock);
+        self
+    }
+
+    /// The same store with a nonce window of `skew` seconds instead of the protocol's 5
+    /// hours (for tests that wait through a whole window).
+    #[must_use]
+    pub fn with_skew(mut self, skew: i64) -> Self {
+        self.timing = self.timing.with_skew(skew);
         self
     }
 
@@ -92,7 +99,7 @@ impl fmt::Debug for MemoryStore {
         f.debug_struct("MemoryStore")
             .field("associations", &associations)
             .field("nonces", &nonces)
-            .field("clock", &self.clock)
+            .field("timing", &self.timing)
             .finish_non_exhaustive()
     }
 }
@@ -103,7 +110,7 @@ impl OpenIdStore for MemoryStore {
         server_url: &str,
         association: &Association,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.timing.now();
         let mut inner = self.lock();
         let server = inner.associations.entry(server_url.to_owned()).or_default();
         server.retain(|_, a| !a.is_expired(now));
@@ -111,23 +118,18 @@ impl OpenIdStore for MemoryStore {
         Ok(())
     }
 
-    fn get_association(
-        &self,
-        server_url: &str,
-        handle: Option<&str>,
-    ) -> Result<Option<Association>, StoreError> {
-        let now = self.clock.now();
+    fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
+        let Lookup { server_url, handle, now, .. } = *lookup;
         let inner = self.lock();
         let Some(server) = inner.associations.get(server_url) else {
             return Ok(None);
         };
-        let live = |a: &&Association| !a.is_expired(now);
         let found = match handle {
-            Some(handle) => server.get(handle).filter(live),
+            Some(handle) => server.get(handle),
             // Ties on `issued` go to the greatest handle, so the answer is deterministic.
             None => server
                 .values()
-                .filter(live)
+                .filter(|a| !a.is_expired(now))
                 .max_by(|a, b| (a.issued(), a.handle()).cmp(&(b.issued(), b.handle()))),
         };
         Ok(found.cloned())
@@ -145,23 +147,25 @@ impl OpenIdStore for MemoryStore {
         Ok(removed)
     }
 
-    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
-        let now = self.clock.now();
-        if !within_skew(timestamp, now, SKEW) {
-            return Ok(false);
-        }
+    fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
         let mut inner = self.lock();
-        prune_nonces(&mut inner.nonces, now);
-        Ok(inner.nonces.insert((timestamp, server_url.to_owned(), salt.to_owned())))
+        prune_nonces(&mut inner.nonces, nonce.oldest_accepted());
+        Ok(inner.nonces.insert((
+            nonce.timestamp,
+            nonce.server_url.to_owned(),
+            nonce.salt.to_owned(),
+        )))
     }
 
-    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        Ok(prune_nonces(&mut self.lock().nonces, now))
+    fn timing(&self) -> &Timing {
+        &self.timing
     }
 
-    fn cleanup_associations(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
+    fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
+        Ok(prune_nonces(&mut self.lock().nonces, oldest))
+    }
+
+    fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
         let mut inner = self.lock();
         let mut removed = 0;
         inner.associations.retain(|_, server| {
@@ -174,12 +178,11 @@ impl OpenIdStore for MemoryStore {
     }
 }
 
-/// Drops the nonces older than the skew window at `now` (they would be refused anyway) and
+/// Drops the nonces with a timestamp before `oldest` (the window refuses them anyway) and
 /// returns how many.
-fn prune_nonces(nonces: &mut BTreeSet<(i64, String, String)>, now: i64) -> usize {
-    let oldest_accepted = now.saturating_sub(SKEW);
+fn prune_nonces(nonces: &mut BTreeSet<(i64, String, String)>, oldest: i64) -> usize {
     let mut removed = 0;
-    while nonces.first().is_some_and(|(timestamp, _, _)| *timestamp < oldest_accepted) {
+    while nonces.first().is_some_and(|(timestamp, _, _)| *timestamp < oldest) {
         nonces.pop_first();
         removed += 1;
     }
@@ -190,7 +193,7 @@ fn prune_nonces(nonces: &mut BTreeSet<(i64, String, String)>, now: i64) -> usize
 mod tests {
     use super::*;
     use crate::crypto::AssociationType;
-    use crate::store::ManualClock;
+    use crate::store::{ManualClock, SystemClock};
 
     #[test]
     fn use_nonce_prunes_what_fell_out_of_the_window() {
@@ -198,9 +201,20 @@ mod tests {
         let store = MemoryStore::new().with_clock(clock.clone());
         assert!(store.use_nonce("s", 100_000, "a").unwrap());
         assert!(store.use_nonce("s", 100_001, "b").unwrap());
-        clock.advance(SKEW + 1);
-        assert!(store.use_nonce("s", 100_000 + SKEW + 1, "c").unwrap());
+        clock.advance(crate::nonce::SKEW + 1);
+        assert!(store.use_nonce("s", 100_000 + crate::nonce::SKEW + 1, "c").unwrap());
         assert_eq!(store.len(), (0, 2), "the nonce at 100000 is gone, the one at 100001 kept");
+    }
+
+    #[test]
+    fn a_shorter_window_refuses_and_forgets_by_it() {
+        let clock = Arc::new(ManualClock::new(100_000));
+        let store = MemoryStore::new().with_clock(clock.clone()).with_skew(10);
+        assert_eq!(store.timing().skew(), 10);
+        assert!(!store.use_nonce("s", 100_011, "a").unwrap(), "11 s ahead of a 10 s window");
+        assert!(store.use_nonce("s", 100_010, "a").unwrap());
+        clock.advance(21);
+        assert_eq!(store.cleanup_nonces().unwrap(), 1);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use openid_consumer::message::{Message, MessageError, OpenIdVersion};
 use openid_consumer::nonce::ResponseNonce;
 use openid_consumer::nonce::SKEW;
 use openid_consumer::store::{
-    Association, Clock, ManualClock, OpenIdStore, StoreError, SystemClock,
+    Association, Clock, Lookup, ManualClock, NonceRecord, OpenIdStore, StoreError, SystemClock,
+    Timing,
 };
 use openid_consumer::{BeginError, Consumer, FailureReason, Response, ServiceEndpoint};
 use openid_testkit::{AssociationBehaviour, Protocol, Provider, Tamper};
@@ -434,6 +435,9 @@ impl FailingStore {
 }
 
 impl OpenIdStore for FailingStore {
+    fn timing(&self) -> &Timing {
+        self.inner.timing()
+    }
     fn store_association(
         &self,
         server_url: &str,
@@ -441,29 +445,25 @@ impl OpenIdStore for FailingStore {
     ) -> Result<(), StoreError> {
         self.inner.store_association(server_url, association)
     }
-    fn get_association(
-        &self,
-        server_url: &str,
-        handle: Option<&str>,
-    ) -> Result<Option<Association>, StoreError> {
+    fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
         if !self.fail_nonces_only {
             self.check()?;
         }
-        self.inner.get_association(server_url, handle)
+        self.inner.find_association(lookup)
     }
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
         self.check()?;
         self.inner.remove_association(server_url, handle)
     }
-    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
+    fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
         self.check()?;
-        self.inner.use_nonce(server_url, timestamp, salt)
+        self.inner.record_nonce(nonce)
     }
-    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
-        self.inner.cleanup_nonces()
+    fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
+        self.inner.delete_nonces_before(oldest)
     }
-    fn cleanup_associations(&self) -> Result<usize, StoreError> {
-        self.inner.cleanup_associations()
+    fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
+        self.inner.delete_expired_associations(now)
     }
 }
 

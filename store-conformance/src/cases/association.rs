@@ -3,8 +3,9 @@
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::store::Association;
 
-use crate::StoreFactory;
-use crate::support::{association, bytes, get, open, put, remove, setup};
+use crate::factory::StoreFactory;
+use crate::runner::skip;
+use crate::support::{association, bytes, get, nonce, open, put, remove, setup};
 
 /// A stored association is found by its handle, and without a handle when it is the only
 /// one; an unknown handle finds nothing.
@@ -187,25 +188,26 @@ pub fn both_association_types_round_trip(factory: &dyn StoreFactory) {
 /// and nonces.
 pub fn two_instances_see_each_others_writes(factory: &dyn StoreFactory) {
     if !factory.capabilities().shared_instances {
-        crate::skip(
-            "two_instances_see_each_others_writes",
-            "instances of this store share nothing",
-        );
+        skip("two_instances_see_each_others_writes", "instances of this store share nothing");
         return;
     }
     let (f, first) = setup(factory, "two-instances");
     let second = open(factory, &f);
     let server = f.server_url();
+    // The failure that a store whose instances share nothing meets: say what to declare.
+    let unshared = "a second store opened on the same fixture did not see the first one's \
+                    writes (if instances of this store share nothing, declare \
+                    Capabilities::separate_instances())";
     let a = association("h", f.now(), 600);
     put(&*first, &server, &a);
-    assert_eq!(get(&*second, &server, None), Some(a.clone()));
+    assert_eq!(get(&*second, &server, None), Some(a.clone()), "{unshared}");
     let replacement = Association::new("h", vec![5; 20], f.now(), 60, AssociationType::HmacSha1)
         .expect("valid association");
     put(&*second, &server, &replacement);
-    assert_eq!(get(&*first, &server, Some("h")), Some(replacement));
-    assert!(remove(&*second, &server, "h"));
-    assert_eq!(get(&*first, &server, None), None);
+    assert_eq!(get(&*first, &server, Some("h")), Some(replacement), "{unshared}");
+    assert!(remove(&*second, &server, "h"), "{unshared}");
+    assert_eq!(get(&*first, &server, None), None, "{unshared}");
     assert!(!remove(&*first, &server, "h"));
-    assert!(crate::support::nonce(&*first, &server, f.now(), "salt"));
-    assert!(!crate::support::nonce(&*second, &server, f.now(), "salt"));
+    assert!(nonce(&*first, &server, f.now(), "salt"));
+    assert!(!nonce(&*second, &server, f.now(), "salt"), "{unshared}");
 }

@@ -4,7 +4,7 @@
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::store::Association;
 
-use crate::StoreFactory;
+use crate::factory::StoreFactory;
 use crate::support::{association, get, nonce, printable, put, remove, setup};
 
 /// A 2,000-character server URL works for associations and nonces, and is distinct from

@@ -5,5 +5,6 @@
 pub mod association;
 pub mod cleanup;
 pub mod concurrency;
+pub mod faults;
 pub mod limits;
 pub mod nonce;

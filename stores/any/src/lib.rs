@@ -38,8 +38,8 @@
 
 use std::sync::Arc;
 
-use openid_consumer::store::keys::redact_url;
 use openid_consumer::store::{OpenIdStore, StoreError};
+use openid_store_kit::keys::redact_url;
 
 /// The backend a URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +136,11 @@ pub fn connect(url: &str) -> Result<Arc<dyn OpenIdStore>, StoreError> {
     open(backend, url)
 }
 
-#[allow(clippy::unnecessary_wraps, unused_variables)]
+#[allow(
+    clippy::unnecessary_wraps,
+    unused_variables,
+    reason = "with some backends left out, some arms and the URL go unused"
+)]
 fn open(backend: Backend, url: &str) -> Result<Arc<dyn OpenIdStore>, StoreError> {
     match backend {
         #[cfg(feature = "file")]
@@ -151,7 +155,7 @@ fn open(backend: Backend, url: &str) -> Result<Arc<dyn OpenIdStore>, StoreError>
         Backend::Redis => Ok(Arc::new(openid_store_redis::RedisStore::from_url(url)?)),
         #[cfg(feature = "memcache")]
         Backend::Memcache => Ok(Arc::new(openid_store_memcache::MemcacheStore::from_url(url)?)),
-        #[allow(unreachable_patterns)]
+        #[allow(unreachable_patterns, reason = "unreachable only when every backend is in")]
         _ => Err(StoreError::config(
             format!("backend {} is not compiled in", backend.feature()),
             None,

@@ -5,18 +5,11 @@
 use std::sync::Arc;
 
 use openid_consumer::crypto::AssociationType;
-use openid_consumer::store::{Association, OpenIdStore};
-
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
-    )
-    .unwrap()
-}
+use openid_consumer::store::{Association, Clock as _, OpenIdStore, SystemClock};
 
 /// A store from `connect` keeps nonces and associations.
 fn works(store: &Arc<dyn OpenIdStore>, tag: &str) {
-    let t = now();
+    let t = SystemClock.now();
     let server = format!("https://op.example/{tag}");
     assert!(store.use_nonce(&server, t, "salt").unwrap(), "{tag}");
     assert!(!store.use_nonce(&server, t, "salt").unwrap(), "{tag}");
@@ -48,7 +41,7 @@ fn server_urls_open_their_stores() {
 
     for (backend, options) in [
         (Backend::Postgres, "?schema=facade&migrate=true"),
-        (Backend::Mysql, "?associations_table=facade_a&nonces_table=facade_n&migrate=true"),
+        (Backend::Mysql, "?table_prefix=facade_&migrate=true"),
         (Backend::Redis, "?prefix=facade:"),
         (Backend::RedisCluster, "?prefix=facade:"),
         (Backend::Memcache, "?prefix=facade:"),

@@ -44,9 +44,6 @@ pub(crate) enum FileError {
     /// The directory was laid out by another version.
     #[error("{path} says layout version {found:?}; this library reads version {expected}")]
     Version { path: PathBuf, found: String, expected: &'static str },
-    /// A `file://` URL that cannot be used.
-    #[error("invalid file store URL {url:?}: {reason}")]
-    Url { url: String, reason: &'static str },
 }
 
 impl From<FileError> for StoreError {
@@ -60,7 +57,7 @@ impl From<FileError> for StoreError {
             }
             FileError::NotText { source, .. } => StoreError::corrupt(context, Some(source.into())),
             FileError::WrongHandle { .. } => StoreError::corrupt(context, None),
-            FileError::Version { .. } | FileError::Url { .. } => StoreError::config(context, None),
+            FileError::Version { .. } => StoreError::config(context, None),
         }
     }
 }

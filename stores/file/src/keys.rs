@@ -12,10 +12,9 @@
 //! salt (any length, any characters) makes a fixed, safe file name, and no two different
 //! keys share one. Nonces are grouped by hour so cleanup deletes whole old directories.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use openid_store_kit::keys::{hex, parts_digest};
 
 /// The layout version this library writes and reads.
 pub(crate) const LAYOUT_VERSION: &str = "1";
@@ -93,17 +92,7 @@ pub(crate) fn is_hash(name: &str) -> bool {
 
 /// SHA-256 of the parts, each prefixed by its length (8 bytes, big-endian), in hex.
 fn hash(parts: &[&[u8]]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part);
-    }
-    let mut hex = String::with_capacity(64);
-    for byte in hasher.finalize() {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    hex(&parts_digest(parts))
 }
 
 #[cfg(test)]

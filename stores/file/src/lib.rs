@@ -34,9 +34,10 @@
 //!   secrets.
 //! - **Expiry.** An association is never returned once expired at the clock's now (read
 //!   time check); expired files stay until [`OpenIdStore::cleanup_associations`] deletes
-//!   them and counts them. A nonce outside the 5-hour skew window is refused without
-//!   touching the disk; [`OpenIdStore::cleanup_nonces`] deletes (and counts) nonce files
-//!   whose timestamps left the window, whole hour directories at a time.
+//!   them and counts them. The contract refuses a nonce outside the window (5 hours by
+//!   default) before the store sees it, so that costs no disk access;
+//!   [`OpenIdStore::cleanup_nonces`] deletes (and counts) nonce files whose timestamps left
+//!   the window, whole hour directories at a time.
 //! - **Atomicity.** `use_nonce` creates its file with `O_EXCL` (`create_new`): among all
 //!   threads and processes, exactly one creation succeeds and gets `true`. An association
 //!   is written to `tmp/` and renamed over its final name, so a reader sees the old or the
@@ -48,7 +49,7 @@
 //!   created for a new server or hour is synced into its parent, so it survives a crash.
 //! - **Durability.** By default each write is flushed (`fsync` of the file and of its
 //!   directory) before it returns, so an acknowledged nonce or association survives a power
-//!   loss. [`FileStore::with_sync`]`(false)` skips the flushes: faster, and a machine crash
+//!   loss. [`FileStoreBuilder::sync`]`(false)` skips the flushes: faster, and a machine crash
 //!   may forget the last seconds of writes (a process crash cannot).
 //! - **Bad data.** A file that does not parse, or holds another handle than its name
 //!   says, is [`StoreError::Corrupt`] naming the file: never a panic, never a wrong
@@ -63,13 +64,12 @@
 //! [`StoreError::Unavailable`]: openid_consumer::store::StoreError::Unavailable
 //! [`Association::serialize`]: openid_consumer::store::Association::serialize
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
 
 mod error;
 mod keys;
 mod store;
 
-pub use store::FileStore;
+pub use store::{FileStore, FileStoreBuilder};
 
 #[doc(no_inline)]
 pub use openid_consumer::store::{OpenIdStore, StoreError};

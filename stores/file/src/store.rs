@@ -3,11 +3,11 @@
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use openid_consumer::crypto::random_string;
-use openid_consumer::nonce::{SKEW, within_skew};
-use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
+use openid_consumer::store::{Association, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
+use openid_store_kit::settings::Settings;
+use openid_store_kit::url::{StoreUrl, UrlOption};
 
 use crate::error::{FileError, io};
 use crate::keys::{self, LAYOUT_VERSION, LOCK_FILE, Layout, VERSION_FILE};
@@ -23,60 +23,55 @@ const STALE_TEMP_SECONDS: u64 = 3_600;
 #[derive(Clone)]
 pub struct FileStore {
     layout: Layout,
-    clock: Arc<dyn Clock>,
+    timing: Timing,
     sync: bool,
 }
 
+/// Options of a [`FileStore`]: the clock, the nonce window and whether writes are flushed;
+/// from [`FileStore::builder`] or [`FileStoreBuilder::from_url`].
+///
+/// ```
+/// use openid_store_file::FileStore;
+///
+/// # let dir = tempfile::tempdir()?;
+/// let store = FileStore::builder(dir.path().join("openid")).sync(false).build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct FileStoreBuilder {
+    dir: PathBuf,
+    settings: Settings,
+    sync: bool,
+}
+
+/// The options of a `file://` URL.
+const OPTIONS: &[UrlOption<FileStoreBuilder>] = &[UrlOption::flag("sync", FileStoreBuilder::sync)];
+
 impl FileStore {
-    /// Opens the store in `dir`, creating the directory and its layout if needed.
+    /// Opens the store in `dir` with the default options, creating the directory and its
+    /// layout if needed.
     ///
     /// # Errors
     /// [`StoreError::Config`] naming the path when the directory cannot be created, opened
     /// or written, or was laid out by a newer version of this crate.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let layout = Layout::new(dir.as_ref().to_owned());
-        prepare(&layout)?;
-        tracing::debug!(path = %layout.root().display(), "opened file store");
-        Ok(Self { layout, clock: Arc::new(SystemClock), sync: true })
+        Self::builder(dir.as_ref()).build()
     }
 
-    /// Opens the store named by a URL `file:///absolute/path` (percent-encoded as usual).
+    /// Options for a store in `dir`.
+    pub fn builder(dir: impl Into<PathBuf>) -> FileStoreBuilder {
+        FileStoreBuilder { dir: dir.into(), settings: Settings::new(), sync: true }
+    }
+
+    /// Opens the store a URL names: `file:///absolute/path` (percent-encoded as usual),
+    /// with the option `sync` (`true` by default; see [`FileStoreBuilder::sync`]).
     ///
     /// # Errors
-    /// [`StoreError::Config`] for another scheme, a host, a relative path, a query or
-    /// fragment, and as [`FileStore::open`].
+    /// [`StoreError::Config`] for another scheme, a host, a relative path, an unknown
+    /// option, and as [`FileStore::open`].
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        let bad = |reason| FileError::Url { url: url.to_owned(), reason };
-        let rest = url.strip_prefix("file://").ok_or_else(|| bad("the scheme must be file://"))?;
-        if rest.contains(['?', '#']) {
-            return Err(bad("query and fragment are not supported").into());
-        }
-        if !rest.starts_with('/') {
-            return Err(bad("expected file:///absolute/path (no host)").into());
-        }
-        let path = percent_encoding::percent_decode_str(rest)
-            .decode_utf8()
-            .map_err(|_| bad("the path is not UTF-8 once decoded"))?;
-        Self::open(path.as_ref())
-    }
-
-    /// The same store reading time from `clock`.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Whether writes are flushed to disk (`fsync`) before they return; on by default.
-    ///
-    /// Off, a write survives a crash of the process but not of the machine: after a power
-    /// loss, a nonce recorded in the last seconds may be forgotten (and could be replayed
-    /// within its 5-hour window) and a new association may be missing. An association file
-    /// is never torn either way.
-    #[must_use]
-    pub fn with_sync(mut self, sync: bool) -> Self {
-        self.sync = sync;
-        self
+        FileStoreBuilder::from_url(url)?.build()
     }
 
     /// The store's directory.
@@ -141,12 +136,61 @@ impl FileStore {
     }
 }
 
+impl FileStoreBuilder {
+    /// Options from a URL, as [`FileStore::from_url`] takes it, to set more before
+    /// [`build`](Self::build).
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] naming what is wrong with the URL.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let parsed = StoreUrl::new("file store", url);
+        if url.contains('#') {
+            return Err(parsed.error("a fragment is not supported").into());
+        }
+        let Some(rest) = parsed.base().strip_prefix("file://") else {
+            return Err(parsed.error("the scheme must be file://").into());
+        };
+        if !rest.starts_with('/') {
+            return Err(parsed.error("expected file:///absolute/path (no host)").into());
+        }
+        let path = percent_encoding::percent_decode_str(rest)
+            .decode_utf8()
+            .map_err(|e| parsed.error_from("the path is not UTF-8 once decoded", e))?;
+        Ok(parsed.apply(FileStore::builder(path.as_ref()), OPTIONS)?)
+    }
+
+    openid_store_kit::builder_settings!(settings: clock, skew);
+
+    /// Whether writes are flushed to disk (`fsync`) before they return; on by default.
+    ///
+    /// Off, a write survives a crash of the process but not of the machine: after a power
+    /// loss, a nonce recorded in the last seconds may be forgotten (and could be replayed
+    /// within its 5-hour window) and a new association may be missing. An association file
+    /// is never torn either way.
+    pub fn sync(mut self, sync: bool) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// Opens the store, creating the directory and its layout if needed.
+    ///
+    /// # Errors
+    /// As [`FileStore::open`].
+    pub fn build(self) -> Result<FileStore, StoreError> {
+        self.settings.check("file")?;
+        let layout = Layout::new(self.dir);
+        prepare(&layout)?;
+        tracing::debug!(path = %layout.root().display(), "opened file store");
+        Ok(FileStore { layout, timing: self.settings.timing(), sync: self.sync })
+    }
+}
+
 impl std::fmt::Debug for FileStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileStore")
             .field("path", &self.layout.root())
             .field("sync", &self.sync)
-            .field("clock", &self.clock)
+            .field("timing", &self.timing)
             .finish()
     }
 }
@@ -188,16 +232,12 @@ impl OpenIdStore for FileStore {
         Ok(())
     }
 
-    fn get_association(
-        &self,
-        server_url: &str,
-        handle: Option<&str>,
-    ) -> Result<Option<Association>, StoreError> {
-        let now = self.clock.now();
+    fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
+        let Lookup { server_url, handle, now, .. } = *lookup;
         let dir = self.layout.server_dir(server_url);
         if let Some(handle) = handle {
-            let found = read_association(&dir.join(Layout::association_name(handle)))?;
-            return Ok(found.filter(|a| a.handle() == handle && !a.is_expired(now)));
+            // read_association checked that the file holds the handle its name is for.
+            return Ok(read_association(&dir.join(Layout::association_name(handle)))?);
         }
         let mut newest: Option<Association> = None;
         for path in association_files(&dir)? {
@@ -226,12 +266,9 @@ impl OpenIdStore for FileStore {
         Ok(removed)
     }
 
-    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
-        if !within_skew(timestamp, self.clock.now(), SKEW) {
-            return Ok(false);
-        }
-        let dir = self.layout.nonce_dir(timestamp);
-        let path = dir.join(Layout::nonce_name(server_url, timestamp, salt));
+    fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
+        let dir = self.layout.nonce_dir(nonce.timestamp);
+        let path = dir.join(Layout::nonce_name(nonce.server_url, nonce.timestamp, nonce.salt));
         let mut attempt = 0;
         let mut created = false;
         loop {
@@ -257,9 +294,12 @@ impl OpenIdStore for FileStore {
         Ok(true)
     }
 
-    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
+    fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
+    fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
         let _lock = self.lock()?;
-        let oldest_accepted = self.clock.now().saturating_sub(SKEW);
         let root = self.layout.nonces();
         let mut removed = 0;
         for bucket in fs::read_dir(&root).map_err(io("list", &root))? {
@@ -267,18 +307,18 @@ impl OpenIdStore for FileStore {
             let Some(start) = bucket.file_name().to_str().and_then(keys::bucket_start) else {
                 continue;
             };
-            if start >= oldest_accepted {
+            if start >= oldest {
                 continue; // every nonce in it is still in the window
             }
             let dir = bucket.path();
-            let whole = start.saturating_add(keys::BUCKET_SECONDS) <= oldest_accepted;
+            let whole = start.saturating_add(keys::BUCKET_SECONDS) <= oldest;
             for entry in fs::read_dir(&dir).map_err(io("list", &dir))? {
                 let entry = entry.map_err(io("list", &dir))?;
                 let name = entry.file_name();
                 let Some(timestamp) = name.to_str().and_then(keys::nonce_timestamp) else {
                     continue;
                 };
-                if (whole || timestamp < oldest_accepted) && remove_if_exists(&entry.path())? {
+                if (whole || timestamp < oldest) && remove_if_exists(&entry.path())? {
                     removed += 1;
                 }
             }
@@ -290,9 +330,8 @@ impl OpenIdStore for FileStore {
         Ok(removed)
     }
 
-    fn cleanup_associations(&self) -> Result<usize, StoreError> {
+    fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
         let _lock = self.lock()?;
-        let now = self.clock.now();
         let root = self.layout.associations();
         let mut removed = 0;
         for server in fs::read_dir(&root).map_err(io("list", &root))? {

@@ -14,7 +14,8 @@ const SERVER: &str = "https://op.example/server";
 
 fn store() -> (tempfile::TempDir, FileStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = FileStore::open(dir.path()).unwrap().with_clock(Arc::new(ManualClock::new(NOW)));
+    let store =
+        FileStore::builder(dir.path()).clock(Arc::new(ManualClock::new(NOW))).build().unwrap();
     (dir, store)
 }
 
@@ -111,18 +112,25 @@ fn from_url_accepts_absolute_file_urls_only() {
     let url = format!("file://{}", path.display()).replace(' ', "%20");
     let store = FileStore::from_url(&url).unwrap();
     assert_eq!(store.path(), path);
-    for bad in ["sqlite:///x", "file://host/x", "file://relative", "file:///x?sync=0", "/x"] {
+    let unsynced = FileStore::from_url(&format!("{url}?sync=false")).unwrap();
+    assert!(format!("{unsynced:?}").contains("sync: false"), "{unsynced:?}");
+    for bad in ["sqlite:///x", "file://host/x", "file://relative", "file:///x?fsync=0"] {
         let error = FileStore::from_url(bad).unwrap_err();
         assert!(error.is_config(), "{bad}: {error:?}");
         assert!(error.to_string().contains(bad), "{error}");
     }
+    // Text with no scheme at all may be a mistyped password: it is not shown.
+    let error = FileStore::from_url("/x").unwrap_err();
+    assert!(error.is_config() && error.to_string().contains("<URL without scheme>"), "{error}");
+    let error = FileStore::from_url("file:///x?fsync=0").unwrap_err().to_string();
+    assert!(error.contains("unknown option \"fsync\" (the options are sync)"), "{error}");
 }
 
 #[test]
 fn cleanup_deletes_whole_expired_hours_and_keeps_the_rest() {
-    let (_dir, store) = store();
+    let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(NOW));
-    let store = store.with_clock(clock.clone());
+    let store = FileStore::builder(dir.path()).clock(clock.clone()).build().unwrap();
     for i in 0..10 {
         assert!(store.use_nonce(SERVER, NOW - i * 1_000, "s").unwrap());
     }

@@ -14,7 +14,7 @@ use openid_store_file::FileStore;
 fn cleanup_never_deletes_an_association_stored_during_it() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(1_000));
-    let store = FileStore::open(dir.path()).unwrap().with_clock(clock).with_sync(false);
+    let store = FileStore::builder(dir.path()).clock(clock).sync(false).build().unwrap();
     let server = "https://op.example/server";
     for round in 0..1_000u32 {
         let expired = Association::new("h", vec![0; 20], 0, 10, AssociationType::HmacSha1).unwrap();

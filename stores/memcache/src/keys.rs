@@ -6,8 +6,7 @@
 
 use std::fmt::Write as _;
 
-use openid_consumer::store::StoreError;
-use openid_consumer::store::keys::{association_digest, hex, nonce_digest, server_digest};
+use openid_store_kit::keys::{association_digest, hex, nonce_digest, server_digest};
 
 /// Longest prefix: the kind and digest take 66 of memcached's 250 bytes.
 pub(crate) const MAX_PREFIX: usize = 150;
@@ -19,19 +18,10 @@ pub(crate) const MAX_INDEX_ENTRIES: usize = 32;
 /// (a lost association is simply negotiated again).
 pub(crate) const MAX_TTL: i64 = 30 * 24 * 60 * 60;
 
-pub(crate) fn check_prefix(prefix: &str) -> Result<(), StoreError> {
-    let valid = prefix.len() <= MAX_PREFIX && prefix.bytes().all(|b| b.is_ascii_graphic());
-    if valid {
-        Ok(())
-    } else {
-        Err(StoreError::config(
-            format!(
-                "invalid memcached key prefix {prefix:?}: use at most {MAX_PREFIX} printable \
-                 ASCII characters without spaces"
-            ),
-            None,
-        ))
-    }
+/// Whether `prefix` fits memcached's keys: printable ASCII without spaces, at most
+/// [`MAX_PREFIX`] bytes.
+pub(crate) fn is_valid_prefix(prefix: &str) -> bool {
+    prefix.len() <= MAX_PREFIX && prefix.bytes().all(|b| b.is_ascii_graphic())
 }
 
 pub(crate) fn nonce_key(prefix: &str, server_url: &str, timestamp: i64, salt: &str) -> String {
@@ -128,8 +118,9 @@ mod tests {
         ] {
             assert!(key.len() <= 250 && key.bytes().all(|b| b.is_ascii_graphic()), "{key}");
         }
-        assert!(check_prefix("has space").is_err());
-        assert!(check_prefix(&"p".repeat(MAX_PREFIX + 1)).is_err());
+        assert!(!is_valid_prefix("has space"));
+        assert!(!is_valid_prefix(&"p".repeat(MAX_PREFIX + 1)));
+        assert!(is_valid_prefix("site:openid:"));
     }
 
     #[test]

@@ -23,14 +23,16 @@
 //!   this crate: every store command answers `HD` (stored) or `NS` (not stored), so a
 //!   duplicate `add` can never pass for a first one. (The `memcache` crate's ASCII client
 //!   reports a duplicate `add` as success, which would accept a replayed nonce.)
-//! - **Nonces.** `add` with a TTL that ends with the skew window: the first caller stores
-//!   the key and gets `true`, every other caller `NS` and `false`; atomic in the server.
-//!   Timestamps outside the skew window are refused without a round trip.
+//! - **Nonces.** `add` with a TTL that ends with the window
+//!   ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl), plus a second for
+//!   memcached's whole-second clock): the first caller stores the key and gets `true`,
+//!   every other caller `NS` and `false`; atomic in the server. The contract refuses a
+//!   timestamp outside the window without a round trip.
 //! - **Associations.** Each under its own key (the serialised association) with a TTL of
 //!   its remaining life (capped at 30 days, memcached's limit for relative TTLs), plus a
 //!   per-server index of the 32 newest handles with their issue and expiry times, updated
-//!   by compare-and-swap. Lookups without a handle walk the index newest first. Every read
-//!   checks expiry with the store's clock too.
+//!   by compare-and-swap. Lookups without a handle walk the index newest first. The
+//!   contract checks expiry with the store's clock on every read too.
 //! - **Keys.** A prefix (default `openid:`) and a hex SHA-256 digest: any URL, handle or
 //!   salt fits memcached's 250-byte keys.
 //! - **Several servers.** Keys are spread by consistent hashing (a ring of 160 points per
@@ -46,15 +48,18 @@
 //! - **Durability.** None: memcached keeps data in memory. A restart forgets used nonces
 //!   (a replay inside the skew window after a restart is possible) and associations (they
 //!   are negotiated again). Use a database store where that matters.
-//! - **Faults.** Connect, read and write timeouts (5 s default): a server that goes away
-//!   makes every call fail with
-//!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable); when it
-//!   comes back the store reconnects.
+//! - **Connections.** One pool of `openid-store-kit` per server (16 connections each by
+//!   default, `pool_size`). Connect, read and write timeouts and the wait for a free
+//!   connection (5 s default, `timeout_ms`): a server that goes away makes every call fail
+//!   with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable);
+//!   when it comes back the store reconnects, within the first call.
 
 #![deny(missing_docs)]
 
 mod client;
+mod error;
 mod keys;
+mod pool;
 mod ring;
 mod store;
 

@@ -5,7 +5,7 @@
 //! Hand-written: it is thirty lines over SHA-256, and the crates offering it are
 //! unmaintained or bring their own hashing of keys that this store already hashes.
 
-use sha2::{Digest, Sha256};
+use openid_store_kit::keys::sha256;
 
 /// Points per server: enough for an even spread across a handful of servers.
 const POINTS_PER_SERVER: usize = 160;
@@ -38,10 +38,8 @@ impl Ring {
 }
 
 fn hash32(bytes: &[u8]) -> u32 {
-    let digest = Sha256::digest(bytes);
-    let mut first = [0u8; 4];
-    first.copy_from_slice(digest.get(..4).unwrap_or(&[0; 4]));
-    u32::from_be_bytes(first)
+    let [a, b, c, d, ..] = sha256(bytes);
+    u32::from_be_bytes([a, b, c, d])
 }
 
 #[cfg(test)]

@@ -1,23 +1,19 @@
 //! [`MemcacheStore`]: the [`OpenIdStore`] operations as meta-protocol commands.
 
 use std::fmt;
-use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use openid_consumer::nonce::{SKEW, within_skew};
-use openid_consumer::store::keys::redact_url;
-use openid_consumer::store::url_options::{UrlOptions, parse_flag, parse_millis, parse_value};
-use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
+use openid_consumer::store::{Association, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
+use openid_store_kit::pool::Pool;
+use openid_store_kit::settings::{KeySettings, Settings};
+use openid_store_kit::url::{StoreUrl, UrlOption};
+use openid_store_kit::value::association_from_value;
 
 use crate::client::{ClientError, Connection, Mode, Outcome};
+use crate::error::MemcacheError;
 use crate::keys::{self, Entry, Index};
+use crate::pool::Connector;
 use crate::ring::Ring;
 
-/// Default time limit for connecting and for each read and write.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default idle connections kept per server.
-const DEFAULT_POOL_SIZE: usize = 16;
 /// Attempts at a compare-and-swap update of an index before giving up.
 const CAS_ATTEMPTS: usize = 64;
 
@@ -26,30 +22,45 @@ pub struct MemcacheStore {
     servers: Vec<Server>,
     ring: Ring,
     prefix: String,
-    clock: Arc<dyn Clock>,
+    timing: Timing,
 }
 
-/// One memcached server and its idle connections.
+/// One memcached server: its connections.
 struct Server {
-    address: String,
-    idle: Mutex<Vec<Connection>>,
-    pool_size: usize,
-    timeout: Duration,
+    pool: Pool<Connector>,
 }
 
-/// Options for a [`MemcacheStore`]; from [`MemcacheStore::builder`].
+/// Options for a [`MemcacheStore`]; from [`MemcacheStore::builder`] or
+/// [`MemcacheStoreBuilder::from_url`].
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct MemcacheStoreBuilder {
     servers: Vec<String>,
-    prefix: String,
-    pool_size: usize,
-    timeout: Duration,
-    allow_eviction: bool,
-    clock: Arc<dyn Clock>,
+    keys: KeySettings,
+    settings: Settings,
 }
 
+/// The options of a `memcache://` URL.
+const OPTIONS: &[UrlOption<MemcacheStoreBuilder>] = &[
+    UrlOption::text("prefix", MemcacheStoreBuilder::prefix),
+    UrlOption::count("pool_size", MemcacheStoreBuilder::pool_size),
+    UrlOption::millis("timeout_ms", MemcacheStoreBuilder::timeout),
+    UrlOption::flag("allow_eviction", MemcacheStoreBuilder::allow_eviction),
+];
+
 impl MemcacheStore {
+    /// A store on these servers (`host:port` each) with the default options.
+    ///
+    /// # Errors
+    /// As [`MemcacheStoreBuilder::build`].
+    pub fn new<I, S>(servers: I) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::builder(servers).build()
+    }
+
     /// Options for a store on these servers (`host:port` each); keys are spread over
     /// them by consistent hashing.
     pub fn builder<I, S>(servers: I) -> MemcacheStoreBuilder
@@ -59,67 +70,31 @@ impl MemcacheStore {
     {
         MemcacheStoreBuilder {
             servers: servers.into_iter().map(Into::into).collect(),
-            prefix: "openid:".into(),
-            pool_size: DEFAULT_POOL_SIZE,
-            timeout: DEFAULT_TIMEOUT,
-            allow_eviction: false,
-            clock: Arc::new(SystemClock),
+            keys: KeySettings::new(),
+            settings: Settings::new(),
         }
     }
 
     /// A store from a URL: `memcache://host:port[,host:port...][?options]`.
     ///
-    /// Options: `prefix` (key prefix, default `openid:`), `pool_size` (idle connections per
-    /// server), `timeout_ms` (connect, each read and write). Unknown options are errors.
+    /// Options: `prefix` (key prefix, default `openid:`), `pool_size` (connections per
+    /// server), `timeout_ms` (connect, each read and write, pool wait), `allow_eviction`.
+    /// Unknown options are errors.
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL or option; [`StoreError::Unavailable`] if a
     /// server cannot be reached.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        const KNOWN: [&str; 4] = ["prefix", "pool_size", "timeout_ms", "allow_eviction"];
-        let bad_url = |why: &str| {
-            StoreError::config(
-                format!(
-                    "invalid memcached URL {}: {why}; expected memcache://host:port[,host:port]",
-                    redact_url(url)
-                ),
-                None,
-            )
-        };
-        let options = UrlOptions::split(url, &KNOWN);
-        let rest = options
-            .base
-            .strip_prefix("memcache://")
-            .ok_or_else(|| bad_url("scheme is not memcache"))?;
-        let hosts = rest.trim_end_matches('/');
-        if hosts.is_empty() || hosts.contains(['@', '/']) {
-            return Err(bad_url("give host:port pairs only (memcached has no users or paths)"));
-        }
-        if let Some(unknown) = options.other.first() {
-            return Err(StoreError::config(
-                format!(
-                    "unknown option {unknown:?} in memcached URL (known: {})",
-                    KNOWN.join(", ")
-                ),
-                None,
-            ));
-        }
-        let mut builder = Self::builder(hosts.split(','));
-        for (key, value) in options.own {
-            builder = match key {
-                "prefix" => builder.prefix(value),
-                "pool_size" => builder.pool_size(parse_value("memcached", key, value)?),
-                "allow_eviction" => builder.allow_eviction(parse_flag("memcached", key, value)?),
-                _ => builder.timeout(parse_millis("memcached", key, value)?),
-            };
-        }
-        builder.build()
+        MemcacheStoreBuilder::from_url(url)?.build()
+    }
+
+    /// The prefix every key of this store starts with.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     fn server(&self, key: &str) -> Result<&Server, StoreError> {
-        self.servers
-            .get(self.ring.server_for(key))
-            .ok_or_else(|| StoreError::config("memcached store has no servers", None))
+        Ok(self.servers.get(self.ring.server_for(key)).ok_or(MemcacheError::NoServers)?)
     }
 
     /// Reads and updates a server's index by compare-and-swap, retrying on conflicts.
@@ -131,8 +106,8 @@ impl MemcacheStore {
         let key = keys::index_key(&self.prefix, server_url);
         let server = self.server(&key)?;
         for _ in 0..CAS_ATTEMPTS {
-            let now = self.clock.now();
-            let current = server.call("reading the association index", |c| c.get(&key))?;
+            let now = self.timing.now();
+            let current = server.call("read the association index", |c| c.get(&key))?;
             let (mut index, cas) = match current {
                 Some((bytes, cas)) => (parse_index(&bytes, &key)?, Some(cas)),
                 None => (Index::default(), None),
@@ -142,7 +117,7 @@ impl MemcacheStore {
             }
             let value = index.encode();
             let ttl = index.ttl(now);
-            let outcome = server.call("writing the association index", |c| match cas {
+            let outcome = server.call("write the association index", |c| match cas {
                 Some(cas) => c.store(&key, &value, ttl, Mode::Set, Some(cas)),
                 None => c.store(&key, &value, ttl, Mode::Add, None),
             })?;
@@ -150,181 +125,114 @@ impl MemcacheStore {
                 return Ok(());
             }
         }
-        Err(StoreError::unavailable(
-            format!("updating the association index {key}"),
-            "too many concurrent updates",
-        ))
+        Err(MemcacheError::Contention { key }.into())
     }
 
+    /// The association `handle` of `server_url`, checked to be what its key says.
     fn read_association(
         &self,
         server_url: &str,
         handle: &str,
     ) -> Result<Option<Association>, StoreError> {
         let key = keys::association_key(&self.prefix, server_url, handle);
-        let Some((bytes, _)) =
-            self.server(&key)?.call("reading an association", |c| c.get(&key))?
+        let Some((bytes, _)) = self.server(&key)?.call("read an association", |c| c.get(&key))?
         else {
             return Ok(None);
         };
-        let corrupt = |detail: String| {
-            StoreError::corrupt(format!("memcached association {key}: {detail}"), None)
-        };
-        let text = std::str::from_utf8(&bytes).map_err(|_| corrupt("not UTF-8".into()))?;
-        let association = Association::deserialize(text).map_err(|e| corrupt(e.to_string()))?;
-        if association.handle() != handle {
-            return Err(corrupt(format!("holds handle {:?}", association.handle())));
-        }
-        Ok((!association.is_expired(self.clock.now())).then_some(association))
+        let association = association_from_value(&bytes, Some(handle))
+            .map_err(|source| MemcacheError::BadValue { key, source })?;
+        Ok(Some(association))
     }
 }
 
 impl Server {
-    /// Runs `command` on an idle or new connection. A reused connection that turns out to
-    /// be dead (the server restarted: the write is refused or the read ends at once) is
-    /// dropped with the other idle ones and the command retried once on a new
-    /// connection; the server never saw it on the dead one.
+    /// Runs `command` on a pooled connection of this server (the kit's pool: reconnects
+    /// after the server restarts, and tries a command that met a dead pooled connection
+    /// once more: the server never saw it on the dead one).
     fn call<T>(
         &self,
-        context: &str,
-        command: impl Fn(&mut Connection) -> Result<T, ClientError>,
+        action: &'static str,
+        command: impl FnMut(&mut Connection) -> Result<T, ClientError>,
     ) -> Result<T, StoreError> {
-        let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let reused = pooled.is_some();
-        let mut connection = match pooled {
-            Some(connection) => connection,
-            None => self.connect(context)?,
-        };
-        let result = match command(&mut connection) {
-            Err(ClientError::Io(error)) if reused && is_dead_connection(&error) => {
-                self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
-                connection = self.connect(context)?;
-                command(&mut connection)
-            }
-            other => other,
-        };
-        match result {
-            Ok(value) => {
-                let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-                if idle.len() < self.pool_size {
-                    idle.push(connection);
-                }
-                Ok(value)
-            }
-            Err(error) => Err(self.failed(context, error)),
-        }
+        self.pool.run(action, command)
     }
 
-    fn connect(&self, context: &str) -> Result<Connection, StoreError> {
-        Connection::connect(&self.address, self.timeout).map_err(|e| self.failed(context, e))
-    }
-
-    fn failed(&self, context: &str, error: ClientError) -> StoreError {
-        let context = format!("{context} on memcached {}", self.address);
-        match error {
-            ClientError::Protocol(_) => StoreError::corrupt(context, Some(Box::new(error))),
-            ClientError::Io(_) | ClientError::Server(_) => StoreError::unavailable(context, error),
-        }
+    fn address(&self) -> &str {
+        &self.pool.connector().address
     }
 }
 
 fn parse_index(bytes: &[u8], key: &str) -> Result<Index, StoreError> {
-    Index::parse(bytes)
-        .ok_or_else(|| StoreError::corrupt(format!("memcached association index {key}"), None))
-}
-
-fn is_dead_connection(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-    )
+    Ok(Index::parse(bytes).ok_or_else(|| MemcacheError::BadIndex { key: key.to_owned() })?)
 }
 
 impl MemcacheStoreBuilder {
-    /// The prefix of every key (default `openid:`), to share servers between sites.
-    pub fn prefix(mut self, prefix: &str) -> Self {
-        prefix.clone_into(&mut self.prefix);
-        self
-    }
-
-    /// Idle connections kept per server (default 16).
-    pub fn pool_size(mut self, size: usize) -> Self {
-        self.pool_size = size;
-        self
-    }
-
-    /// How long connecting, and each read and write, may take before the operation fails
-    /// with [`StoreError::Unavailable`] (default 5 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Accepts servers that evict items when full (memcached's default; `-M` turns it off).
-    /// Off by default, because an evicted nonce is accepted again: a replay. With `-M` a
-    /// full server answers errors, which fail the login instead.
-    pub fn allow_eviction(mut self, allow: bool) -> Self {
-        self.allow_eviction = allow;
-        self
-    }
-
-    /// The clock every time comes from (default the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Checks the options and connects once to each server, to fail early.
+    /// Options from a URL, as [`MemcacheStore::from_url`] takes it, to set more (a clock)
+    /// before [`build`](Self::build).
     ///
     /// # Errors
-    /// [`StoreError::Config`] for no servers or a bad prefix; [`StoreError::Unavailable`]
-    /// if a server cannot be reached.
+    /// [`StoreError::Config`] naming what is wrong with the URL.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let parsed = StoreUrl::new("memcached", url);
+        let Some(rest) = parsed.base().strip_prefix("memcache://") else {
+            return Err(parsed.error("the scheme must be memcache://").into());
+        };
+        let hosts = rest.trim_end_matches('/');
+        if hosts.is_empty() || hosts.contains(['@', '/']) {
+            return Err(parsed
+                .error(
+                    "give host:port pairs only, memcache://host:port[,host:port] (memcached \
+                     has no users or paths)",
+                )
+                .into());
+        }
+        Ok(parsed.apply(MemcacheStore::builder(hosts.split(',')), OPTIONS)?)
+    }
+
+    openid_store_kit::builder_settings!(keys: prefix, allow_eviction);
+
+    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+
+    /// Checks the options and connects once to each server, to fail early. The pool size
+    /// and timeout apply to each server.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] for no servers, a bad prefix or settings, or a server that
+    /// evicts; [`StoreError::Unavailable`] if a server cannot be reached.
     pub fn build(self) -> Result<MemcacheStore, StoreError> {
+        self.settings.check("memcached")?;
         // One normalised list feeds both the ring and the connections: two processes whose
         // lists differ only in spacing must send every key to the same server, or a nonce
         // could be added once on each.
         let addresses: Vec<String> = self.servers.iter().map(|s| s.trim().to_owned()).collect();
         if addresses.is_empty() || addresses.iter().any(String::is_empty) {
-            return Err(StoreError::config("memcached store needs at least one host:port", None));
+            return Err(MemcacheError::NoServers.into());
         }
-        keys::check_prefix(&self.prefix)?;
-        let servers: Vec<Server> = addresses
-            .iter()
-            .map(|address| Server {
-                address: address.clone(),
-                idle: Mutex::new(Vec::new()),
-                pool_size: self.pool_size,
-                timeout: self.timeout,
-            })
-            .collect();
-        for server in &servers {
-            let mut connection = server.connect("connecting")?;
-            if !self.allow_eviction {
+        if !keys::is_valid_prefix(&self.keys.prefix) {
+            return Err(MemcacheError::Prefix { prefix: self.keys.prefix }.into());
+        }
+        let timeout = self.settings.timeout;
+        let mut servers = Vec::with_capacity(addresses.len());
+        for address in &addresses {
+            let target = format!("memcached {address}");
+            let connector = Connector { address: address.clone(), timeout, target };
+            let pool = Pool::new(connector, self.settings.pool_size, timeout);
+            let mut connection = pool.connect()?;
+            if !self.keys.allow_eviction {
                 let evictions = connection
                     .setting("evictions")
-                    .map_err(|e| server.failed("reading its settings", e))?;
+                    .map_err(|e| pool.error("read the settings", e))?;
                 if evictions.as_deref() != Some("off") {
-                    return Err(StoreError::config(
-                        format!(
-                            "memcached {} evicts items when full: an evicted nonce would be \
-                             accepted again. Start it with -M, or set allow_eviction=true to \
-                             accept the risk",
-                            server.address
-                        ),
-                        None,
-                    ));
+                    return Err(MemcacheError::Evicting { address: address.clone() }.into());
                 }
             }
-            server.idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
+            servers.push(Server { pool });
         }
         Ok(MemcacheStore {
             ring: Ring::new(&addresses),
             servers,
-            prefix: self.prefix,
-            clock: self.clock,
+            prefix: self.keys.prefix,
+            timing: self.settings.timing(),
         })
     }
 }
@@ -335,11 +243,11 @@ impl OpenIdStore for MemcacheStore {
         server_url: &str,
         association: &Association,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let now = self.timing.now();
         let key = keys::association_key(&self.prefix, server_url, association.handle());
         let value = association.serialize();
         let ttl = keys::ttl(association.expires_in(now));
-        self.server(&key)?.call("storing an association", |c| {
+        self.server(&key)?.call("store an association", |c| {
             c.store(&key, value.as_bytes(), ttl, Mode::Set, None)
         })?;
         let entry = Entry {
@@ -353,27 +261,24 @@ impl OpenIdStore for MemcacheStore {
         })
     }
 
-    fn get_association(
-        &self,
-        server_url: &str,
-        handle: Option<&str>,
-    ) -> Result<Option<Association>, StoreError> {
+    fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
+        let Lookup { server_url, handle, now, .. } = *lookup;
         if let Some(handle) = handle {
             return self.read_association(server_url, handle);
         }
         let key = keys::index_key(&self.prefix, server_url);
         let Some((bytes, _)) =
-            self.server(&key)?.call("reading the association index", |c| c.get(&key))?
+            self.server(&key)?.call("read the association index", |c| c.get(&key))?
         else {
             return Ok(None);
         };
-        let now = self.clock.now();
         for entry in parse_index(&bytes, &key)?.entries {
             if entry.expires_at <= now {
                 continue;
             }
-            if let Some(association) = self.read_association(server_url, &entry.handle)? {
-                return Ok(Some(association));
+            match self.read_association(server_url, &entry.handle)? {
+                Some(association) if !association.is_expired(now) => return Ok(Some(association)),
+                _ => {}
             }
         }
         Ok(None)
@@ -381,49 +286,40 @@ impl OpenIdStore for MemcacheStore {
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
         let key = keys::association_key(&self.prefix, server_url, handle);
-        let existed = self.server(&key)?.call("removing an association", |c| c.delete(&key))?;
+        let existed = self.server(&key)?.call("remove an association", |c| c.delete(&key))?;
         self.update_index(server_url, |index| index.remove(handle))?;
         Ok(existed)
     }
 
-    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
-        let now = self.clock.now();
-        if !within_skew(timestamp, now, SKEW) {
-            return Ok(false);
-        }
-        let key = keys::nonce_key(&self.prefix, server_url, timestamp, salt);
-        // Kept until it leaves the skew window: after that the timestamp check refuses it.
-        let ttl = keys::ttl(timestamp.saturating_add(SKEW).saturating_sub(now).saturating_add(1));
+    fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
+        let key = keys::nonce_key(&self.prefix, nonce.server_url, nonce.timestamp, nonce.salt);
+        // The contract's TTL, plus a second: memcached's clock ticks in whole seconds, so an
+        // item may expire up to a second before its TTL has passed.
+        let ttl = keys::ttl(nonce.ttl().saturating_add(1));
         let outcome = self
             .server(&key)?
-            .call("recording a nonce", |c| c.store(&key, b"1", ttl, Mode::Add, None))?;
+            .call("record a nonce", |c| c.store(&key, b"1", ttl, Mode::Add, None))?;
         match outcome {
             Outcome::Stored => Ok(true),
             Outcome::NotStored => Ok(false),
-            other => Err(StoreError::corrupt(
-                format!("memcached answered {other:?} to add of nonce {key}"),
-                None,
-            )),
+            outcome => Err(MemcacheError::Unexpected { key, outcome }.into()),
         }
     }
 
-    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
-        // memcached expires nonces itself (their TTL ends with the skew window).
-        Ok(0)
+    fn timing(&self) -> &Timing {
+        &self.timing
     }
 
-    fn cleanup_associations(&self) -> Result<usize, StoreError> {
-        // memcached expires associations itself (TTL = remaining lifetime).
-        Ok(0)
-    }
+    openid_store_kit::expired_by_the_server!();
 }
 
 impl fmt::Debug for MemcacheStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let servers: Vec<&str> = self.servers.iter().map(|s| s.address.as_str()).collect();
+        let servers: Vec<&str> = self.servers.iter().map(Server::address).collect();
         f.debug_struct("MemcacheStore")
             .field("servers", &servers)
             .field("prefix", &self.prefix)
+            .field("timing", &self.timing)
             .finish_non_exhaustive()
     }
 }
@@ -440,11 +336,29 @@ mod tests {
             "memcache://user:hunter2@127.0.0.1:1",
             "memcache://127.0.0.1:1?bogus=1",
             "memcache://127.0.0.1:1?pool_size=x",
+            "memcache://127.0.0.1:1?timeout_ms=0",
             "memcache://127.0.0.1:1?prefix=has%20space&x",
         ] {
             let error = MemcacheStore::from_url(url).unwrap_err();
             assert!(error.is_config(), "{url}: {error}");
             assert!(!error.to_string().contains("hunter2"), "{error}");
         }
+    }
+
+    #[test]
+    fn urls_set_the_options() {
+        let builder = MemcacheStoreBuilder::from_url(
+            "memcache://a:1,b:2/?prefix=site%3A&pool_size=3&timeout_ms=250&allow_eviction=yes",
+        )
+        .unwrap();
+        assert_eq!(builder.servers, ["a:1", "b:2"]);
+        assert_eq!(builder.keys.prefix, "site:");
+        assert_eq!(builder.settings.pool_size, 3);
+        assert!(builder.keys.allow_eviction);
+        let error = MemcacheStoreBuilder::from_url("memcache://a:1?pool=3").unwrap_err();
+        assert!(
+            error.to_string().contains("options are prefix, pool_size, timeout_ms, allow_eviction"),
+            "{error}"
+        );
     }
 }

@@ -1,58 +1,52 @@
-//! The store's own errors, mapped into [`StoreError`] by outcome.
+//! The store's own errors, mapped into [`StoreError`] by outcome. Failures to talk to the
+//! server are judged by the connector (`pool.rs`) and reported by the kit's pool; a row
+//! that is no association, or a newer schema, is the kit's
+//! [`SchemaError`](openid_store_kit::sql::SchemaError).
 
 use openid_consumer::store::StoreError;
+use openid_store_kit::sql::BadRow;
 
-/// MySQL's "table doesn't exist" and "unknown column": the store was not migrated.
-const CONFIG_CODES: [u16; 2] = [1146, 1054];
-
-/// Maps a driver error into the public error: problems with our own schema are
-/// configuration errors, everything else (network, server gone, timeouts) is
-/// [`StoreError::Unavailable`].
-pub(crate) fn into_store(error: mysql::Error, context: String) -> StoreError {
-    if let mysql::Error::MySqlError(server) = &error
-        && CONFIG_CODES.contains(&server.code)
-    {
-        let message = format!(
-            "{context}: schema not migrated (run MysqlStore::migrate, or connect with ?migrate=true): {}",
-            server.message
-        );
-        return StoreError::config(message, Some(Box::new(error)));
-    }
-    StoreError::unavailable(context, error)
+/// What went wrong inside the MySQL store, beyond talking to the server.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MysqlError {
+    /// The options name no database.
+    #[error("MySQL URL {target} names no database: use mysql://user:password@host/database")]
+    NoDatabase { target: String },
+    /// Another process held the migration lock for the whole timeout.
+    #[error("{target}: cannot migrate the schema: another process holds the migration lock")]
+    MigrationLocked { target: String },
 }
 
-/// Whether the error is a duplicate key (`ER_DUP_ENTRY`), the one error a nonce insert
-/// turns into "seen before".
-pub(crate) fn is_duplicate_key(error: &mysql::Error) -> bool {
-    matches!(error, mysql::Error::MySqlError(server) if server.code == 1062)
+/// Why a row could not be read. Columns are read one by one, never through the row's
+/// `Debug`, which would show the secret.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RowError {
+    /// The row has fewer columns than the query selects.
+    #[error("column {0} is missing")]
+    Missing(usize),
+    /// A column has another type, or is NULL.
+    #[error("column {index} has an unexpected type or NULL")]
+    Column {
+        index: usize,
+        #[source]
+        source: mysql::FromValueError,
+    },
+    /// The handle is not UTF-8.
+    #[error("the handle is not UTF-8")]
+    Handle(#[from] std::string::FromUtf8Error),
+    /// The values are no association.
+    #[error(transparent)]
+    Value(#[from] BadRow),
 }
 
-/// Whether the connection is gone (closed by a server that stopped or restarted), so the
-/// command on it never ran: broken pipe, reset, end of stream, or the server's own
-/// shutdown and connection-killed errors.
-pub(crate) fn is_connection_gone(error: &mysql::Error) -> bool {
-    use std::io::ErrorKind::{
-        BrokenPipe, ConnectionAborted, ConnectionReset, NotConnected, UnexpectedEof,
-    };
-    let io_gone = |kind| {
-        matches!(
-            kind,
-            BrokenPipe | ConnectionAborted | ConnectionReset | NotConnected | UnexpectedEof
-        )
-    };
-    if let mysql::Error::MySqlError(server) = error {
-        // ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED, ER_CLIENT_INTERACTION_TIMEOUT
-        return matches!(server.code, 1053 | 1927 | 4031);
+impl From<MysqlError> for StoreError {
+    fn from(error: MysqlError) -> Self {
+        let context = error.to_string();
+        match error {
+            MysqlError::MigrationLocked { .. } => {
+                StoreError::unavailable(context, "the migration lock was not granted in time")
+            }
+            MysqlError::NoDatabase { .. } => StoreError::config(context, None),
+        }
     }
-    if let mysql::Error::IoError(io) = error {
-        return io_gone(io.kind());
-    }
-    // Inside the packet codec's error, the I/O error is its source.
-    if let mysql::Error::CodecError(codec) = error
-        && let Some(io) =
-            std::error::Error::source(codec).and_then(|s| s.downcast_ref::<std::io::Error>())
-    {
-        return io_gone(io.kind());
-    }
-    false
 }

@@ -19,8 +19,9 @@
 //!
 //! # Semantics
 //!
-//! - **Schema.** Two InnoDB tables in utf8mb4 with binary collation (names configurable)
-//!   and a version table, created or upgraded by [`MysqlStore::migrate`] or `?migrate=true`
+//! - **Schema.** Two InnoDB tables in utf8mb4 with binary collation and a version table
+//!   (`openid_associations`, `openid_nonces`, `openid_associations_schema_version` by default;
+//!   `table_prefix` and each name are configurable), created or upgraded by [`MysqlStore::migrate`] or `?migrate=true`
 //!   in the URL, never implicitly. Migrations are idempotent and serialised by a named
 //!   lock (`GET_LOCK`).
 //! - **Keys.** Server URLs and whole nonces are SHA-256 digests in `BINARY(32)` keys: no
@@ -32,17 +33,19 @@
 //!   last page of a timestamp index.
 //! - **Expiry.** Every time comes from the store's clock and is bound as a parameter,
 //!   never `NOW()`. An association row is returned only while `expires_at > now`;
-//!   `cleanup_associations` deletes the others and returns the count. Nonces outside the
-//!   skew window are refused without a query; `cleanup_nonces` deletes the old ones.
+//!   `cleanup_associations` deletes the others and returns the count. The contract refuses
+//!   a nonce outside the window (5 hours by default) before the store sees it, so that
+//!   costs no query; `cleanup_nonces` deletes the nonces whose timestamp left it.
 //! - **Atomicity.** `use_nonce` is a plain `INSERT` on the nonce's primary key: exactly one
 //!   concurrent caller inserts it. Only the duplicate-key error (1062) means "seen before";
 //!   every other error is returned (unlike `INSERT IGNORE`, which would turn errors into
 //!   warnings). `store_association` is `INSERT ... ON DUPLICATE KEY UPDATE`.
-//! - **Connections.** The `mysql` crate's pool (16 by default), statements prepared once
-//!   per connection and kept (connections are not reset on return). When the server goes
-//!   away every call fails with
-//!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within the
-//!   timeout (5 s default); when it comes back the same store reconnects.
+//! - **Connections.** The pool of `openid-store-kit` (16 connections by default,
+//!   `pool_size`), statements prepared once per connection and kept (connections are not
+//!   reset on return); a checkout costs no round trip. When the server goes away every call
+//!   fails with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable)
+//!   within the timeout (5 s default, `timeout_ms`); when it comes back the same store
+//!   reconnects, within the first call.
 //! - **Durability.** Whatever the server's settings give (`innodb_flush_log_at_trx_commit`):
 //!   a `true` from `use_nonce` is committed before it is returned.
 //! - **Secrets.** `Debug` and errors show the server and tables, never the password.

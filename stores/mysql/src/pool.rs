@@ -1,75 +1,91 @@
-//! Connections: an r2d2 pool of `mysql` connections, each caching its prepared statements.
+//! How the store connects: `mysql` connections, each caching its prepared statements, for
+//! the kit's [`Pool`](openid_store_kit::pool::Pool).
 //!
 //! The `mysql` crate's own pool either pings the server on every checkout (a round trip
 //! per operation) or, without that, keeps handing out connections that died with a server
-//! restart. Here a checkout costs no round trip; a connection that fails is marked broken
-//! and every pooled connection stale (a generation counter), so the next checkout
-//! reconnects.
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+//! restart.
 
 use mysql::{Conn, Opts};
+use openid_store_kit::pool::{Failure, Verdict};
 
-/// A pooled connection.
-pub(crate) struct Connection {
-    pub(crate) conn: Conn,
-    generation: u64,
-    broken: bool,
+/// Connects with the store's options (timeouts included).
+pub(crate) struct Connector {
+    pub(crate) opts: Opts,
+    /// `mysql://user@host:port/db`, never the password.
+    pub(crate) target: String,
 }
 
-impl Connection {
-    /// Marks the connection as unusable: r2d2 drops it instead of pooling it.
-    pub(crate) fn mark_broken(&mut self) {
-        self.broken = true;
-    }
-}
+/// MySQL's "table doesn't exist" and "unknown column": the store was not migrated.
+const NOT_MIGRATED: [u16; 2] = [1146, 1054];
+/// MySQL's "access denied" errors: the server refused the user or password.
+const ACCESS_DENIED: [u16; 3] = [1044, 1045, 1698];
 
-/// Creates and checks connections for r2d2.
-#[derive(Debug)]
-pub(crate) struct Manager {
-    opts: Opts,
-    generation: Arc<AtomicU64>,
-}
+impl openid_store_kit::pool::Connector for Connector {
+    type Connection = Conn;
+    type Error = mysql::Error;
 
-impl Manager {
-    pub(crate) fn new(opts: Opts, generation: Arc<AtomicU64>) -> Self {
-        Self { opts, generation }
-    }
-}
-
-/// Why the pool could not provide a connection.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ConnectError {
-    /// Connecting failed.
-    #[error(transparent)]
-    Mysql(#[from] mysql::Error),
-    /// The connection predates a connection failure and is replaced.
-    #[error("stale connection replaced")]
-    Stale,
-}
-
-impl r2d2::ManageConnection for Manager {
-    type Connection = Connection;
-    type Error = ConnectError;
-
-    fn connect(&self) -> Result<Connection, ConnectError> {
-        Ok(Connection {
-            conn: Conn::new(self.opts.clone())?,
-            generation: self.generation.load(Ordering::Acquire),
-            broken: false,
-        })
+    fn connect(&self) -> Result<Conn, mysql::Error> {
+        Conn::new(self.opts.clone())
     }
 
-    fn is_valid(&self, connection: &mut Connection) -> Result<(), ConnectError> {
-        if !connection.broken && connection.generation == self.generation.load(Ordering::Acquire) {
-            Ok(())
+    fn classify(&self, error: &mysql::Error) -> Failure {
+        if is_gone(error) {
+            Failure::Gone
+        } else if matches!(error, mysql::Error::MySqlError(_)) {
+            Failure::Answered
         } else {
-            Err(ConnectError::Stale)
+            Failure::Broken
         }
     }
 
-    fn has_broken(&self, connection: &mut Connection) -> bool {
-        connection.broken
+    fn verdict(&self, error: &mysql::Error) -> Verdict {
+        match error {
+            mysql::Error::MySqlError(server) if NOT_MIGRATED.contains(&server.code) => {
+                Verdict::Misconfigured(
+                    "schema not migrated (run MysqlStore::migrate, or connect with ?migrate=true)",
+                )
+            }
+            mysql::Error::MySqlError(server) if ACCESS_DENIED.contains(&server.code) => {
+                Verdict::Misconfigured(
+                    "the server refused the credentials: check the URL's user and password",
+                )
+            }
+            _ => Verdict::Unavailable,
+        }
+    }
+
+    fn target(&self) -> &str {
+        &self.target
+    }
+}
+
+/// Whether the error is a duplicate key (`ER_DUP_ENTRY`), the one error a nonce insert
+/// turns into "seen before".
+pub(crate) fn is_duplicate_key(error: &mysql::Error) -> bool {
+    matches!(error, mysql::Error::MySqlError(server) if server.code == 1062)
+}
+
+/// Whether the connection is gone (closed by a server that stopped or restarted), so the
+/// command on it never ran: broken pipe, reset, end of stream, or the server's own
+/// shutdown and connection-killed errors.
+fn is_gone(error: &mysql::Error) -> bool {
+    use std::io::ErrorKind::{
+        BrokenPipe, ConnectionAborted, ConnectionReset, NotConnected, UnexpectedEof,
+    };
+    let io_gone = |kind| {
+        matches!(
+            kind,
+            BrokenPipe | ConnectionAborted | ConnectionReset | NotConnected | UnexpectedEof
+        )
+    };
+    match error {
+        // ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED, ER_CLIENT_INTERACTION_TIMEOUT
+        mysql::Error::MySqlError(server) => matches!(server.code, 1053 | 1927 | 4031),
+        mysql::Error::IoError(io) => io_gone(io.kind()),
+        // Inside the packet codec's error, the I/O error is its source.
+        mysql::Error::CodecError(codec) => std::error::Error::source(codec)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| io_gone(io.kind())),
+        _ => false,
     }
 }

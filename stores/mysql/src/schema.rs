@@ -5,8 +5,7 @@
 //! `BINARY(32)` columns: a long URL cannot overflow an index prefix or collide with another
 //! URL sharing its first bytes. Times are `BIGINT` Unix seconds.
 
-use openid_consumer::store::StoreError;
-use openid_consumer::store::url_options::check_sql_name;
+use openid_store_kit::sql::{NameError, Statements, TableNames};
 
 /// Nonce rows are spread over this many shards (a byte of the nonce's digest) that lead the
 /// primary key `(shard, timestamp, nonce_key)`. Cleanup finds old nonces through the key,
@@ -15,12 +14,8 @@ use openid_consumer::store::url_options::check_sql_name;
 /// here they spread over the shards' ends.
 pub(crate) const NONCE_SHARDS: u8 = 16;
 
-/// The schema version this code writes and reads.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
-
-/// Longest table name: MySQL allows 64 characters and the version table adds
-/// `_schema_version`.
-const MAX_NAME: usize = 48;
+/// Longest table name: MySQL allows 64 characters.
+const MAX_NAME: usize = 64;
 
 /// Quoted table names.
 #[derive(Debug, Clone)]
@@ -31,67 +26,46 @@ pub(crate) struct Names {
 }
 
 impl Names {
-    pub(crate) fn new(associations: &str, nonces: &str) -> Result<Self, StoreError> {
-        for name in [associations, nonces] {
-            check_sql_name("MySQL table name", name, MAX_NAME)?;
-        }
-        if nonces == associations || nonces == format!("{associations}_schema_version") {
-            return Err(StoreError::config(
-                format!("the nonces table {nonces:?} must differ from the associations tables"),
-                None,
-            ));
-        }
+    pub(crate) fn new(tables: &TableNames) -> Result<Self, NameError> {
+        tables.check("MySQL", MAX_NAME, None)?;
         Ok(Self {
-            associations: format!("`{associations}`"),
-            nonces: format!("`{nonces}`"),
-            versions: format!("`{associations}_schema_version`"),
+            associations: format!("`{}`", tables.associations()),
+            nonces: format!("`{}`", tables.nonces()),
+            versions: format!("`{}`", tables.schema_version()),
         })
     }
 }
 
-/// The statements, with the table names filled in.
-#[derive(Debug, Clone)]
-pub(crate) struct Statements {
-    pub(crate) store_association: String,
-    pub(crate) get_by_handle: String,
-    pub(crate) get_newest: String,
-    pub(crate) remove_association: String,
-    pub(crate) use_nonce: String,
-    pub(crate) cleanup_nonces: String,
-    pub(crate) cleanup_associations: String,
-}
-
-impl Statements {
-    pub(crate) fn new(names: &Names) -> Self {
-        let (a, n) = (&names.associations, &names.nonces);
-        Self {
-            store_association: format!(
-                "INSERT INTO {a} (server_key, handle, server_url, secret, issued, lifetime, assoc_type, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON DUPLICATE KEY UPDATE server_url = VALUES(server_url), secret = VALUES(secret), \
-                 issued = VALUES(issued), lifetime = VALUES(lifetime), assoc_type = VALUES(assoc_type), \
-                 expires_at = VALUES(expires_at)"
-            ),
-            get_by_handle: format!(
-                "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
-                 WHERE server_key = ? AND handle = ? AND expires_at > ?"
-            ),
-            get_newest: format!(
-                "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
-                 WHERE server_key = ? AND expires_at > ? ORDER BY issued DESC, handle DESC LIMIT 1"
-            ),
-            remove_association: format!("DELETE FROM {a} WHERE server_key = ? AND handle = ?"),
-            // A plain INSERT, not INSERT IGNORE: IGNORE also turns truncation and other
-            // errors into warnings, and only the duplicate key may mean "seen before".
-            use_nonce: format!(
-                "INSERT INTO {n} (shard, timestamp, nonce_key, server_url, salt) VALUES (?, ?, ?, ?, ?)"
-            ),
-            cleanup_nonces: format!(
-                "DELETE FROM {n} WHERE shard IN ({}) AND timestamp < ?",
-                (0..NONCE_SHARDS).map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-            cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?"),
-        }
+/// The statements of this dialect.
+pub(crate) fn statements(names: &Names) -> Statements {
+    let (a, n) = (&names.associations, &names.nonces);
+    Statements {
+        store_association: format!(
+            "INSERT INTO {a} (server_key, handle, server_url, secret, issued, lifetime, assoc_type, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON DUPLICATE KEY UPDATE server_url = VALUES(server_url), secret = VALUES(secret), \
+             issued = VALUES(issued), lifetime = VALUES(lifetime), assoc_type = VALUES(assoc_type), \
+             expires_at = VALUES(expires_at)"
+        ),
+        get_by_handle: format!(
+            "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
+             WHERE server_key = ? AND handle = ? AND expires_at > ?"
+        ),
+        get_newest: format!(
+            "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
+             WHERE server_key = ? AND expires_at > ? ORDER BY issued DESC, handle DESC LIMIT 1"
+        ),
+        remove_association: format!("DELETE FROM {a} WHERE server_key = ? AND handle = ?"),
+        // A plain INSERT, not INSERT IGNORE: IGNORE also turns truncation and other
+        // errors into warnings, and only the duplicate key may mean "seen before".
+        use_nonce: format!(
+            "INSERT INTO {n} (shard, timestamp, nonce_key, server_url, salt) VALUES (?, ?, ?, ?, ?)"
+        ),
+        cleanup_nonces: format!(
+            "DELETE FROM {n} WHERE shard IN ({}) AND timestamp < ?",
+            (0..NONCE_SHARDS).map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?"),
     }
 }
 
@@ -144,13 +118,16 @@ mod tests {
 
     #[test]
     fn names_are_checked_and_quoted() {
-        let names = Names::new("assoc", "nonce").unwrap();
-        assert_eq!(names.associations, "`assoc`");
-        assert_eq!(names.versions, "`assoc_schema_version`");
-        for bad in ["", "a-b", "1abc", "x`y", &"a".repeat(49)] {
-            assert!(Names::new(bad, "n").unwrap_err().is_config(), "{bad:?}");
+        let names = Names::new(&TableNames::with_prefix("x_")).unwrap();
+        assert_eq!(names.associations, "`x_associations`");
+        assert_eq!(names.versions, "`x_associations_schema_version`");
+        for bad in ["", "a-b", "1abc", "x`y", &"a".repeat(65)] {
+            let mut tables = TableNames::default();
+            tables.set_associations(bad);
+            assert!(Names::new(&tables).is_err(), "{bad:?}");
         }
-        assert!(Names::new("same", "same").unwrap_err().is_config());
-        assert!(Names::new("a", "a_schema_version").unwrap_err().is_config());
+        let mut same = TableNames::default();
+        same.set_nonces("openid_associations_schema_version");
+        assert!(Names::new(&same).is_err());
     }
 }

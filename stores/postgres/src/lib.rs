@@ -19,8 +19,9 @@
 //!
 //! # Semantics
 //!
-//! - **Schema.** Two tables (names configurable, in a configurable schema) and a version
-//!   table. They are created or upgraded by [`PostgresStore::migrate`], or by
+//! - **Schema.** Two tables and a version table (`openid_associations`, `openid_nonces`,
+//!   `openid_associations_schema_version` in schema `public` by default; `table_prefix`, each name and
+//!   the schema are configurable). They are created or upgraded by [`PostgresStore::migrate`], or by
 //!   `?migrate=true` in the URL: never implicitly, because operators decide when schemas
 //!   change. Migrations are idempotent and serialised by an advisory lock.
 //! - **Keys.** Server URLs and whole nonces are hashed (SHA-256) into `bytea` keys, so any
@@ -28,17 +29,19 @@
 //! - **Expiry.** Every time comes from the store's clock and is bound as a parameter,
 //!   never the database's `now()`. An association row is returned only while
 //!   `expires_at > now`; [`cleanup_associations`](openid_consumer::store::OpenIdStore::cleanup_associations)
-//!   deletes the others and returns the count. Nonces older than the skew window are
-//!   refused without a query, and [`cleanup_nonces`](openid_consumer::store::OpenIdStore::cleanup_nonces)
-//!   deletes them.
+//!   deletes the others and returns the count. The contract refuses a nonce outside the
+//!   window (5 hours by default) before the store sees it, so that costs no query;
+//!   [`cleanup_nonces`](openid_consumer::store::OpenIdStore::cleanup_nonces) deletes the
+//!   nonces whose timestamp left it.
 //! - **Atomicity.** `use_nonce` is one `INSERT ... ON CONFLICT DO NOTHING` on the nonce's
 //!   primary key: exactly one concurrent caller inserts the row and gets `true`.
 //!   `store_association` is a real upsert (`ON CONFLICT ... DO UPDATE`).
-//! - **Connections.** An r2d2 pool (16 by default) with statements prepared once per
-//!   connection. When the server goes away every call fails with
+//! - **Connections.** The pool of `openid-store-kit` (16 connections by default,
+//!   `pool_size`) with statements prepared once per connection; a checkout costs no round
+//!   trip. When the server goes away every call fails with
 //!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within
-//!   the timeout (5 s default); when it comes back the same store reconnects, within the
-//!   first call. Statements run with `statement_timeout` and `lock_timeout` set to the same
+//!   the timeout (5 s default, `timeout_ms`); when it comes back the same store
+//!   reconnects, within the first call. Statements run with `statement_timeout` and `lock_timeout` set to the same
 //!   timeout, so a call stuck behind a lock fails in time. A server that is alive but frozen
 //!   (stopped, not gone) is not bounded: the
 //!   synchronous `postgres` client has no read timeout, so a call waits until the server

@@ -1,23 +1,19 @@
-//! Connections: an r2d2 pool of `postgres` clients, each with its prepared statements.
+//! How the store connects: `postgres` clients, each with its prepared statements, for the
+//! kit's [`Pool`](openid_store_kit::pool::Pool).
 //!
-//! `r2d2_postgres` is not used because it checks every connection out with a round trip
-//! (`is_valid` runs a query), which halves the throughput of one-statement operations,
-//! and it cannot keep prepared statements with the connection. Here a connection is
-//! checked out without a round trip; a connection error marks every pooled connection
-//! stale (a generation counter), so after a server restart the pool reconnects instead of
-//! failing once per stale connection.
+//! `r2d2_postgres` is not used: it checks every connection out with a query, which halves
+//! the throughput of one-statement operations, and it cannot keep prepared statements
+//! with the connection.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use openid_store_kit::pool::{Failure, Verdict};
 use postgres::{Client, Config, NoTls, Statement};
 
-/// A pooled connection and the statements prepared on it.
+/// A connection and the statements prepared on it.
 pub(crate) struct Connection {
     pub(crate) client: Client,
     statements: HashMap<String, Statement>,
-    generation: u64,
 }
 
 impl Connection {
@@ -32,54 +28,57 @@ impl Connection {
     }
 }
 
-/// Creates and checks connections for r2d2.
-#[derive(Debug)]
-pub(crate) struct Manager {
-    config: Config,
-    generation: Arc<AtomicU64>,
+/// Connects with the store's configuration (timeouts included).
+pub(crate) struct Connector {
+    pub(crate) config: Config,
+    /// `postgres://user@host:port/dbname`, never the password.
+    pub(crate) target: String,
 }
 
-impl Manager {
-    pub(crate) fn new(config: Config, generation: Arc<AtomicU64>) -> Self {
-        Self { config, generation }
-    }
-}
-
-/// Why the pool could not provide a connection.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ConnectError {
-    /// Connecting failed.
-    #[error(transparent)]
-    Postgres(#[from] postgres::Error),
-    /// The connection predates a connection failure and is replaced.
-    #[error("stale connection replaced")]
-    Stale,
-}
-
-impl r2d2::ManageConnection for Manager {
+impl openid_store_kit::pool::Connector for Connector {
     type Connection = Connection;
-    type Error = ConnectError;
+    type Error = postgres::Error;
 
-    fn connect(&self) -> Result<Connection, ConnectError> {
-        let client = self.config.connect(NoTls)?;
-        Ok(Connection {
-            client,
-            statements: HashMap::new(),
-            generation: self.generation.load(Ordering::Acquire),
-        })
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection { client: self.config.connect(NoTls)?, statements: HashMap::new() })
     }
 
-    fn is_valid(&self, connection: &mut Connection) -> Result<(), ConnectError> {
-        if connection.generation == self.generation.load(Ordering::Acquire)
-            && !connection.client.is_closed()
-        {
-            Ok(())
+    fn is_open(&self, connection: &mut Connection) -> bool {
+        !connection.client.is_closed()
+    }
+
+    fn classify(&self, error: &postgres::Error) -> Failure {
+        if is_gone(error) {
+            Failure::Gone
+        } else if error.as_db_error().is_some() {
+            Failure::Answered
         } else {
-            Err(ConnectError::Stale)
+            Failure::Broken
         }
     }
 
-    fn has_broken(&self, connection: &mut Connection) -> bool {
-        connection.client.is_closed()
+    fn verdict(&self, error: &postgres::Error) -> Verdict {
+        match error.as_db_error().map(|db| db.code().code()) {
+            // 42P01 undefined_table, 3F000 invalid_schema_name, 42703 undefined_column.
+            Some("42P01" | "3F000" | "42703") => Verdict::Misconfigured(
+                "schema not migrated (run PostgresStore::migrate, or connect with ?migrate=true)",
+            ),
+            // Class 28: invalid authorization.
+            Some(code) if code.starts_with("28") => Verdict::Misconfigured(
+                "the server refused the credentials: check the URL's user and password",
+            ),
+            _ => Verdict::Unavailable,
+        }
     }
+
+    fn target(&self) -> &str {
+        &self.target
+    }
+}
+
+/// Whether the connection is gone and nothing ran on it: closed, or terminated by a
+/// server shutdown (SQLSTATE class 57P: the server says so on the next use of the
+/// connection).
+fn is_gone(error: &postgres::Error) -> bool {
+    error.is_closed() || error.as_db_error().is_some_and(|db| db.code().code().starts_with("57P"))
 }

@@ -4,11 +4,7 @@
 //! or salt of any length fits a B-tree index (whose entries are limited to about 2.7 kB);
 //! the server URL is also kept in clear for operators. Times are `bigint` Unix seconds.
 
-use openid_consumer::store::StoreError;
-use openid_consumer::store::url_options::check_sql_name;
-
-/// The schema version this code writes and reads.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+use openid_store_kit::sql::{NameError, Statements, TableNames, check_name};
 
 /// Names of the schema and tables, checked and quoted.
 #[derive(Debug, Clone)]
@@ -20,67 +16,45 @@ pub(crate) struct Names {
 }
 
 impl Names {
-    pub(crate) fn new(schema: &str, associations: &str, nonces: &str) -> Result<Self, StoreError> {
-        for name in [schema, associations, nonces] {
-            check_sql_name("PostgreSQL name", name, MAX_NAME)?;
-        }
-        if nonces == associations || nonces == format!("{associations}_schema_version") {
-            return Err(StoreError::config(
-                format!("the nonces table {nonces:?} must differ from the associations tables"),
-                None,
-            ));
-        }
+    pub(crate) fn new(schema: &str, tables: &TableNames) -> Result<Self, NameError> {
+        check_name("PostgreSQL", schema, MAX_NAME, None)?;
+        tables.check("PostgreSQL", MAX_NAME, None)?;
         let qualified = |table: &str| format!("\"{schema}\".\"{table}\"");
         Ok(Self {
             schema: format!("\"{schema}\""),
-            associations: qualified(associations),
-            nonces: qualified(nonces),
-            versions: qualified(&format!("{associations}_schema_version")),
+            associations: qualified(tables.associations()),
+            nonces: qualified(tables.nonces()),
+            versions: qualified(tables.schema_version()),
         })
     }
 }
 
-/// The statements, with the table names filled in.
-#[derive(Debug, Clone)]
-pub(crate) struct Statements {
-    pub(crate) store_association: String,
-    pub(crate) get_by_handle: String,
-    pub(crate) get_newest: String,
-    pub(crate) remove_association: String,
-    pub(crate) use_nonce: String,
-    pub(crate) cleanup_nonces: String,
-    pub(crate) cleanup_associations: String,
-    pub(crate) schema_version: String,
-}
-
-impl Statements {
-    pub(crate) fn new(names: &Names) -> Self {
-        let (a, n, v) = (&names.associations, &names.nonces, &names.versions);
-        Self {
-            store_association: format!(
-                "INSERT INTO {a} (server_key, handle, server_url, secret, issued, lifetime, assoc_type, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (server_key, handle) DO UPDATE SET server_url = EXCLUDED.server_url, \
-                 secret = EXCLUDED.secret, issued = EXCLUDED.issued, lifetime = EXCLUDED.lifetime, \
-                 assoc_type = EXCLUDED.assoc_type, expires_at = EXCLUDED.expires_at"
-            ),
-            get_by_handle: format!(
-                "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
-                 WHERE server_key = $1 AND handle = $2 AND expires_at > $3"
-            ),
-            get_newest: format!(
-                "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
-                 WHERE server_key = $1 AND expires_at > $2 ORDER BY issued DESC, handle DESC LIMIT 1"
-            ),
-            remove_association: format!("DELETE FROM {a} WHERE server_key = $1 AND handle = $2"),
-            use_nonce: format!(
-                "INSERT INTO {n} (nonce_key, server_url, timestamp, salt) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING"
-            ),
-            cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < $1"),
-            cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= $1"),
-            schema_version: format!("SELECT max(version) FROM {v}"),
-        }
+/// The statements of this dialect.
+pub(crate) fn statements(names: &Names) -> Statements {
+    let (a, n) = (&names.associations, &names.nonces);
+    Statements {
+        store_association: format!(
+            "INSERT INTO {a} (server_key, handle, server_url, secret, issued, lifetime, assoc_type, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (server_key, handle) DO UPDATE SET server_url = EXCLUDED.server_url, \
+             secret = EXCLUDED.secret, issued = EXCLUDED.issued, lifetime = EXCLUDED.lifetime, \
+             assoc_type = EXCLUDED.assoc_type, expires_at = EXCLUDED.expires_at"
+        ),
+        get_by_handle: format!(
+            "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
+             WHERE server_key = $1 AND handle = $2 AND expires_at > $3"
+        ),
+        get_newest: format!(
+            "SELECT handle, secret, issued, lifetime, assoc_type FROM {a} \
+             WHERE server_key = $1 AND expires_at > $2 ORDER BY issued DESC, handle DESC LIMIT 1"
+        ),
+        remove_association: format!("DELETE FROM {a} WHERE server_key = $1 AND handle = $2"),
+        use_nonce: format!(
+            "INSERT INTO {n} (nonce_key, server_url, timestamp, salt) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING"
+        ),
+        cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < $1"),
+        cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= $1"),
     }
 }
 
@@ -124,9 +98,8 @@ pub(crate) fn bootstrap(names: &Names) -> String {
     )
 }
 
-/// Longest schema or table name: PostgreSQL allows 63 bytes, and the version table adds
-/// `_schema_version` to the associations table's name.
-const MAX_NAME: usize = 48;
+/// Longest schema or table name: PostgreSQL's identifiers are at most 63 bytes.
+const MAX_NAME: usize = 63;
 
 #[cfg(test)]
 mod tests {
@@ -134,13 +107,17 @@ mod tests {
 
     #[test]
     fn names_are_checked_and_quoted() {
-        let names = Names::new("openid", "assoc", "nonce").unwrap();
-        assert_eq!(names.associations, "\"openid\".\"assoc\"");
-        assert_eq!(names.versions, "\"openid\".\"assoc_schema_version\"");
-        for bad in ["", "a-b", "1abc", "x\"y", &"a".repeat(49), "a b"] {
-            let error = Names::new(bad, "a", "n").unwrap_err();
-            assert!(error.is_config(), "{bad:?}");
+        let names = Names::new("openid", &TableNames::with_prefix("x_")).unwrap();
+        assert_eq!(names.associations, "\"openid\".\"x_associations\"");
+        assert_eq!(names.versions, "\"openid\".\"x_associations_schema_version\"");
+        for bad in ["", "a-b", "1abc", "x\"y", &"a".repeat(64), "a b"] {
+            assert!(Names::new(bad, &TableNames::default()).is_err(), "{bad:?}");
+            let mut tables = TableNames::default();
+            tables.set_nonces(bad);
+            assert!(Names::new("s", &tables).is_err(), "{bad:?}");
         }
-        assert!(Names::new("s", "same", "same").unwrap_err().is_config());
+        let mut same = TableNames::default();
+        same.set_nonces("openid_associations");
+        assert!(Names::new("s", &same).is_err());
     }
 }

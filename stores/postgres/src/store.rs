@@ -1,99 +1,91 @@
 //! [`PostgresStore`]: the [`OpenIdStore`] operations as SQL.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use openid_consumer::crypto::AssociationType;
-use openid_consumer::nonce::{SKEW, within_skew};
-use openid_consumer::store::keys::{nonce_digest, redact_url, server_digest};
-use openid_consumer::store::url_options::{UrlOptions, parse_flag, parse_millis, parse_value};
-use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
+use openid_consumer::store::{Association, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
+use openid_store_kit::keys::{nonce_digest, server_digest};
+use openid_store_kit::pool::{Connector as _, Pool};
+use openid_store_kit::settings::Settings;
+use openid_store_kit::sql::{
+    SchemaError, Statements, TableNames, association_from_row, count, pending,
+};
+use openid_store_kit::url::{StoreUrl, UrlOption};
 use postgres::Row;
 
-use crate::error::PgError;
-use crate::pool::{Connection, Manager};
-use crate::schema::{self, Names, SCHEMA_VERSION, Statements};
+use crate::error::RowError;
+use crate::pool::Connector;
+use crate::schema::{self, Names};
 
-/// Default time limit for getting a connection (and for connecting).
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default number of pooled connections.
-const DEFAULT_POOL_SIZE: u32 = 16;
-/// The URL options of this store; the others go to the driver.
-const OWN_OPTIONS: [&str; 6] =
-    ["schema", "associations_table", "nonces_table", "pool_size", "timeout_ms", "migrate"];
+/// The key of the advisory lock that serialises migrations, whatever the table names.
+const MIGRATION_LOCK: i64 = 7_351_846_402;
 
 /// Associations and nonces in PostgreSQL tables, shared by every process that connects.
 pub struct PostgresStore {
-    pool: r2d2::Pool<Manager>,
-    generation: Arc<AtomicU64>,
+    pool: Pool<Connector>,
     names: Names,
     sql: Statements,
-    clock: Arc<dyn Clock>,
-    /// `user@host:port/dbname`, never the password: for error messages.
-    target: String,
+    timing: Timing,
 }
 
-/// Options for a [`PostgresStore`]; from [`PostgresStore::builder`].
+/// Options for a [`PostgresStore`]; from [`PostgresStore::builder`] or
+/// [`PostgresStoreBuilder::from_url`].
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct PostgresStoreBuilder {
+    /// The driver's configuration (its `Debug` hides the password).
     config: postgres::Config,
     schema: String,
-    associations_table: String,
-    nonces_table: String,
-    pool_size: u32,
-    timeout: Duration,
+    tables: TableNames,
     migrate: bool,
-    clock: Arc<dyn Clock>,
+    settings: Settings,
 }
 
+/// The options of this store in a URL; the others go to the `postgres` driver.
+const OPTIONS: &[UrlOption<PostgresStoreBuilder>] = &[
+    UrlOption::text("schema", PostgresStoreBuilder::schema),
+    UrlOption::text("table_prefix", PostgresStoreBuilder::table_prefix),
+    UrlOption::text("associations_table", PostgresStoreBuilder::associations_table),
+    UrlOption::text("nonces_table", PostgresStoreBuilder::nonces_table),
+    UrlOption::text("schema_version_table", PostgresStoreBuilder::schema_version_table),
+    UrlOption::count("pool_size", PostgresStoreBuilder::pool_size),
+    UrlOption::millis("timeout_ms", PostgresStoreBuilder::timeout),
+    UrlOption::flag("migrate", PostgresStoreBuilder::migrate),
+];
+
 impl PostgresStore {
+    /// A store on the server `config` describes, with the default options.
+    ///
+    /// # Errors
+    /// As [`PostgresStoreBuilder::build`].
+    pub fn new(config: postgres::Config) -> Result<Self, StoreError> {
+        Self::builder(config).build()
+    }
+
     /// Options for a store on the server `config` describes.
     pub fn builder(config: postgres::Config) -> PostgresStoreBuilder {
         PostgresStoreBuilder {
             config,
             schema: "public".into(),
-            associations_table: "openid_associations".into(),
-            nonces_table: "openid_nonces".into(),
-            pool_size: DEFAULT_POOL_SIZE,
-            timeout: DEFAULT_TIMEOUT,
+            tables: TableNames::default(),
             migrate: false,
-            clock: Arc::new(SystemClock),
+            settings: Settings::new(),
         }
     }
 
     /// A store from a URL: `postgres://user:password@host:port/dbname?options`.
     ///
-    /// Options of this store: `schema`, `associations_table`, `nonces_table` (names),
-    /// `pool_size` (connections), `timeout_ms` (connect and pool wait), and
-    /// `migrate=true` (create or upgrade the tables now). Other options go to the
-    /// `postgres` driver (`sslmode`, `application_name`, ...); an option neither knows is
-    /// an error.
+    /// Options of this store: `schema`, `table_prefix`, `associations_table`,
+    /// `nonces_table`, `schema_version_table` (names), `pool_size` (connections),
+    /// `timeout_ms` (connect, pool wait, each statement), and `migrate=true` (create or
+    /// upgrade the tables now). Other options go to the `postgres` driver (`sslmode`,
+    /// `application_name`, ...); an option neither knows is an error.
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
     /// [`StoreError::Unavailable`] if the server cannot be reached.
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        const STORE: &str = "PostgreSQL";
-        let options = UrlOptions::split(url, &OWN_OPTIONS);
-        let config: postgres::Config =
-            options.driver_url().parse().map_err(|e: postgres::Error| {
-                StoreError::config(format!("invalid PostgreSQL URL {}: {e}", redact_url(url)), None)
-            })?;
-        let mut builder = Self::builder(config);
-        for (key, value) in options.own {
-            builder = match key {
-                "schema" => builder.schema(value),
-                "associations_table" => builder.associations_table(value),
-                "nonces_table" => builder.nonces_table(value),
-                "pool_size" => builder.pool_size(parse_value(STORE, key, value)?),
-                "timeout_ms" => builder.timeout(parse_millis(STORE, key, value)?),
-                _ => builder.migrate(parse_flag(STORE, key, value)?),
-            };
-        }
-        builder.build()
+        PostgresStoreBuilder::from_url(url)?.build()
     }
 
     /// Creates the schema and tables, or upgrades them to this version. Idempotent, and
@@ -103,138 +95,113 @@ impl PostgresStore {
     /// [`StoreError::Config`] if the database has a newer schema than this code knows;
     /// [`StoreError::Unavailable`].
     pub fn migrate(&self) -> Result<(), StoreError> {
-        let context = "migrating the schema".to_owned();
-        let mut connection = self.connection(&context)?;
-        let names = self.names.clone();
-        let now = self.clock.now();
-        let result = (|| -> Result<Result<(), StoreError>, postgres::Error> {
+        let names = &self.names;
+        let now = self.timing.now();
+        let steps = schema::migrations(names);
+        let outcome = self.pool.run("migrate the schema", |connection| {
             let mut transaction = connection.client.transaction()?;
-            // One migrator at a time, whatever the table names.
-            transaction.execute("SELECT pg_advisory_xact_lock(7351846402)", &[])?;
-            transaction.batch_execute(&schema::bootstrap(&names))?;
-            let row = transaction.query_one(
-                &format!("SELECT coalesce(max(version), 0) FROM {}", names.versions),
-                &[],
-            )?;
-            let current: i32 = row.try_get(0)?;
-            if current > SCHEMA_VERSION {
-                return Ok(Err(StoreError::config(
-                    format!(
-                        "{}: tables {} have schema version {current}, newer than this \
-                         openid-store-postgres ({SCHEMA_VERSION}); upgrade the library",
-                        self.target, names.associations
+            transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            transaction.batch_execute(&schema::bootstrap(names))?;
+            let current: i32 = transaction
+                .query_one(
+                    &format!("SELECT coalesce(max(version), 0) FROM {}", names.versions),
+                    &[],
+                )?
+                .try_get(0)?;
+            let todo = match pending(&steps, i64::from(current)) {
+                Ok(todo) => todo,
+                Err(newer) => return Ok(Err(newer)),
+            };
+            for (version, migration) in todo {
+                transaction.batch_execute(migration)?;
+                transaction.execute(
+                    &format!(
+                        "INSERT INTO {} (version, applied_at) VALUES ($1, $2)",
+                        names.versions
                     ),
-                    None,
-                )));
-            }
-            for (index, migration) in schema::migrations(&names).iter().enumerate() {
-                let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
-                if version > current {
-                    transaction.batch_execute(migration)?;
-                    transaction.execute(
-                        &format!(
-                            "INSERT INTO {} (version, applied_at) VALUES ($1, $2)",
-                            names.versions
-                        ),
-                        &[&version, &now],
-                    )?;
-                }
+                    &[&i32::try_from(version).unwrap_or(i32::MAX), &now],
+                )?;
             }
             transaction.commit()?;
             Ok(Ok(()))
-        })();
-        match result {
-            Ok(outcome) => outcome,
-            Err(error) => Err(self.failed(error, &context)),
-        }
+        })?;
+        outcome.map_err(|newer| {
+            SchemaError::<RowError>::TooNew {
+                target: self.target().to_owned(),
+                table: names.versions.clone(),
+                newer,
+                package: "openid-store-postgres",
+            }
+            .into()
+        })
     }
 
     /// The schema version in the database (`None` before the first migration).
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
-    pub fn schema_version(&self) -> Result<Option<i32>, StoreError> {
-        let context = "reading the schema version".to_owned();
-        let mut connection = self.connection(&context)?;
-        let exists = connection
-            .client
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.names.versions])
-            .map_err(|e| self.failed(e, &context))?;
-        if !exists.get::<_, bool>(0) {
-            return Ok(None);
-        }
-        let row = connection
-            .client
-            .query_one(&self.sql.schema_version, &[])
-            .map_err(|e| self.failed(e, &context))?;
-        row.try_get(0).map_err(|e| self.failed(e, &context))
-    }
-
-    fn connection(&self, context: &str) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
-        self.pool.get().map_err(|e| PgError::Pool(e).into_store(context))
-    }
-
-    /// Runs `operation` on a pooled connection. A connection-level failure marks the
-    /// pool's connections stale; if the connection was found closed (the server restarted:
-    /// nothing ran on it), the operation runs once more on a new connection.
-    fn run<T>(
-        &self,
-        context: impl Fn() -> String,
-        operation: impl Fn(&mut Connection, &Statements) -> Result<T, postgres::Error>,
-    ) -> Result<T, StoreError> {
-        let mut retried = false;
-        loop {
-            let mut connection = self.connection(&context())?;
-            match operation(&mut connection, &self.sql) {
-                Ok(value) => return Ok(value),
-                Err(error) if connection_gone(&error) && !retried => {
-                    self.generation.fetch_add(1, Ordering::AcqRel);
-                    retried = true;
-                }
-                Err(error) => return Err(self.failed(error, &context())),
+    pub fn schema_version(&self) -> Result<Option<i64>, StoreError> {
+        self.pool.run("read the schema version", |connection| {
+            let exists = connection
+                .client
+                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.names.versions])?;
+            if !exists.try_get::<_, bool>(0)? {
+                return Ok(None);
             }
-        }
+            let row = connection
+                .client
+                .query_one(&format!("SELECT max(version) FROM {}", self.names.versions), &[])?;
+            Ok(row.try_get::<_, Option<i32>>(0)?.map(i64::from))
+        })
     }
 
-    fn failed(&self, error: postgres::Error, context: &str) -> StoreError {
-        if error.as_db_error().is_none() || connection_gone(&error) {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-        }
-        PgError::Postgres(error).into_store(format!("{} on {}", context, self.target))
+    /// The server, for messages.
+    fn target(&self) -> &str {
+        self.pool.connector().target()
+    }
+
+    fn association_from_row(&self, row: &Row) -> Result<Association, StoreError> {
+        let read = || -> Result<Association, RowError> {
+            let kind: String = row.try_get(4)?;
+            Ok(association_from_row(
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                &kind,
+            )?)
+        };
+        let table = &self.names.associations;
+        Ok(read().map_err(|source| SchemaError::bad_row(self.target(), table, source))?)
     }
 }
 
 impl PostgresStoreBuilder {
+    /// Options from a URL, as [`PostgresStore::from_url`] takes it, to set more (a clock)
+    /// before [`build`](Self::build).
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] naming what is wrong with the URL (never its password).
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let parsed = StoreUrl::new("PostgreSQL", url);
+        // A placeholder until the driver has read the URL; replaced below.
+        let (builder, driver_url) =
+            parsed.apply_passing(PostgresStore::builder(postgres::Config::new()), OPTIONS)?;
+        let config = driver_url
+            .parse()
+            .map_err(|e: postgres::Error| parsed.unknown_to_driver("postgres", OPTIONS, e))?;
+        Ok(Self { config, ..builder })
+    }
+
     /// The schema of the tables (default `public`).
     pub fn schema(mut self, name: &str) -> Self {
         name.clone_into(&mut self.schema);
         self
     }
 
-    /// The associations table (default `openid_associations`).
-    pub fn associations_table(mut self, name: &str) -> Self {
-        name.clone_into(&mut self.associations_table);
-        self
-    }
+    openid_store_kit::builder_tables!(tables);
 
-    /// The nonces table (default `openid_nonces`).
-    pub fn nonces_table(mut self, name: &str) -> Self {
-        name.clone_into(&mut self.nonces_table);
-        self
-    }
-
-    /// The most connections kept open (default 16).
-    pub fn pool_size(mut self, size: u32) -> Self {
-        self.pool_size = size;
-        self
-    }
-
-    /// How long connecting, or waiting for a free connection, may take before the
-    /// operation fails with [`StoreError::Unavailable`] (default 5 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
 
     /// Whether [`build`](Self::build) runs [`PostgresStore::migrate`] (default no: schema
     /// changes are an operator's decision).
@@ -243,29 +210,29 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// The clock every time comes from (default the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    /// The driver's configuration: where the store connects (for tools that need a plain
+    /// connection to the same database).
+    pub fn config(&self) -> &postgres::Config {
+        &self.config
     }
 
     /// Connects (one connection, to fail early) and, if asked, migrates.
     ///
     /// # Errors
-    /// [`StoreError::Config`] for invalid names or pool size; [`StoreError::Unavailable`]
-    /// if the server cannot be reached within the timeout.
+    /// [`StoreError::Config`] for invalid names or settings, or credentials the server
+    /// refuses; [`StoreError::Unavailable`] if the server cannot be reached within the
+    /// timeout.
     pub fn build(self) -> Result<PostgresStore, StoreError> {
-        let names = Names::new(&self.schema, &self.associations_table, &self.nonces_table)?;
-        if self.pool_size == 0 {
-            return Err(StoreError::config("PostgreSQL pool_size must be at least 1", None));
-        }
+        self.settings.check("PostgreSQL")?;
+        let names = Names::new(&self.schema, &self.tables)?;
+        let timeout = self.settings.timeout;
         let mut config = self.config;
-        config.connect_timeout(self.timeout);
+        config.connect_timeout(timeout);
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
         // A statement stuck behind a lock or a hung commit fails with the store's timeout
         // instead of blocking the login indefinitely.
-        let millis = self.timeout.as_millis();
+        let millis = timeout.as_millis();
         let bounds = format!("-c statement_timeout={millis} -c lock_timeout={millis}");
         let options = match config.get_options() {
             Some(existing) if !existing.is_empty() => format!("{existing} {bounds}"),
@@ -273,22 +240,16 @@ impl PostgresStoreBuilder {
         };
         config.options(&options);
         let target = describe(&config);
-        let generation = Arc::new(AtomicU64::new(0));
-        let pool = r2d2::Pool::builder()
-            .max_size(self.pool_size)
-            .min_idle(Some(0))
-            .connection_timeout(self.timeout)
-            .test_on_check_out(true)
-            .build_unchecked(Manager::new(config, Arc::clone(&generation)));
+        let pool = Pool::new(Connector { config, target }, self.settings.pool_size, timeout);
+        // One connection outside the pool: the driver's own error says more than a pool's
+        // timeout would.
+        pool.connect()?;
         let store = PostgresStore {
             pool,
-            generation,
-            sql: Statements::new(&names),
+            sql: schema::statements(&names),
             names,
-            clock: self.clock,
-            target,
+            timing: self.settings.timing(),
         };
-        drop(store.connection(&format!("connecting to {}", store.target))?);
         if self.migrate {
             store.migrate()?;
         }
@@ -302,149 +263,96 @@ impl OpenIdStore for PostgresStore {
         server_url: &str,
         association: &Association,
     ) -> Result<(), StoreError> {
-        let key = server_digest(server_url);
-        self.run(
-            || format!("storing association {:?}", association.handle()),
-            |connection, sql| {
-                let statement = connection.statement(&sql.store_association)?;
-                connection.client.execute(
-                    &statement,
-                    &[
-                        &key.as_slice(),
-                        &association.handle(),
-                        &server_url,
-                        &association.secret(),
-                        &association.issued(),
-                        &association.lifetime(),
-                        &association.assoc_type().as_str(),
-                        &association.expires_at(),
-                    ],
-                )?;
-                Ok(())
-            },
-        )
+        self.pool.run("store an association", |connection| {
+            let statement = connection.statement(&self.sql.store_association)?;
+            let key = server_digest(server_url);
+            connection.client.execute(
+                &statement,
+                &[
+                    &key.as_slice(),
+                    &association.handle(),
+                    &server_url,
+                    &association.secret(),
+                    &association.issued(),
+                    &association.lifetime(),
+                    &association.assoc_type().as_str(),
+                    &association.expires_at(),
+                ],
+            )?;
+            Ok(())
+        })
     }
 
-    fn get_association(
-        &self,
-        server_url: &str,
-        handle: Option<&str>,
-    ) -> Result<Option<Association>, StoreError> {
+    fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
+        let Lookup { server_url, handle, now, .. } = *lookup;
         let key = server_digest(server_url);
-        let now = self.clock.now();
-        let row = self.run(
-            || format!("reading association {handle:?}"),
-            |connection, sql| {
-                if let Some(handle) = handle {
-                    let statement = connection.statement(&sql.get_by_handle)?;
-                    connection.client.query_opt(&statement, &[&key.as_slice(), &handle, &now])
-                } else {
-                    let statement = connection.statement(&sql.get_newest)?;
-                    connection.client.query_opt(&statement, &[&key.as_slice(), &now])
-                }
-            },
-        )?;
-        let association = row.map(|row| self.association_from_row(&row)).transpose()?;
-        // The query filtered on the stored expiry; the association's own times decide.
-        Ok(association.filter(|association| !association.is_expired(now)))
+        let row = self.pool.run("read an association", |connection| {
+            if let Some(handle) = handle {
+                let statement = connection.statement(&self.sql.get_by_handle)?;
+                connection.client.query_opt(&statement, &[&key.as_slice(), &handle, &now])
+            } else {
+                let statement = connection.statement(&self.sql.get_newest)?;
+                connection.client.query_opt(&statement, &[&key.as_slice(), &now])
+            }
+        })?;
+        row.map(|row| self.association_from_row(&row)).transpose()
     }
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
         let key = server_digest(server_url);
-        self.run(
-            || format!("removing association {handle:?}"),
-            |connection, sql| {
-                let statement = connection.statement(&sql.remove_association)?;
-                Ok(connection.client.execute(&statement, &[&key.as_slice(), &handle])? > 0)
-            },
-        )
+        self.pool.run("remove an association", |connection| {
+            let statement = connection.statement(&self.sql.remove_association)?;
+            Ok(connection.client.execute(&statement, &[&key.as_slice(), &handle])? > 0)
+        })
     }
 
-    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
-        if !within_skew(timestamp, self.clock.now(), SKEW) {
-            return Ok(false);
-        }
-        let key = nonce_digest(server_url, timestamp, salt);
-        self.run(
-            || "recording a nonce".to_owned(),
-            |connection, sql| {
-                let statement = connection.statement(&sql.use_nonce)?;
-                let inserted = connection
-                    .client
-                    .execute(&statement, &[&key.as_slice(), &server_url, &timestamp, &salt])?;
-                Ok(inserted == 1)
-            },
-        )
+    fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
+        let key = nonce_digest(nonce.server_url, nonce.timestamp, nonce.salt);
+        self.pool.run("record a nonce", |connection| {
+            let statement = connection.statement(&self.sql.use_nonce)?;
+            let inserted = connection.client.execute(
+                &statement,
+                &[&key.as_slice(), &nonce.server_url, &nonce.timestamp, &nonce.salt],
+            )?;
+            Ok(inserted == 1)
+        })
     }
 
-    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
-        let cutoff = self.clock.now().saturating_sub(SKEW);
-        self.run(
-            || "deleting old nonces".to_owned(),
-            |connection, sql| {
-                let statement = connection.statement(&sql.cleanup_nonces)?;
-                connection.client.execute(&statement, &[&cutoff])
-            },
-        )
-        .map(count)
+    fn timing(&self) -> &Timing {
+        &self.timing
     }
 
-    fn cleanup_associations(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        self.run(
-            || "deleting expired associations".to_owned(),
-            |connection, sql| {
-                let statement = connection.statement(&sql.cleanup_associations)?;
+    fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
+        self.pool
+            .run("delete old nonces", |connection| {
+                let statement = connection.statement(&self.sql.cleanup_nonces)?;
+                connection.client.execute(&statement, &[&oldest])
+            })
+            .map(count)
+    }
+
+    fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
+        self.pool
+            .run("delete expired associations", |connection| {
+                let statement = connection.statement(&self.sql.cleanup_associations)?;
                 connection.client.execute(&statement, &[&now])
-            },
-        )
-        .map(count)
-    }
-}
-
-impl PostgresStore {
-    fn association_from_row(&self, row: &Row) -> Result<Association, StoreError> {
-        let corrupt = |detail: String| {
-            StoreError::corrupt(
-                format!(
-                    "association row in {} on {}: {detail}",
-                    self.names.associations, self.target
-                ),
-                None,
-            )
-        };
-        let handle: String = row.try_get(0).map_err(|e| corrupt(e.to_string()))?;
-        let secret: Vec<u8> = row.try_get(1).map_err(|e| corrupt(e.to_string()))?;
-        let issued: i64 = row.try_get(2).map_err(|e| corrupt(e.to_string()))?;
-        let lifetime: i64 = row.try_get(3).map_err(|e| corrupt(e.to_string()))?;
-        let kind: String = row.try_get(4).map_err(|e| corrupt(e.to_string()))?;
-        let kind: AssociationType = kind.parse().map_err(|e| corrupt(format!("{e}")))?;
-        Association::new(handle, secret, issued, lifetime, kind).map_err(|e| corrupt(e.to_string()))
+            })
+            .map(count)
     }
 }
 
 impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresStore")
-            .field("target", &self.target)
+            .field("target", &self.target())
             .field("associations", &self.names.associations)
             .field("nonces", &self.names.nonces)
+            .field("timing", &self.timing)
             .finish_non_exhaustive()
     }
 }
 
-/// Whether the connection is gone and nothing ran on it: closed, or terminated by a
-/// server shutdown (SQLSTATE class 57P: the server says so on the next use of the
-/// connection).
-fn connection_gone(error: &postgres::Error) -> bool {
-    error.is_closed() || error.as_db_error().is_some_and(|db| db.code().code().starts_with("57P"))
-}
-
-fn count(rows: u64) -> usize {
-    usize::try_from(rows).unwrap_or(usize::MAX)
-}
-
-/// `user@host:port/dbname` from a config, without the password.
+/// `postgres://user@host:port/dbname` from a config, without the password.
 fn describe(config: &postgres::Config) -> String {
     let host = config.get_hosts().first().map_or_else(
         || "localhost".to_owned(),
@@ -465,15 +373,39 @@ mod tests {
 
     #[test]
     fn bad_urls_and_options_are_config_errors_without_password() {
-        for url in [
-            "postgres://u:hunter2@127.0.0.1:1/db?pool_size=x",
-            "postgres://u:hunter2@127.0.0.1:1/db?bogus_option=1",
-            "postgres://u:hunter2@127.0.0.1:1/db?schema=bad-name",
-            "postgres://u:hunter2@127.0.0.1:1/db?migrate=maybe",
-        ] {
-            let error = PostgresStore::from_url(url).unwrap_err();
-            assert!(error.is_config(), "{url}: {error}");
-            assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
+        let urls = ["pool_size=x", "bogus_option=1", "schema=bad-name", "migrate=maybe"]
+            .into_iter()
+            .chain(["timeout_ms=0", "pool_size=0"])
+            .map(|query| format!("postgres://u:hunter2@127.0.0.1:1/db?{query}"));
+        for url in urls {
+            let shown = match PostgresStore::from_url(&url) {
+                Err(error) if error.is_config() => format!("{error} {error:?}"),
+                other => panic!("{url}: {other:?}"),
+            };
+            assert!(!shown.contains("hunter2"), "{shown}");
         }
+    }
+
+    #[test]
+    fn unknown_options_name_the_stores_options_and_keep_the_drivers_error() {
+        let error = PostgresStoreBuilder::from_url("postgres://u@h/db?bogus_option=1").unwrap_err();
+        assert!(error.to_string().contains("own options are schema, table_prefix"), "{error}");
+        assert!(std::error::Error::source(&error).is_some(), "{error:?}");
+    }
+
+    #[test]
+    fn urls_set_the_options_and_pass_the_rest_to_the_driver() {
+        let builder = PostgresStoreBuilder::from_url(
+            "postgres://u:hunter2@db.example:5433/site?schema=s1&table_prefix=t_&pool_size=3\
+             &application_name=rp&migrate=yes",
+        )
+        .unwrap();
+        assert_eq!(builder.schema, "s1");
+        assert_eq!(builder.tables.nonces(), "t_nonces");
+        assert_eq!(builder.settings.pool_size, 3);
+        assert!(builder.migrate);
+        assert_eq!(builder.config().get_application_name(), Some("rp"));
+        assert_eq!(builder.config().get_ports(), [5433]);
+        assert!(!format!("{builder:?}").contains("hunter2"));
     }
 }

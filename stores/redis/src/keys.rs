@@ -20,13 +20,9 @@
 //! by appending the member to the key prefix, and Lua has no SHA-256 to compute it from a
 //! handle. The handle itself is inside the stored value.
 
-use std::fmt::Write as _;
+use openid_store_kit::keys::{hex, sha256};
 
-use openid_consumer::store::StoreError;
-use sha2::{Digest, Sha256};
-
-/// Key prefix used when none is configured.
-pub(crate) const DEFAULT_PREFIX: &str = "openid:";
+use crate::error::RedisStoreError;
 
 /// The keys of one store: everything starts with its prefix.
 #[derive(Debug, Clone)]
@@ -46,15 +42,9 @@ pub(crate) struct ServerKeys {
 impl Keys {
     /// Keys under `prefix`, which must not contain `{` or `}`: a brace in the prefix would
     /// become the hash tag and put every key of the store in one cluster slot.
-    pub(crate) fn new(prefix: &str) -> Result<Self, StoreError> {
+    pub(crate) fn new(prefix: &str) -> Result<Self, RedisStoreError> {
         if prefix.contains(['{', '}']) {
-            return Err(StoreError::config(
-                format!(
-                    "invalid Redis key prefix {prefix:?}: it must not contain '{{' or '}}' \
-                     (they would change the keys' cluster hash tag)"
-                ),
-                None,
-            ));
+            return Err(RedisStoreError::Prefix { prefix: prefix.to_owned() });
         }
         Ok(Self { prefix: prefix.to_owned() })
     }
@@ -107,15 +97,9 @@ impl ServerKeys {
     }
 }
 
-/// Lower-case hex SHA-256. (Written out rather than adding the `hex` crate for one loop.)
+/// Lower-case hex SHA-256: the layout this store has always written.
 fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut text = String::with_capacity(64);
-    for byte in hash {
-        // Writing to a String cannot fail.
-        let _ = write!(text, "{byte:02x}");
-    }
-    text
+    hex(&sha256(bytes))
 }
 
 /// Stores an association and indexes it; prunes index members whose association the server
@@ -215,7 +199,8 @@ mod tests {
     #[test]
     fn a_prefix_with_braces_is_a_configuration_error() {
         for prefix in ["{app}:", "a}", "{"] {
-            assert!(Keys::new(prefix).unwrap_err().is_config(), "{prefix}");
+            let error = openid_consumer::store::StoreError::from(Keys::new(prefix).unwrap_err());
+            assert!(error.is_config(), "{prefix}");
         }
         assert_eq!(Keys::new("").unwrap().prefix(), "");
     }

@@ -38,10 +38,11 @@
 //!   [`cleanup_associations`](openid_consumer::store::OpenIdStore::cleanup_associations)
 //!   do nothing and return 0. TTLs are relative (`EX`), computed from the store's clock, never
 //!   from the server's: an association lives `expires_in(now)` seconds (at least 1), a nonce
-//!   until it leaves the skew window (`timestamp + SKEW - now + 1` seconds). Reads check
-//!   expiry again with the store's clock, so an association is never returned once expired
-//!   even if Redis still holds it. Nonces outside the skew window are refused without a
-//!   round trip.
+//!   until it leaves the window ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl),
+//!   `timestamp + skew - now + 1` seconds, so a nonce dated in the future is kept
+//!   longer). The contract checks expiry again with the store's clock, so an association
+//!   is never returned once expired even if Redis still holds it, and refuses a nonce
+//!   outside the window without a round trip.
 //! - **Atomicity.** `use_nonce` is one `SET key 1 NX EX ttl`: exactly one concurrent caller
 //!   creates the key and gets `true`. Storing (value and index entry, dropping entries
 //!   whose association expired), removing (key and index entry; `true` only for the caller
@@ -51,7 +52,7 @@
 //! - **Corruption.** A value that does not deserialize, or a key of another type, is
 //!   [`StoreError::Corrupt`](openid_consumer::store::StoreError::Corrupt): never a wrong or
 //!   missing association.
-//! - **Connections.** An r2d2 pool (16 by default; `?pool_size=`); on a cluster each pooled
+//! - **Connections.** The pool of `openid-store-kit` (16 by default; `?pool_size=`); on a cluster each pooled
 //!   connection holds one connection per master and follows `MOVED`/`ASK` redirections.
 //!   Connecting, waiting for a pooled connection, and each read and write are limited by
 //!   the timeout (5 s default; `?timeout_ms=`): when the server goes away every call fails

@@ -1,26 +1,14 @@
-//! The store conformance suite against a real, throwaway Redis server.
+//! The store conformance suite against a throwaway Redis server: a key prefix per case.
+//! Redis expires the keys itself.
+
+mod common;
 
 use openid_store_conformance::{
-    Capabilities, Fixture, StoreError, skip_when, store_conformance_tests, with_capabilities,
+    Capabilities, on_server, store_conformance_tests, with_capabilities,
 };
-use openid_store_redis::RedisStore;
-use openid_store_redis::redis::IntoConnectionInfo;
-use openid_test_servers::{Backend, shared};
+use openid_test_servers::Backend;
 
-fn open(fixture: &Fixture) -> Result<RedisStore, StoreError> {
-    let server = shared(Backend::Redis)
-        .map_err(|e| StoreError::config(e.to_string(), None))?
-        .ok_or_else(|| StoreError::config("redis is skipped (OPENID_TEST_SKIP)", None))?;
-    let node =
-        server.url().into_connection_info().map_err(|e| StoreError::config(e.to_string(), None))?;
-    RedisStore::builder(node)
-        .prefix(&format!("{}:", fixture.namespace()))
-        .clock(fixture.clock())
-        .pool_size(10)
-        .build()
-}
-
-store_conformance_tests!(skip_when(
-    Backend::Redis.skip_reason(),
-    with_capabilities(Capabilities::new().self_expiring(), open)
+store_conformance_tests!(with_capabilities(
+    Capabilities::new().self_expiring(),
+    on_server(Backend::Redis, common::open),
 ));

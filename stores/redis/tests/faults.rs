@@ -12,17 +12,10 @@ use std::time::{Duration, Instant};
 
 use openid_consumer::crypto::AssociationType;
 use openid_consumer::nonce::SKEW;
-use openid_consumer::store::{Association, ManualClock, OpenIdStore};
+use openid_consumer::store::{Association, Clock as _, ManualClock, OpenIdStore, SystemClock};
 use openid_store_redis::redis::{self, Commands as _};
 use openid_store_redis::{RedisStore, RedisStoreBuilder};
 use openid_test_servers::{Backend, dedicated, shared};
-
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
-    )
-    .unwrap()
-}
 
 fn association(handle: &str, issued: i64, lifetime: i64) -> Association {
     Association::new(handle, vec![7; 32], issued, lifetime, AssociationType::HmacSha256).unwrap()
@@ -47,100 +40,11 @@ fn keys(connection: &mut redis::Connection, prefix: &str) -> Vec<String> {
     keys
 }
 
-/// Asserts that every call fails as unavailable, within `limit` each.
-fn assert_calls_unavailable(store: &RedisStore, limit: Duration) {
-    for attempt in 0..3 {
-        let started = Instant::now();
-        let error = store.use_nonce("https://op/", now(), &format!("down-{attempt}")).unwrap_err();
-        assert!(error.is_unavailable(), "{error}");
-        let error = store.get_association("https://op/", None).unwrap_err();
-        assert!(error.is_unavailable(), "{error}");
-        let error = store.store_association("https://op/", &association("h2", now(), 600));
-        assert!(error.unwrap_err().is_unavailable());
-        let error = store.remove_association("https://op/", "h1").unwrap_err();
-        assert!(error.is_unavailable(), "{error}");
-        assert!(started.elapsed() < limit, "four calls took {:?}", started.elapsed());
-    }
-}
-
-/// After a restart (the test servers do not persist, so the data is gone), the same store
-/// object works again.
-fn assert_store_works_again(store: &RedisStore) {
-    let now = now();
-    assert_eq!(store.get_association("https://op/", None).unwrap(), None, "not persisted");
-    let association = association("after", now, 600);
-    store.store_association("https://op/", &association).unwrap();
-    assert_eq!(store.get_association("https://op/", None).unwrap(), Some(association));
-    assert!(store.use_nonce("https://op/", now, "after-restart").unwrap());
-    assert!(!store.use_nonce("https://op/", now, "after-restart").unwrap());
-    assert!(store.remove_association("https://op/", "after").unwrap());
-}
-
-#[test]
-fn calls_fail_as_unavailable_while_the_server_is_down_and_work_after_restart() {
-    let Some(server) = dedicated(Backend::Redis).unwrap() else { return };
-    let store = RedisStore::from_url(&format!("{}?timeout_ms=1000", server.url())).unwrap();
-    store.store_association("https://op/", &association("h1", now(), 600)).unwrap();
-    assert!(store.use_nonce("https://op/", now(), "before").unwrap());
-
-    server.stop().unwrap();
-    // Four calls each bounded by the 1 s timeout, plus slack for a loaded machine.
-    assert_calls_unavailable(&store, Duration::from_secs(8));
-
-    server.start().unwrap();
-    assert_store_works_again(&store);
-}
-
-#[test]
-fn calls_fail_as_unavailable_while_the_cluster_is_down_and_work_after_restart() {
-    let Some(cluster) = dedicated(Backend::RedisCluster).unwrap() else { return };
-    let store = RedisStore::from_url(&format!("{}?timeout_ms=1000", cluster.url())).unwrap();
-    store.store_association("https://op/", &association("h1", now(), 600)).unwrap();
-    for i in 0..20 {
-        assert!(store.use_nonce("https://op/", now(), &format!("before-{i}")).unwrap());
-    }
-
-    cluster.stop().unwrap();
-    assert_calls_unavailable(&store, Duration::from_secs(8));
-
-    cluster.start().unwrap();
-    assert_store_works_again(&store);
-    for i in 0..20 {
-        assert!(store.use_nonce("https://op/", now(), &format!("after-{i}")).unwrap());
-    }
-}
-
-#[test]
-fn a_restart_between_two_calls_costs_no_failed_call() {
-    for backend in [Backend::Redis, Backend::RedisCluster] {
-        let Some(server) = dedicated(backend).unwrap() else { continue };
-        let store = RedisStore::from_url(server.url()).unwrap();
-        // Several pooled connections, all of which the restart breaks.
-        std::thread::scope(|scope| {
-            for thread in 0..4 {
-                let store = &store;
-                scope.spawn(move || {
-                    for i in 0..50 {
-                        let salt = format!("{thread}-{i}");
-                        assert!(store.use_nonce("https://op/", now(), &salt).unwrap());
-                    }
-                });
-            }
-        });
-        server.stop().unwrap();
-        server.start().unwrap();
-        let now = now();
-        assert!(store.use_nonce("https://op/", now, "first-after-restart").unwrap(), "{backend}");
-        assert!(!store.use_nonce("https://op/", now, "first-after-restart").unwrap(), "{backend}");
-        assert_eq!(store.get_association("https://op/", None).unwrap(), None);
-    }
-}
-
 #[test]
 fn a_hung_server_makes_calls_fail_within_the_timeout_and_they_work_when_it_resumes() {
     let Some(server) = dedicated(Backend::Redis).unwrap() else { return };
     let store = RedisStore::from_url(&format!("{}?timeout_ms=500", server.url())).unwrap();
-    let now = now();
+    let now = SystemClock.now();
     assert!(store.use_nonce("https://op/", now, "before").unwrap());
     let info: redis::InfoDict =
         redis::cmd("INFO").arg("server").query(&mut inspect(server.url())).unwrap();
@@ -174,7 +78,7 @@ fn a_hung_server_makes_calls_fail_within_the_timeout_and_they_work_when_it_resum
 fn a_hung_cluster_master_makes_its_calls_fail_within_the_timeout_and_they_work_when_it_resumes() {
     let Some(cluster) = dedicated(Backend::RedisCluster).unwrap() else { return };
     let store = RedisStore::from_url(&format!("{}?timeout_ms=600", cluster.url())).unwrap();
-    let now = now();
+    let now = SystemClock.now();
     for i in 0..20 {
         assert!(store.use_nonce("https://op/", now, &format!("before-{i}")).unwrap());
     }
@@ -288,7 +192,7 @@ fn refused_credentials_are_a_configuration_error() {
     assert!(error.is_config(), "no password: {error}");
 
     let store = RedisStore::from_url(&with_password("right-password")).unwrap();
-    assert!(store.use_nonce("https://op/", now(), "authenticated").unwrap());
+    assert!(store.use_nonce("https://op/", SystemClock.now(), "authenticated").unwrap());
     assert!(!format!("{store:?}").contains("right-password"), "{store:?}");
 }
 
@@ -299,7 +203,7 @@ fn a_cluster_behind_a_single_server_url_is_a_configuration_error() {
     let store = RedisStore::from_url(&format!("redis://{first}/?prefix=wrong_mode:")).unwrap();
     // Some of these keys live on other masters, which answer MOVED.
     let error = (0..64)
-        .find_map(|i| store.use_nonce("https://op/", now(), &format!("salt-{i}")).err())
+        .find_map(|i| store.use_nonce("https://op/", SystemClock.now(), &format!("salt-{i}")).err())
         .expect("a key on another master");
     assert!(error.is_config(), "{error}");
     assert!(error.to_string().contains("redis+cluster://"), "{error}");
@@ -319,12 +223,13 @@ fn a_value_that_does_not_deserialize_is_corrupt_never_an_association() {
     let Some(server) = shared(Backend::Redis).unwrap() else { return };
     let prefix = &unique_prefix("corrupt_values");
     let store = RedisStore::from_url(&format!("{}?prefix={prefix}", server.url())).unwrap();
-    store.store_association("https://op/", &association("h", now(), 600)).unwrap();
+    store.store_association("https://op/", &association("h", SystemClock.now(), 600)).unwrap();
     let mut redis = inspect(server.url());
     let key = keys(&mut redis, &format!("{prefix}assoc:")).pop().unwrap();
 
-    let truncated =
-        association("h", now(), 600).serialize().replace("assoc_type:HMAC-SHA256\n", "");
+    let truncated = association("h", SystemClock.now(), 600)
+        .serialize()
+        .replace("assoc_type:HMAC-SHA256\n", "");
     for garbage in [&b"not an association"[..], b"\xff\xfe", truncated.as_bytes()] {
         let _: () = redis.set(&key, garbage).unwrap();
         let error = store.get_association("https://op/", Some("h")).unwrap_err();
@@ -333,7 +238,7 @@ fn a_value_that_does_not_deserialize_is_corrupt_never_an_association() {
         assert!(error.is_corrupt(), "{error}");
     }
     // Another handle's association under this handle's key.
-    let _: () = redis.set(&key, association("other", now(), 600).serialize()).unwrap();
+    let _: () = redis.set(&key, association("other", SystemClock.now(), 600).serialize()).unwrap();
     assert!(store.get_association("https://op/", Some("h")).unwrap_err().is_corrupt());
     // A key of another type.
     let _: () = redis.del(&key).unwrap();
@@ -376,7 +281,7 @@ fn the_index_drops_associations_the_server_expired() {
     let Some(server) = shared(Backend::Redis).unwrap() else { return };
     let prefix = &unique_prefix("index_pruning");
     let store = RedisStore::from_url(&format!("{}?prefix={prefix}", server.url())).unwrap();
-    let issued = now();
+    let issued = SystemClock.now();
     store.store_association("https://op/", &association("short-1", issued, 1)).unwrap();
     store.store_association("https://op/", &association("short-2", issued, 1)).unwrap();
     let mut redis = inspect(server.url());
@@ -396,10 +301,12 @@ fn on_a_cluster_nonces_spread_over_the_masters_and_each_server_keeps_one_slot() 
     let prefix = &unique_prefix("cluster_layout");
     let store = RedisStore::from_url(&format!("{}?prefix={prefix}", cluster.url())).unwrap();
     for i in 0..30 {
-        assert!(store.use_nonce("https://op/", now(), &format!("salt-{i}")).unwrap());
+        assert!(store.use_nonce("https://op/", SystemClock.now(), &format!("salt-{i}")).unwrap());
     }
     for handle in ["a", "b", "c"] {
-        store.store_association("https://op/", &association(handle, now(), 600)).unwrap();
+        store
+            .store_association("https://op/", &association(handle, SystemClock.now(), 600))
+            .unwrap();
     }
     let mut masters_with_nonces = 0;
     let mut association_slots = Vec::new();
@@ -426,7 +333,7 @@ fn a_store_made_from_a_client_uses_the_default_prefix() {
     let store = RedisStore::new(&redis::Client::open(server.url()).unwrap()).unwrap();
     assert_eq!(store.prefix(), "openid:");
     let salt = format!("default-prefix-{}", std::process::id());
-    assert!(store.use_nonce("https://op/", now(), &salt).unwrap());
+    assert!(store.use_nonce("https://op/", SystemClock.now(), &salt).unwrap());
     let mut redis = inspect(server.url());
     assert!(!keys(&mut redis, "openid:nonce:").is_empty());
 }
@@ -446,7 +353,7 @@ fn a_server_that_evicts_keys_is_refused_unless_allowed() {
     assert!(error.is_config(), "{error}");
     assert!(error.to_string().contains("allkeys-lru"), "{error}");
     let allowed = RedisStore::from_url(&format!("{}?allow_eviction=true", server.url())).unwrap();
-    assert!(allowed.use_nonce("https://op/", now(), "x").unwrap());
+    assert!(allowed.use_nonce("https://op/", SystemClock.now(), "x").unwrap());
     // A limit with noeviction is safe: a full server answers errors, never forgets.
     set(&mut admin, "maxmemory-policy", "noeviction");
     assert!(RedisStore::from_url(server.url()).is_ok());

@@ -1,6 +1,7 @@
 //! The SQLite store's own errors, mapped into [`StoreError`] by outcome.
 
-use openid_consumer::store::{AssociationError, StoreError};
+use openid_consumer::store::StoreError;
+use openid_store_kit::sql::{BadRow, SchemaError};
 use rusqlite::ErrorCode;
 
 /// What went wrong, with the database and table involved.
@@ -37,7 +38,7 @@ pub(crate) enum SqliteError {
         table: String,
         handle: String,
         #[source]
-        source: AssociationError,
+        source: BadRow,
     },
     /// A row whose `expires_at` disagrees with `issued + lifetime`.
     #[error(
@@ -45,13 +46,8 @@ pub(crate) enum SqliteError {
     )]
     InconsistentRow { location: String, table: String, handle: String, found: i64, expected: i64 },
     /// The schema was written by a newer version of this crate.
-    #[error(
-        "SQLite database {location}: schema version {found} in {table} is newer than this library's {supported}; upgrade openid-store-sqlite"
-    )]
-    SchemaTooNew { location: String, table: String, found: i64, supported: i64 },
-    /// A bad option, table name or URL.
-    #[error("{0}")]
-    Option(String),
+    #[error(transparent)]
+    Schema(#[from] SchemaError<BadRow>),
 }
 
 impl From<SqliteError> for StoreError {
@@ -74,9 +70,7 @@ impl From<SqliteError> for StoreError {
             }
             SqliteError::BadRow { source, .. } => StoreError::corrupt(context, Some(source.into())),
             SqliteError::InconsistentRow { .. } => StoreError::corrupt(context, None),
-            SqliteError::SchemaTooNew { .. } | SqliteError::Option(_) => {
-                StoreError::config(context, None)
-            }
+            SqliteError::Schema(error) => error.into(),
         }
     }
 }

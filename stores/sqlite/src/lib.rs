@@ -38,16 +38,17 @@
 //!   and is bound as a parameter (never SQL's own time). Lookups select only rows with
 //!   `expires_at > now`, so an expired association is never returned;
 //!   [`OpenIdStore::cleanup_associations`] deletes rows with `expires_at <= now` and
-//!   [`OpenIdStore::cleanup_nonces`] nonces older than the 5-hour skew window, returning
-//!   exact counts. A nonce outside the window is refused without a write.
+//!   [`OpenIdStore::cleanup_nonces`] nonces whose timestamp left the window (5 hours by
+//!   default), returning exact counts. The contract refuses a nonce outside the window
+//!   before the store sees it, so that costs no write.
 //! - **Atomicity.** `use_nonce` is one `INSERT OR IGNORE` on the primary key: of all
 //!   threads and processes, exactly one inserts the row and gets `true`. Storing an
 //!   association is one `INSERT ... ON CONFLICT DO UPDATE` (an atomic upsert).
 //! - **Concurrency.** By default one connection per store behind a lock; other processes
 //!   use their own connections, WAL lets readers run during a write, and a writer waits
-//!   for the write lock up to the busy timeout (5 s default) before
-//!   [`StoreError::Unavailable`]. [`SqliteStoreBuilder::max_connections`] turns the lock
-//!   into a pool. The lock was chosen by measurement (`BENCHMARKS.md`: 4 threads calling
+//!   for the write lock up to the busy timeout ([`SqliteStoreBuilder::timeout`], 5 s by
+//!   default) before [`StoreError::Unavailable`]. [`SqliteStoreBuilder::pool_size`] turns
+//!   the lock into a pool. The lock was chosen by measurement (`BENCHMARKS.md`: 4 threads calling
 //!   `use_nonce`, 2 shared cores, lock and pool interleaved in rounds): with
 //!   `synchronous=NORMAL` they were equal (15-19 µs per call either way), with the default
 //!   `synchronous=FULL` the lock was 1.5 to 1.9 times faster (74-157 µs against
@@ -71,7 +72,6 @@
 //! [`StoreError::Corrupt`]: openid_consumer::store::StoreError::Corrupt
 //! [`StoreError::Unavailable`]: openid_consumer::store::StoreError::Unavailable
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
 
 mod error;
 mod pool;

@@ -41,8 +41,9 @@ pub(crate) struct Opener {
 impl Pool {
     /// A pool holding `first` (already set up), growing to `max` connections if it has an
     /// opener.
-    pub(crate) fn new(first: Connection, opener: Option<Opener>, max: usize) -> Self {
-        let max = if opener.is_some() { max.max(1) } else { 1 };
+    pub(crate) fn new(first: Connection, opener: Option<Opener>, max: u32) -> Self {
+        let max =
+            if opener.is_some() { usize::try_from(max).unwrap_or(usize::MAX).max(1) } else { 1 };
         Self {
             state: Mutex::new(State { idle: vec![first], open: 1, waiting: 0 }),
             returned: Condvar::new(),

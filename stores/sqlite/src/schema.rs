@@ -3,7 +3,7 @@
 //! Version 1 of the schema, for the default prefix `openid_`:
 //!
 //! ```sql
-//! CREATE TABLE openid_schema_version (
+//! CREATE TABLE openid_associations_schema_version (
 //!     id      INTEGER PRIMARY KEY CHECK (id = 1),
 //!     version INTEGER NOT NULL
 //! );
@@ -30,95 +30,39 @@
 //! length limit. The nonce key starts with the timestamp so cleanup deletes a key range.
 
 use openid_consumer::store::StoreError;
+use openid_store_kit::sql::{SchemaError, Statements, TableNames, pending};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use crate::error::SqliteError;
 
-/// The schema version this library creates and reads.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
 /// Longest table name accepted (PostgreSQL's identifier limit, to stay portable).
-const MAX_TABLE_NAME: usize = 63;
+pub(crate) const MAX_TABLE_NAME: usize = 63;
 
-/// The names of the three tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TableNames {
-    pub(crate) associations: String,
-    pub(crate) nonces: String,
-    pub(crate) schema_version: String,
-}
-
-impl TableNames {
-    /// `<prefix>associations`, `<prefix>nonces`, `<prefix>schema_version`.
-    pub(crate) fn with_prefix(prefix: &str) -> Self {
-        Self {
-            associations: format!("{prefix}associations"),
-            nonces: format!("{prefix}nonces"),
-            schema_version: format!("{prefix}schema_version"),
-        }
-    }
-
-    /// Checks every name is a plain identifier (so it can be written into SQL unquoted
-    /// safely) and that they differ.
-    pub(crate) fn validate(&self) -> Result<(), StoreError> {
-        let names = [&self.associations, &self.nonces, &self.schema_version];
-        for name in names {
-            let mut chars = name.chars();
-            let plain = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && name.len() <= MAX_TABLE_NAME
-                && !name.to_ascii_lowercase().starts_with("sqlite_");
-            if !plain {
-                return Err(SqliteError::Option(format!(
-                    "invalid table name {name:?}: use 1 to {MAX_TABLE_NAME} ASCII letters, digits and _, not starting with a digit or sqlite_"
-                ))
-                .into());
-            }
-        }
-        if names[0] == names[1] || names[0] == names[2] || names[1] == names[2] {
-            return Err(SqliteError::Option(format!("table names must differ: {names:?}")).into());
-        }
-        Ok(())
-    }
-}
-
-/// The SQL of each operation, built once from the table names.
-#[derive(Debug, Clone)]
-pub(crate) struct Statements {
-    pub(crate) store_association: String,
-    pub(crate) get_association: String,
-    pub(crate) get_newest_association: String,
-    pub(crate) remove_association: String,
-    pub(crate) use_nonce: String,
-    pub(crate) cleanup_nonces: String,
-    pub(crate) cleanup_associations: String,
-}
-
-impl Statements {
-    pub(crate) fn new(tables: &TableNames) -> Self {
-        let (a, n) = (&tables.associations, &tables.nonces);
-        let columns = "handle, secret, issued, lifetime, assoc_type, expires_at";
-        Self {
-            store_association: format!(
-                "INSERT INTO {a} (server_url, handle, secret, issued, lifetime, assoc_type, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-                 ON CONFLICT (server_url, handle) DO UPDATE SET secret = excluded.secret, \
-                 issued = excluded.issued, lifetime = excluded.lifetime, \
-                 assoc_type = excluded.assoc_type, expires_at = excluded.expires_at"
-            ),
-            get_association: format!(
-                "SELECT {columns} FROM {a} WHERE server_url = ?1 AND handle = ?2 AND expires_at > ?3"
-            ),
-            get_newest_association: format!(
-                "SELECT {columns} FROM {a} WHERE server_url = ?1 AND expires_at > ?2 \
-                 ORDER BY issued DESC, handle DESC LIMIT 1"
-            ),
-            remove_association: format!("DELETE FROM {a} WHERE server_url = ?1 AND handle = ?2"),
-            use_nonce: format!(
-                "INSERT OR IGNORE INTO {n} (timestamp, server_url, salt) VALUES (?1, ?2, ?3)"
-            ),
-            cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < ?1"),
-            cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?1"),
-        }
+/// The statements of this dialect.
+pub(crate) fn statements(tables: &TableNames) -> Statements {
+    let (a, n) = (tables.associations(), tables.nonces());
+    let columns = "handle, secret, issued, lifetime, assoc_type, expires_at";
+    Statements {
+        store_association: format!(
+            "INSERT INTO {a} (server_url, handle, secret, issued, lifetime, assoc_type, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (server_url, handle) DO UPDATE SET secret = excluded.secret, \
+             issued = excluded.issued, lifetime = excluded.lifetime, \
+             assoc_type = excluded.assoc_type, expires_at = excluded.expires_at"
+        ),
+        get_by_handle: format!(
+            "SELECT {columns} FROM {a} WHERE server_url = ?1 AND handle = ?2 AND expires_at > ?3"
+        ),
+        get_newest: format!(
+            "SELECT {columns} FROM {a} WHERE server_url = ?1 AND expires_at > ?2 \
+             ORDER BY issued DESC, handle DESC LIMIT 1"
+        ),
+        remove_association: format!("DELETE FROM {a} WHERE server_url = ?1 AND handle = ?2"),
+        use_nonce: format!(
+            "INSERT OR IGNORE INTO {n} (timestamp, server_url, salt) VALUES (?1, ?2, ?3)"
+        ),
+        cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < ?1"),
+        cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?1"),
     }
 }
 
@@ -137,7 +81,7 @@ pub(crate) fn ensure(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(setup("begin the schema transaction"))?;
-    let version_table = &tables.schema_version;
+    let version_table = tables.schema_version();
     tx.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {version_table} (
              id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -151,34 +95,33 @@ pub(crate) fn ensure(
         })
         .optional()
         .map_err(setup("read the schema version"))?;
-    match found {
-        None => {
-            tx.execute_batch(&create_v1(tables)).map_err(setup("create the tables"))?;
-            tx.execute(
-                &format!("INSERT INTO {version_table} (id, version) VALUES (1, ?1)"),
-                [SCHEMA_VERSION],
-            )
-            .map_err(setup("record the schema version"))?;
-            tracing::info!(location, version = SCHEMA_VERSION, "created the OpenID store schema");
-        }
-        Some(SCHEMA_VERSION) => {}
-        // Later versions add arms here: Some(1) => migrate_1_to_2(&tx)?, and so on.
-        Some(found) => {
-            return Err(SqliteError::SchemaTooNew {
-                location: location.to_owned(),
-                table: version_table.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            }
-            .into());
-        }
+    let steps = [create_v1(tables)];
+    let migrations = pending(&steps, found.unwrap_or(0)).map_err(|newer| {
+        SqliteError::Schema(SchemaError::TooNew {
+            target: format!("SQLite database {location}"),
+            table: version_table.to_owned(),
+            newer,
+            package: "openid-store-sqlite",
+        })
+    })?;
+    for (version, statements) in migrations {
+        tx.execute_batch(statements).map_err(setup("create the tables"))?;
+        tx.execute(
+            &format!(
+                "INSERT INTO {version_table} (id, version) VALUES (1, ?1) \
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version"
+            ),
+            [version],
+        )
+        .map_err(setup("record the schema version"))?;
+        tracing::info!(location, version, "created the OpenID store schema");
     }
     tx.commit().map_err(setup("commit the schema"))?;
     Ok(())
 }
 
 fn create_v1(tables: &TableNames) -> String {
-    let (a, n) = (&tables.associations, &tables.nonces);
+    let (a, n) = (tables.associations(), tables.nonces());
     format!(
         "CREATE TABLE IF NOT EXISTS {a} (
              server_url TEXT NOT NULL,

@@ -1,25 +1,25 @@
 //! [`SqliteStore`]: the [`OpenIdStore`] over one SQLite database.
 
 use std::fmt;
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
-use openid_consumer::nonce::{SKEW, within_skew};
-use openid_consumer::store::{Association, Clock, OpenIdStore, StoreError, SystemClock};
+use openid_consumer::store::{Association, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
+use openid_store_kit::settings::Settings;
+use openid_store_kit::sql::{TableNames, association_from_row};
+use openid_store_kit::url::{StoreUrl, UrlOption};
 use rusqlite::{Connection, OptionalExtension as _, Row, params};
 
 use crate::error::SqliteError;
 use crate::pool::{Opener, Pool};
-use crate::schema::{self, Statements, TableNames};
+use openid_store_kit::sql::Statements;
 
-/// How long a statement waits for another connection's write lock by default.
-const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::schema;
+
 /// Connections a store over a file opens at most, by default: one, behind a lock (the
 /// measurement is in the crate docs and `BENCHMARKS.md`).
-const DEFAULT_MAX_CONNECTIONS: usize = 1;
+const DEFAULT_POOL_SIZE: u32 = 1;
 /// The default prefix of the table names.
-pub const DEFAULT_TABLE_PREFIX: &str = "openid_";
+pub const DEFAULT_TABLE_PREFIX: &str = openid_store_kit::sql::DEFAULT_TABLE_PREFIX;
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 ///
@@ -71,30 +71,50 @@ pub struct SqliteStore {
     pool: Pool,
     sql: Statements,
     pub(crate) tables: TableNames,
-    clock: Arc<dyn Clock>,
+    timing: Timing,
     location: String,
 }
 
-/// Options of a [`SqliteStore`]: table names, `synchronous`, busy timeout, connections and
-/// clock.
+/// Options of a [`SqliteStore`]: table names, `synchronous`, the time limit, connections,
+/// clock and nonce window; from [`SqliteStore::builder`], [`SqliteStore::builder_in_memory`],
+/// [`SqliteStore::builder_on`] or [`SqliteStoreBuilder::from_url`].
 ///
 /// ```
 /// use openid_store_sqlite::{SqliteStore, Synchronous};
 ///
-/// let store = SqliteStore::builder()
+/// let store = SqliteStore::builder_in_memory()
 ///     .table_prefix("login_")
 ///     .synchronous(Synchronous::Normal)
-///     .open_in_memory()?;
+///     .build()?;
 /// # Ok::<(), openid_consumer::store::StoreError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
+#[must_use]
 pub struct SqliteStoreBuilder {
+    location: Location,
     tables: TableNames,
     synchronous: Synchronous,
-    busy_timeout: Duration,
-    max_connections: usize,
-    clock: Arc<dyn Clock>,
+    settings: Settings,
 }
+
+/// Where the database is.
+#[derive(Debug)]
+enum Location {
+    File(PathBuf),
+    Memory,
+    Connection(Connection),
+}
+
+/// The options of a `sqlite:` URL.
+const OPTIONS: &[UrlOption<SqliteStoreBuilder>] = &[
+    UrlOption::choice("synchronous", |builder, value| match Synchronous::parse(value) {
+        Some(level) => Ok(builder.synchronous(level)),
+        None => Err("use off, normal, full or extra"),
+    }),
+    UrlOption::text("table_prefix", SqliteStoreBuilder::table_prefix),
+    UrlOption::millis("timeout_ms", SqliteStoreBuilder::timeout),
+    UrlOption::count("pool_size", SqliteStoreBuilder::pool_size),
+];
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` with the default options.
@@ -103,7 +123,7 @@ impl SqliteStore {
     /// [`StoreError::Config`] naming the path when the file cannot be opened or created,
     /// is not a database, or has a schema from a newer version.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Self::builder().open(path)
+        Self::builder(path.as_ref()).build()
     }
 
     /// A private in-memory database (for tests): gone when the store is dropped, not
@@ -112,7 +132,7 @@ impl SqliteStore {
     /// # Errors
     /// As [`SqliteStore::open`].
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::builder().open_in_memory()
+        Self::builder_in_memory().build()
     }
 
     /// A store over an open connection, which it sets up as [`SqliteStore::open`] does
@@ -121,12 +141,12 @@ impl SqliteStore {
     /// # Errors
     /// As [`SqliteStore::open`].
     pub fn new(conn: Connection) -> Result<Self, StoreError> {
-        Self::builder().connection(conn)
+        Self::builder_on(conn).build()
     }
 
     /// Opens the store a URL names: `sqlite:///absolute/path`, `sqlite:relative/path`, or
-    /// `sqlite::memory:`, with optional query parameters `synchronous`
-    /// (`off|normal|full|extra`), `table_prefix` and `busy_timeout_ms`.
+    /// `sqlite::memory:`, with the options `synchronous` (`off|normal|full|extra`),
+    /// `table_prefix`, `timeout_ms` and `pool_size`.
     ///
     /// ```
     /// use openid_store_sqlite::SqliteStore;
@@ -136,61 +156,27 @@ impl SqliteStore {
     /// ```
     ///
     /// # Errors
-    /// [`StoreError::Config`] for another scheme, an unknown parameter or value, and as
+    /// [`StoreError::Config`] for another scheme, an unknown option or value, and as
     /// [`SqliteStore::open`].
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
-        let bad =
-            |reason: String| SqliteError::Option(format!("invalid SQLite URL {url:?}: {reason}"));
-        let rest =
-            url.strip_prefix("sqlite:").ok_or_else(|| bad("the scheme must be sqlite:".into()))?;
-        let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let mut builder = Self::builder();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            builder = match key {
-                "synchronous" => {
-                    builder.synchronous(Synchronous::parse(value).ok_or_else(|| {
-                        bad(format!("synchronous={value:?}: use off, normal, full or extra"))
-                    })?)
-                }
-                "table_prefix" => builder.table_prefix(value),
-                "busy_timeout_ms" => builder.busy_timeout(Duration::from_millis(
-                    value
-                        .parse()
-                        .map_err(|_| bad(format!("busy_timeout_ms={value:?} is not a number")))?,
-                )),
-                other => return Err(bad(format!("unknown parameter {other:?}")).into()),
-            };
-        }
-        if location == ":memory:" {
-            return builder.open_in_memory();
-        }
-        let path = match location.strip_prefix("//") {
-            Some(absolute) if absolute.starts_with('/') => absolute,
-            Some(_) => return Err(bad("expected sqlite:///absolute/path (no host)".into()).into()),
-            None if !location.is_empty() => location,
-            None => return Err(bad("no path".into()).into()),
-        };
-        builder.open(path)
+        SqliteStoreBuilder::from_url(url)?.build()
     }
 
-    /// The options, starting from the defaults: tables prefixed `openid_`,
-    /// [`Synchronous::Full`], a 5-second busy timeout, one connection, the [`SystemClock`].
-    pub fn builder() -> SqliteStoreBuilder {
-        SqliteStoreBuilder {
-            tables: TableNames::with_prefix(DEFAULT_TABLE_PREFIX),
-            synchronous: Synchronous::default(),
-            busy_timeout: DEFAULT_BUSY_TIMEOUT,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            clock: Arc::new(SystemClock),
-        }
+    /// Options for a store in the database file at `path` (created if needed), starting
+    /// from the defaults: tables prefixed `openid_`, [`Synchronous::Full`], a 5-second
+    /// busy timeout, one connection, the system clock.
+    pub fn builder(path: impl Into<PathBuf>) -> SqliteStoreBuilder {
+        SqliteStoreBuilder::new(Location::File(path.into()))
     }
 
-    /// The same store reading time from `clock`.
-    #[must_use]
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    /// Options for a store in a private in-memory database.
+    pub fn builder_in_memory() -> SqliteStoreBuilder {
+        SqliteStoreBuilder::new(Location::Memory)
+    }
+
+    /// Options for a store over an open connection (its only connection).
+    pub fn builder_on(conn: Connection) -> SqliteStoreBuilder {
+        SqliteStoreBuilder::new(Location::Connection(conn))
     }
 
     /// The database's path, or `:memory:`.
@@ -206,18 +192,25 @@ impl SqliteStore {
         self.pool.with(f)
     }
 
-    /// The error of a failed statement (built only on failure: no allocation on success).
-    fn query_error<'a>(
-        &'a self,
+    /// Runs one prepared statement with a connection; a failure is a
+    /// [`SqliteError::Query`] naming `action` and `table` (built only on failure).
+    fn run<T>(
+        &self,
         action: &'static str,
-        table: &'a str,
-    ) -> impl FnOnce(rusqlite::Error) -> SqliteError + 'a {
-        move |source| SqliteError::Query {
-            action,
-            location: self.location.clone(),
-            table: table.to_owned(),
-            source,
-        }
+        table: &str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.with_conn(|conn| {
+            f(conn).map_err(|source| {
+                SqliteError::Query {
+                    action,
+                    location: self.location.clone(),
+                    table: table.to_owned(),
+                    source,
+                }
+                .into()
+            })
+        })
     }
 
     /// Reads an association row, strictly.
@@ -230,26 +223,19 @@ impl SqliteStore {
         let expires_at: i64 = row.get(5)?;
         let bad_row = |source| SqliteError::BadRow {
             location: self.location.clone(),
-            table: self.tables.associations.clone(),
+            table: self.tables.associations().to_owned(),
             handle: handle.clone(),
             source,
         };
-        let kind = match assoc_type.parse() {
-            Ok(kind) => kind,
-            Err(e) => {
-                return Ok(Err(bad_row(openid_consumer::store::AssociationError::Malformed {
-                    reason: format!("{e}"),
-                })));
-            }
-        };
-        let association = match Association::new(handle.clone(), secret, issued, lifetime, kind) {
-            Ok(association) => association,
-            Err(e) => return Ok(Err(bad_row(e))),
-        };
+        let association =
+            match association_from_row(handle.clone(), secret, issued, lifetime, &assoc_type) {
+                Ok(association) => association,
+                Err(e) => return Ok(Err(bad_row(e))),
+            };
         if association.expires_at() != expires_at {
             return Ok(Err(SqliteError::InconsistentRow {
                 location: self.location.clone(),
-                table: self.tables.associations.clone(),
+                table: self.tables.associations().to_owned(),
                 handle,
                 found: expires_at,
                 expected: association.expires_at(),
@@ -260,117 +246,101 @@ impl SqliteStore {
 }
 
 impl SqliteStoreBuilder {
-    /// Names the tables `<prefix>associations`, `<prefix>nonces` and
-    /// `<prefix>schema_version` (default prefix `openid_`). Several stores with different
-    /// prefixes can share one database.
-    #[must_use]
-    pub fn table_prefix(mut self, prefix: &str) -> Self {
-        self.tables = TableNames::with_prefix(prefix);
-        self
+    fn new(location: Location) -> Self {
+        let mut settings = Settings::new();
+        settings.pool_size = DEFAULT_POOL_SIZE;
+        Self {
+            location,
+            tables: TableNames::default(),
+            synchronous: Synchronous::default(),
+            settings,
+        }
     }
 
-    /// Names the associations table.
-    #[must_use]
-    pub fn association_table(mut self, name: &str) -> Self {
-        name.clone_into(&mut self.tables.associations);
-        self
+    /// Options from a URL, as [`SqliteStore::from_url`] takes it, to set more (a clock)
+    /// before [`build`](Self::build).
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] naming what is wrong with the URL.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let parsed = StoreUrl::new("SQLite", url);
+        let Some(location) = parsed.base().strip_prefix("sqlite:") else {
+            return Err(parsed.error("the scheme must be sqlite:").into());
+        };
+        let builder = match location.strip_prefix("//") {
+            _ if location == ":memory:" => SqliteStore::builder_in_memory(),
+            Some(absolute) if absolute.starts_with('/') => SqliteStore::builder(absolute),
+            Some(_) => {
+                return Err(parsed.error("expected sqlite:///absolute/path (no host)").into());
+            }
+            None if !location.is_empty() => SqliteStore::builder(location),
+            None => return Err(parsed.error("no path").into()),
+        };
+        Ok(parsed.apply(builder, OPTIONS)?)
     }
 
-    /// Names the nonces table.
-    #[must_use]
-    pub fn nonce_table(mut self, name: &str) -> Self {
-        name.clone_into(&mut self.tables.nonces);
-        self
-    }
+    openid_store_kit::builder_tables!(tables);
 
-    /// Names the schema version table.
-    #[must_use]
-    pub fn schema_version_table(mut self, name: &str) -> Self {
-        name.clone_into(&mut self.tables.schema_version);
-        self
-    }
+    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
 
     /// Sets `PRAGMA synchronous` (default [`Synchronous::Full`]).
-    #[must_use]
     pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
         self.synchronous = synchronous;
         self
     }
 
-    /// How long a statement waits while another connection (another process, usually)
-    /// holds the write lock before failing with [`StoreError::Unavailable`]; default 5 s.
-    #[must_use]
-    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
-        self.busy_timeout = timeout;
-        self
-    }
-
-    /// How many connections a store over a file may open (default 1, at least 1); each
-    /// operation uses one. `1`, the default, is one connection behind a lock: for
-    /// `use_nonce` from many threads it measured as fast as a pool of 4 with
-    /// [`Synchronous::Normal`] and faster with [`Synchronous::Full`] (see the crate docs).
-    /// A pool may help read-heavy loads. An in-memory database or a connection given to
-    /// [`SqliteStoreBuilder::connection`] always has exactly one.
-    #[must_use]
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max.max(1);
-        self
-    }
-
-    /// The clock every time comes from (default [`SystemClock`]).
-    #[must_use]
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens the database (creating a file if needed), sets it up and makes the store.
+    ///
+    /// For SQLite the timeout is the busy timeout: how long a statement waits while another
+    /// connection (another process, usually) holds the write lock. The pool size is how
+    /// many connections a store over a file may open (default 1); each operation uses one.
+    /// `1` is one connection behind a lock: for `use_nonce` from many threads it measured
+    /// as fast as a pool of 4 with [`Synchronous::Normal`] and faster with
+    /// [`Synchronous::Full`] (see the crate docs). A pool may help read-heavy loads. An
+    /// in-memory database or a given connection always has exactly one.
     ///
     /// # Errors
     /// As [`SqliteStore::open`].
-    pub fn open(self, path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        let path = path.as_ref();
-        let location = path.display().to_string();
-        create_private(path)
-            .map_err(|source| SqliteError::Create { location: location.clone(), source })?;
-        let conn = Connection::open(path).map_err(|source| SqliteError::Setup {
-            action: "open",
-            location: location.clone(),
-            source,
-        })?;
-        let opener = Opener {
-            path: path.to_owned(),
-            location: location.clone(),
-            busy_timeout: self.busy_timeout,
-            synchronous: self.synchronous,
+    pub fn build(mut self) -> Result<SqliteStore, StoreError> {
+        self.settings.check("SQLite")?;
+        self.tables.check("SQLite", schema::MAX_TABLE_NAME, Some("sqlite_"))?;
+        let (conn, location, opener) = match std::mem::replace(&mut self.location, Location::Memory)
+        {
+            Location::File(path) => {
+                let location = path.display().to_string();
+                create_private(&path)
+                    .map_err(|source| SqliteError::Create { location: location.clone(), source })?;
+                let conn = Connection::open(&path).map_err(|source| SqliteError::Setup {
+                    action: "open",
+                    location: location.clone(),
+                    source,
+                })?;
+                let opener = Opener {
+                    path,
+                    location: location.clone(),
+                    busy_timeout: self.settings.timeout,
+                    synchronous: self.synchronous,
+                };
+                (conn, location, Some(opener))
+            }
+            Location::Memory => {
+                let location = ":memory:".to_owned();
+                let conn = Connection::open_in_memory().map_err(|source| SqliteError::Setup {
+                    action: "open",
+                    location: location.clone(),
+                    source,
+                })?;
+                (conn, location, None)
+            }
+            Location::Connection(conn) => {
+                let location = match conn.path() {
+                    Some(path) if !path.is_empty() => path.to_owned(),
+                    _ => ":memory:".to_owned(),
+                };
+                (conn, location, None)
+            }
         };
-        self.finish(conn, location, Some(opener))
-    }
-
-    /// A private in-memory database.
-    ///
-    /// # Errors
-    /// As [`SqliteStore::open`].
-    pub fn open_in_memory(self) -> Result<SqliteStore, StoreError> {
-        let location = ":memory:".to_owned();
-        let conn = Connection::open_in_memory().map_err(|source| SqliteError::Setup {
-            action: "open",
-            location: location.clone(),
-            source,
-        })?;
-        self.finish(conn, location, None)
-    }
-
-    /// A store over an open connection (its only connection).
-    ///
-    /// # Errors
-    /// As [`SqliteStore::open`].
-    pub fn connection(self, conn: Connection) -> Result<SqliteStore, StoreError> {
-        let location = match conn.path() {
-            Some(path) if !path.is_empty() => path.to_owned(),
-            _ => ":memory:".to_owned(),
-        };
-        self.finish(conn, location, None)
+        self.finish(conn, location, opener)
     }
 
     fn finish(
@@ -379,12 +349,11 @@ impl SqliteStoreBuilder {
         location: String,
         opener: Option<Opener>,
     ) -> Result<SqliteStore, StoreError> {
-        self.tables.validate()?;
         let setup = |action| {
             let location = location.clone();
             move |source| SqliteError::Setup { action, location, source }
         };
-        conn.busy_timeout(self.busy_timeout).map_err(setup("set the busy timeout"))?;
+        conn.busy_timeout(self.settings.timeout).map_err(setup("set the busy timeout"))?;
         // WAL: readers never block the writer, and commits append instead of rewriting.
         // An in-memory database answers "memory" and stays so.
         let mode: String = conn
@@ -400,10 +369,10 @@ impl SqliteStoreBuilder {
             "opened SQLite store"
         );
         Ok(SqliteStore {
-            pool: Pool::new(conn, opener, self.max_connections),
-            sql: Statements::new(&self.tables),
+            pool: Pool::new(conn, opener, self.settings.pool_size),
+            sql: schema::statements(&self.tables),
             tables: self.tables,
-            clock: self.clock,
+            timing: self.settings.timing(),
             location,
         })
     }
@@ -428,7 +397,7 @@ impl fmt::Debug for SqliteStore {
         f.debug_struct("SqliteStore")
             .field("location", &self.location)
             .field("tables", &self.tables)
-            .field("clock", &self.clock)
+            .field("timing", &self.timing)
             .finish_non_exhaustive()
     }
 }
@@ -439,96 +408,69 @@ impl OpenIdStore for SqliteStore {
         server_url: &str,
         association: &Association,
     ) -> Result<(), StoreError> {
-        self.with_conn(|conn| {
-            conn.prepare_cached(&self.sql.store_association)
-                .and_then(|mut s| {
-                    s.execute(params![
-                        server_url,
-                        association.handle(),
-                        association.secret(),
-                        association.issued(),
-                        association.lifetime(),
-                        association.assoc_type().as_str(),
-                        association.expires_at(),
-                    ])
-                })
-                .map_err(self.query_error("store an association", &self.tables.associations))?;
-            Ok(())
-        })
+        self.run("store an association", self.tables.associations(), |conn| {
+            conn.prepare_cached(&self.sql.store_association)?.execute(params![
+                server_url,
+                association.handle(),
+                association.secret(),
+                association.issued(),
+                association.lifetime(),
+                association.assoc_type().as_str(),
+                association.expires_at(),
+            ])
+        })?;
+        Ok(())
     }
 
-    fn get_association(
-        &self,
-        server_url: &str,
-        handle: Option<&str>,
-    ) -> Result<Option<Association>, StoreError> {
-        let now = self.clock.now();
-        let found = self.with_conn(|conn| {
-            let row = match handle {
-                Some(handle) => conn.prepare_cached(&self.sql.get_association).and_then(|mut s| {
-                    s.query_row(params![server_url, handle, now], |row| self.association(row))
-                        .optional()
-                }),
-                None => conn.prepare_cached(&self.sql.get_newest_association).and_then(|mut s| {
-                    s.query_row(params![server_url, now], |row| self.association(row)).optional()
-                }),
-            };
-            Ok(row.map_err(self.query_error("read an association", &self.tables.associations))?)
-        })?;
-        match found {
-            None => Ok(None),
-            Some(association) => {
-                let association = association?;
-                // The query compared expires_at; the row was checked consistent with it.
-                Ok((!association.is_expired(now)).then_some(association))
+    fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
+        let Lookup { server_url, handle, now, .. } = *lookup;
+        let found = self.run("read an association", self.tables.associations(), |conn| {
+            match handle {
+                Some(handle) => conn
+                    .prepare_cached(&self.sql.get_by_handle)?
+                    .query_row(params![server_url, handle, now], |row| self.association(row)),
+                None => conn
+                    .prepare_cached(&self.sql.get_newest)?
+                    .query_row(params![server_url, now], |row| self.association(row)),
             }
-        }
+            .optional()
+        })?;
+        Ok(found.transpose()?)
     }
 
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
-        let removed = self.with_conn(|conn| {
-            Ok(conn
-                .prepare_cached(&self.sql.remove_association)
-                .and_then(|mut s| s.execute(params![server_url, handle]))
-                .map_err(self.query_error("remove an association", &self.tables.associations))?)
+        let removed = self.run("remove an association", self.tables.associations(), |conn| {
+            conn.prepare_cached(&self.sql.remove_association)?.execute(params![server_url, handle])
         })?;
         Ok(removed > 0)
     }
 
-    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
-        if !within_skew(timestamp, self.clock.now(), SKEW) {
-            return Ok(false);
-        }
+    fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
         // One statement: the primary key makes exactly one INSERT of a triple succeed,
         // across connections and processes.
-        let inserted = self.with_conn(|conn| {
-            Ok(conn
-                .prepare_cached(&self.sql.use_nonce)
-                .and_then(|mut s| s.execute(params![timestamp, server_url, salt]))
-                .map_err(self.query_error("record a nonce", &self.tables.nonces))?)
+        let inserted = self.run("record a nonce", self.tables.nonces(), |conn| {
+            conn.prepare_cached(&self.sql.use_nonce)?.execute(params![
+                nonce.timestamp,
+                nonce.server_url,
+                nonce.salt
+            ])
         })?;
         Ok(inserted == 1)
     }
 
-    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
-        let oldest_accepted = self.clock.now().saturating_sub(SKEW);
-        self.with_conn(|conn| {
-            Ok(conn
-                .prepare_cached(&self.sql.cleanup_nonces)
-                .and_then(|mut s| s.execute([oldest_accepted]))
-                .map_err(self.query_error("delete expired nonces", &self.tables.nonces))?)
+    fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
+    fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
+        self.run("delete expired nonces", self.tables.nonces(), |conn| {
+            conn.prepare_cached(&self.sql.cleanup_nonces)?.execute([oldest])
         })
     }
 
-    fn cleanup_associations(&self) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        self.with_conn(|conn| {
-            Ok(conn
-                .prepare_cached(&self.sql.cleanup_associations)
-                .and_then(|mut s| s.execute([now]))
-                .map_err(
-                    self.query_error("delete expired associations", &self.tables.associations),
-                )?)
+    fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
+        self.run("delete expired associations", self.tables.associations(), |conn| {
+            conn.prepare_cached(&self.sql.cleanup_associations)?.execute([now])
         })
     }
 }

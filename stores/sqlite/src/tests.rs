@@ -14,7 +14,7 @@ const SERVER: &str = "https://op.example/server";
 fn file_store() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("openid.sqlite");
-    let store = SqliteStore::open(&path).unwrap().with_clock(Arc::new(ManualClock::new(NOW)));
+    let store = SqliteStore::builder(&path).clock(Arc::new(ManualClock::new(NOW))).build().unwrap();
     (dir, path, store)
 }
 
@@ -85,7 +85,7 @@ fn a_schema_from_a_newer_version_is_refused() {
     drop(store);
     Connection::open(&path)
         .unwrap()
-        .execute("UPDATE openid_schema_version SET version = 2", [])
+        .execute("UPDATE openid_associations_schema_version SET version = 2", [])
         .unwrap();
     let error = SqliteStore::open(&path).unwrap_err();
     assert!(error.is_config(), "{error:?}");
@@ -109,10 +109,10 @@ fn store_errors_are_never_fresh_nonces_or_missing_associations() {
 fn a_held_write_lock_is_unavailable_after_the_busy_timeout_not_a_replay() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("openid.sqlite");
-    let store = SqliteStore::builder()
-        .busy_timeout(std::time::Duration::from_millis(50))
+    let store = SqliteStore::builder(&path)
+        .timeout(std::time::Duration::from_millis(50))
         .clock(Arc::new(ManualClock::new(NOW)))
-        .open(&path)
+        .build()
         .unwrap();
     let raw = Connection::open(&path).unwrap();
     raw.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -125,10 +125,10 @@ fn a_held_write_lock_is_unavailable_after_the_busy_timeout_not_a_replay() {
 #[test]
 fn table_prefixes_keep_stores_apart_in_one_database() {
     let (_dir, path, first) = file_store();
-    let second = SqliteStore::builder()
+    let second = SqliteStore::builder(&path)
         .table_prefix("other_")
         .clock(Arc::new(ManualClock::new(NOW)))
-        .open(&path)
+        .build()
         .unwrap();
     assert!(first.use_nonce(SERVER, NOW, "salt").unwrap());
     assert!(second.use_nonce(SERVER, NOW, "salt").unwrap());
@@ -139,13 +139,13 @@ fn table_prefixes_keep_stores_apart_in_one_database() {
 #[test]
 fn invalid_table_names_are_refused() {
     for prefix in ["bad-prefix", "1x", "sqlite_", "x y", &"p".repeat(60)] {
-        let error = SqliteStore::builder().table_prefix(prefix).open_in_memory().unwrap_err();
+        let error = SqliteStore::builder_in_memory().table_prefix(prefix).build().unwrap_err();
         assert!(error.is_config(), "{prefix}: {error:?}");
-        assert!(error.to_string().contains("invalid table name"), "{error}");
+        assert!(error.to_string().contains("invalid SQLite name"), "{error}");
     }
     let error =
-        SqliteStore::builder().nonce_table("same").association_table("same").open_in_memory();
-    assert!(error.unwrap_err().to_string().contains("must differ"));
+        SqliteStore::builder_in_memory().nonces_table("same").associations_table("same").build();
+    assert!(error.unwrap_err().to_string().contains("three different names"));
 }
 
 #[test]
@@ -173,25 +173,28 @@ fn from_url_reads_paths_memory_and_options() {
         "FULL by default"
     );
     let memory =
-        SqliteStore::from_url("sqlite::memory:?table_prefix=t_&busy_timeout_ms=10").unwrap();
+        SqliteStore::from_url("sqlite::memory:?table_prefix=t_&timeout_ms=10&pool_size=2").unwrap();
     assert_eq!(memory.location(), ":memory:");
-    assert_eq!(memory.tables.nonces, "t_nonces");
+    assert_eq!(memory.tables.nonces(), "t_nonces");
     for bad in [
         "postgres://x",
         "sqlite://host/x",
         "sqlite:",
         "sqlite::memory:?synchronous=sometimes",
         "sqlite::memory:?cache=shared",
-        "sqlite::memory:?busy_timeout_ms=soon",
+        "sqlite::memory:?timeout_ms=soon",
+        // Zero would fail every call at once; every store refuses it.
+        "sqlite::memory:?timeout_ms=0",
+        "sqlite::memory:?busy_timeout_ms=10",
     ] {
         let error = SqliteStore::from_url(bad).unwrap_err();
         assert!(error.is_config(), "{bad}: {error:?}");
         assert!(error.to_string().contains(bad), "{error}");
     }
     // Every level reaches SQLite (EXTRA is 3), by builder and by URL.
-    let extra = SqliteStore::builder()
+    let extra = SqliteStore::builder(dir.path().join("extra.sqlite"))
         .synchronous(Synchronous::Extra)
-        .open(dir.path().join("extra.sqlite"))
+        .build()
         .unwrap();
     assert_eq!(pragma(&extra, "synchronous"), "Integer(3)");
     let off = SqliteStore::from_url(&format!(

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use openid_store_conformance::{CASES, Case, Fixture, StoreFactory};
+use openid_store_conformance::{CASES, Case, Fixture, Outcome, StoreFactory};
 use serde::Serialize;
 
 use crate::error::{CliError, collapse};
@@ -23,9 +23,10 @@ use crate::stores::{FixtureStores, shown};
 #[derive(Debug, clap::Args)]
 #[expect(clippy::doc_markdown, reason = "the field docs are --help text, read as plain text")]
 pub(crate) struct Args {
-    /// The store: memory:, sqlite:PATH, sqlite::memory:, file:///DIR or redis://HOST:PORT/.
-    /// Each case works in its own tables, directory or key prefix, removed afterwards
-    /// (Redis keys expire on their own).
+    /// The store: memory:, sqlite:PATH, sqlite::memory:, file:///DIR, postgres://,
+    /// mysql://, redis://, redis+cluster:// or memcache://. Each case works in its own
+    /// tables, schema, directory or key prefix, removed afterwards (Redis and memcached
+    /// keys expire on their own).
     url: String,
 }
 
@@ -46,7 +47,7 @@ pub(crate) fn run(args: &Args, format: Format) -> Result<ExitCode, CliError> {
         let cases = CASES
             .iter()
             .map(|case| {
-                let result = run_case(&factory, &|| factory.opened(), case);
+                let result = run_case(&factory, case);
                 let line = result.line(width);
                 // With --json, stdout is the document: progress goes to stderr.
                 match format {
@@ -71,17 +72,17 @@ pub(crate) fn run(args: &Args, format: Format) -> Result<ExitCode, CliError> {
 /// How one case went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-enum Outcome {
+enum Status {
     Pass,
     Fail,
-    /// The case does not apply to this store or runner; the suite printed why on stderr.
+    /// The case does not apply to this store or runner (the message says why).
     Skip,
 }
 
 #[derive(Debug, Serialize)]
 struct CaseResult {
     name: &'static str,
-    result: Outcome,
+    result: Status,
     millis: u128,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
@@ -90,9 +91,9 @@ struct CaseResult {
 impl CaseResult {
     fn line(&self, width: usize) -> String {
         let status = match self.result {
-            Outcome::Pass => "PASS",
-            Outcome::Fail => "FAIL",
-            Outcome::Skip => "SKIP",
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
         };
         let mut line = format!("{status}  {:<width$}  {:>6} ms", self.name, self.millis);
         if let Some(message) = &self.message {
@@ -103,21 +104,21 @@ impl CaseResult {
     }
 }
 
-/// Runs one case; `opened` counts the stores `factory` opened so far.
-fn run_case(factory: &dyn StoreFactory, opened: &dyn Fn() -> usize, case: &Case) -> CaseResult {
+/// Runs one case.
+fn run_case(factory: &dyn StoreFactory, case: &Case) -> CaseResult {
     PANICS.lock().unwrap_or_else(PoisonError::into_inner).clear();
-    let before = opened();
     let started = Instant::now();
-    let outcome = catch(|| (case.run)(factory));
+    let outcome = case.check(factory);
     let millis = started.elapsed().as_millis();
     let (result, message) = match outcome {
-        // Every case opens a store to test it; one that opened none returned early.
-        Ok(()) if opened() == before => (
-            Outcome::Skip,
-            Some("does not apply here (the suite's SKIPPED line on stderr says why)".to_owned()),
-        ),
-        Ok(()) => (Outcome::Pass, None),
-        Err(message) => (Outcome::Fail, Some(message)),
+        Outcome::Passed => (Status::Pass, None),
+        Outcome::Skipped(reason) => (Status::Skip, Some(collapse(&reason))),
+        // The first panic recorded is the original failure; a race's scope panics again
+        // with a vaguer message, which is what the case returns.
+        Outcome::Failed(message) => {
+            (Status::Fail, Some(first_panic().unwrap_or_else(|| collapse(&message))))
+        }
+        other => (Status::Fail, Some(format!("an outcome this tool does not know: {other:?}"))),
     };
     CaseResult { name: case.name, result, millis, message }
 }
@@ -139,9 +140,9 @@ impl Report {
         let count = |outcome| cases.iter().filter(|case| case.result == outcome).count();
         Self {
             store,
-            passed: count(Outcome::Pass),
-            failed: count(Outcome::Fail),
-            skipped: count(Outcome::Skip),
+            passed: count(Status::Pass),
+            failed: count(Status::Fail),
+            skipped: count(Status::Skip),
             cases,
             notes: Vec::new(),
         }
@@ -188,11 +189,11 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Pass => self.passed += 1,
-            Outcome::Fail => self.failed += 1,
-            Outcome::Skip => self.skipped += 1,
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.passed += 1,
+            Status::Fail => self.failed += 1,
+            Status::Skip => self.skipped += 1,
         }
     }
 }
@@ -220,10 +221,13 @@ fn quietly<T>(work: impl FnOnce() -> T) -> T {
 /// Runs `work`; a panic becomes the first message recorded since [`PANICS`] was cleared
 /// (the original failure), on one line.
 fn catch<T>(work: impl FnOnce() -> T) -> Result<T, String> {
-    panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| {
-        let first = PANICS.lock().unwrap_or_else(PoisonError::into_inner).first().cloned();
-        collapse(&first.unwrap_or_else(|| text_of(&*payload)))
-    })
+    panic::catch_unwind(AssertUnwindSafe(work))
+        .map_err(|payload| first_panic().unwrap_or_else(|| collapse(&text_of(&*payload))))
+}
+
+/// The first panic message recorded since [`PANICS`] was cleared, on one line.
+fn first_panic() -> Option<String> {
+    PANICS.lock().unwrap_or_else(PoisonError::into_inner).first().map(|first| collapse(first))
 }
 
 fn text_of(payload: &(dyn Any + Send)) -> String {
@@ -238,54 +242,38 @@ fn text_of(payload: &(dyn Any + Send)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use openid_consumer::store::{Association, MemoryStore, OpenIdStore, StoreError};
-    use openid_store_conformance::{Capabilities, MemoryFactory};
+    use openid_consumer::store::{
+        Association, Lookup, MemoryStore, NonceRecord, OpenIdStore, StoreError, Timing,
+    };
+    use openid_store_conformance::{MemoryFactory, stores};
 
     use super::*;
 
-    /// A memory store that forgets nonces (every `use_nonce` says "fresh") and cannot
-    /// remove associations.
-    struct Broken(Box<dyn OpenIdStore>);
+    /// A memory store that forgets nonces (every `use_nonce` in the window says "fresh")
+    /// and cannot remove associations.
+    struct Broken(MemoryStore);
 
     impl OpenIdStore for Broken {
+        fn timing(&self) -> &Timing {
+            self.0.timing()
+        }
         fn store_association(&self, url: &str, a: &Association) -> Result<(), StoreError> {
             self.0.store_association(url, a)
         }
-        fn get_association(
-            &self,
-            url: &str,
-            handle: Option<&str>,
-        ) -> Result<Option<Association>, StoreError> {
-            self.0.get_association(url, handle)
+        fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
+            self.0.find_association(lookup)
         }
         fn remove_association(&self, _: &str, _: &str) -> Result<bool, StoreError> {
             Err(StoreError::unavailable("removing", std::io::Error::other("disk on fire")))
         }
-        fn use_nonce(&self, _: &str, _: i64, _: &str) -> Result<bool, StoreError> {
+        fn record_nonce(&self, _: &NonceRecord<'_>) -> Result<bool, StoreError> {
             Ok(true)
         }
-        fn cleanup_nonces(&self) -> Result<usize, StoreError> {
-            self.0.cleanup_nonces()
+        fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
+            self.0.delete_nonces_before(oldest)
         }
-        fn cleanup_associations(&self) -> Result<usize, StoreError> {
-            self.0.cleanup_associations()
-        }
-    }
-
-    struct Counting<F> {
-        inner: F,
-        opened: AtomicUsize,
-    }
-
-    impl<F: StoreFactory> StoreFactory for Counting<F> {
-        fn open(&self, fixture: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
-            self.opened.fetch_add(1, Ordering::SeqCst);
-            self.inner.open(fixture)
-        }
-        fn capabilities(&self) -> Capabilities {
-            self.inner.capabilities()
+        fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
+            self.0.delete_expired_associations(now)
         }
     }
 
@@ -300,46 +288,41 @@ mod tests {
     #[test]
     fn failed_cases_are_reported_with_their_first_message_and_the_run_goes_on() {
         let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-        let broken = Counting {
-            inner: |f: &Fixture| Ok(Broken(Box::new(MemoryStore::new().with_clock(f.clock())))),
-            opened: AtomicUsize::new(0),
-        };
-        let opened = || broken.opened.load(Ordering::SeqCst);
+        let broken =
+            stores(|f| Ok(Broken(MemoryStore::new().with_clock(f.clock()).with_skew(f.skew()))));
         let [replay, race, intact] = quietly(|| {
             [
                 "nonce::first_use_of_a_nonce_is_fresh_and_the_second_is_a_replay",
                 "concurrency::racing_removes_get_exactly_one_true",
                 "association::both_association_types_round_trip",
             ]
-            .map(|name| run_case(&broken, &opened, case(name)))
+            .map(|name| run_case(&broken, case(name)))
         });
-        assert_eq!(replay.result, Outcome::Fail);
+        assert_eq!(replay.result, Status::Fail);
         let message = replay.message.unwrap();
         assert!(message.contains(" (at store-conformance/src/cases/nonce.rs:"), "{message}");
         assert!(!message.contains('\n'), "{message}");
         // The race fails in its threads: their message, not the scope's vaguer one.
-        assert_eq!(race.result, Outcome::Fail);
+        assert_eq!(race.result, Status::Fail);
         let message = race.message.unwrap();
         assert!(
             message.contains("remove_association") && message.contains("disk on fire"),
             "{message}"
         );
-        assert_eq!(intact.result, Outcome::Pass, "{intact:?}");
+        assert_eq!(intact.result, Status::Pass, "{intact:?}");
     }
 
     #[test]
-    fn a_case_that_opens_no_store_is_a_skip() {
+    fn a_case_that_does_not_apply_is_a_skip_that_says_why() {
         let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-        let memory = Counting { inner: MemoryFactory::new(), opened: AtomicUsize::new(0) };
-        let opened = || memory.opened.load(Ordering::SeqCst);
-        let shared =
-            run_case(&memory, &opened, case("association::two_instances_see_each_others_writes"));
-        assert_eq!(shared.result, Outcome::Pass, "{shared:?}");
+        let memory = MemoryFactory::new();
+        let shared = run_case(&memory, case("association::two_instances_see_each_others_writes"));
+        assert_eq!(shared.result, Status::Pass, "{shared:?}");
         let cross = run_case(
             &memory,
-            &opened,
             case("concurrency::two_processes_racing_use_nonce_get_exactly_one_true_per_nonce"),
         );
-        assert_eq!(cross.result, Outcome::Skip);
+        assert_eq!(cross.result, Status::Skip);
+        assert!(cross.message.unwrap().contains("in a child"));
     }
 }

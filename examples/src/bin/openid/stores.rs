@@ -1,18 +1,22 @@
 //! Stores by URL: `memory:` and every URL of `openid_stores::connect`; and, for
 //! `openid store check`, the store at a URL opened once per conformance case with the
-//! case's clock and namespace.
+//! case's clock, window and namespace.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use openid_consumer::store::keys::redact_url;
 use openid_consumer::store::{MemoryStore, OpenIdStore, StoreError};
 use openid_store_conformance::{Capabilities, Fixture, MemoryFactory, StoreFactory};
-use openid_store_file::FileStore;
+use openid_store_file::FileStoreBuilder;
+use openid_store_kit::keys::redact_url;
+use openid_store_memcache::{MemcacheStore, MemcacheStoreBuilder};
+use openid_store_mysql::MysqlStoreBuilder;
+use openid_store_mysql::mysql::{self, prelude::Queryable as _};
+use openid_store_postgres::PostgresStoreBuilder;
+use openid_store_postgres::postgres;
 use openid_store_redis::{RedisStore, RedisStoreBuilder};
-use openid_store_sqlite::SqliteStore;
+use openid_store_sqlite::SqliteStoreBuilder;
 use openid_store_sqlite::rusqlite::Connection;
 use openid_stores::Backend;
 
@@ -32,8 +36,7 @@ pub(crate) fn open(url: &str) -> Result<Arc<dyn OpenIdStore>, CliError> {
 
 /// `url` as it can be printed: without its password.
 pub(crate) fn shown(url: &str) -> String {
-    // `redact_url` wants `scheme://`; `sqlite:file.db` and `memory:` have no password.
-    if url.contains("://") { redact_url(url) } else { url.to_owned() }
+    redact_url(url)
 }
 
 /// The backend of `url`, or the list of the URLs this tool takes.
@@ -48,18 +51,15 @@ fn backend(url: &str) -> Result<Backend, CliError> {
 }
 
 /// The conformance suite's [`StoreFactory`] for the store at a URL: each case gets its
-/// own tables, directory or key prefix (from [`Fixture::namespace`]) in that store, and
-/// reads time from [`Fixture::clock`], which the cases move instead of sleeping.
-///
-/// `openid_stores::connect` cannot do that (it opens with the system clock), so this opens
-/// the backends whose URL can be given a clock and a namespace through their own types.
+/// own tables, schema, directory or key prefix (from [`Fixture::namespace`]) in that
+/// store, reads time from [`Fixture::clock`] (which the cases move instead of sleeping)
+/// and takes the case's nonce window and time limit. Every backend's builder can be made
+/// from its URL and then given those, which `openid_stores::connect` alone could not.
 pub(crate) struct FixtureStores {
     target: Target,
     /// Stores living in this process, by namespace: opening twice with one fixture must
     /// reach the same data, and a second in-memory database would be empty.
     in_process: Mutex<HashMap<String, Arc<dyn OpenIdStore>>>,
-    /// How many stores were opened: a case that opens none did not apply (it skipped).
-    opened: AtomicUsize,
     /// What the cases left behind, removed by [`FixtureStores::clean_up`].
     leftovers: Mutex<Vec<Leftover>>,
 }
@@ -74,8 +74,19 @@ enum Target {
     Sqlite(String),
     /// A file store: a subdirectory per namespace.
     File(String),
+    /// PostgreSQL: a schema per namespace, migrated by the case.
+    Postgres(String),
+    /// MySQL or MariaDB: tables prefixed by the namespace, migrated by the case.
+    Mysql(String),
     /// Redis: keys under the URL's prefix and the namespace.
     Redis {
+        /// The URL.
+        url: String,
+        /// The prefix the URL gives (default `openid:`).
+        prefix: String,
+    },
+    /// memcached: keys under the URL's prefix and the namespace.
+    Memcache {
         /// The URL.
         url: String,
         /// The prefix the URL gives (default `openid:`).
@@ -89,48 +100,56 @@ enum Leftover {
     SqliteTables { path: String, namespace: String },
     /// A file store's directory.
     Directory(PathBuf),
+    /// A PostgreSQL schema and its tables.
+    PostgresSchema { config: Box<postgres::Config>, schema: String },
+    /// The three tables of a namespace in a MySQL database.
+    MysqlTables { opts: Box<mysql::Opts>, namespace: String },
 }
 
 impl FixtureStores {
-    /// The factory for `url`; connects once to a server (Redis) to check the URL.
+    /// The factory for `url`; connects once to a key-value server (Redis, memcached) to
+    /// check the URL and learn its key prefix.
     ///
     /// # Errors
-    /// A URL no backend takes, a backend the suite cannot be run against from a URL, or a
-    /// server that cannot be reached.
+    /// A URL no backend takes, or a server that cannot be reached.
     pub(crate) fn new(url: &str) -> Result<Self, CliError> {
+        let cannot_open = |source| CliError::OpenStore { url: shown(url), source };
+        let url = url.to_owned();
         let target = if url == MEMORY_URL {
             Target::Memory(MemoryFactory::new())
         } else {
-            match backend(url)? {
-                Backend::Sqlite if is_sqlite_memory(url) => Target::SqliteMemory(url.to_owned()),
-                Backend::Sqlite => Target::Sqlite(url.to_owned()),
-                Backend::File => Target::File(url.to_owned()),
+            match backend(&url)? {
+                Backend::Sqlite if is_sqlite_memory(&url) => Target::SqliteMemory(url),
+                Backend::Sqlite => Target::Sqlite(url),
+                Backend::File => Target::File(url),
+                Backend::Postgres => Target::Postgres(url),
+                Backend::Mysql => Target::Mysql(url),
                 Backend::Redis => {
-                    let store = RedisStore::from_url(url)
-                        .map_err(|source| CliError::OpenStore { url: shown(url), source })?;
-                    Target::Redis { url: url.to_owned(), prefix: store.prefix().to_owned() }
+                    let prefix =
+                        RedisStore::from_url(&url).map_err(cannot_open)?.prefix().to_owned();
+                    Target::Redis { url, prefix }
                 }
-                other => return Err(unsupported(other)),
+                Backend::Memcache => {
+                    let prefix =
+                        MemcacheStore::from_url(&url).map_err(cannot_open)?.prefix().to_owned();
+                    Target::Memcache { url, prefix }
+                }
+                other => {
+                    return Err(CliError::Unsupported(format!(
+                        "store check does not know the {} backend of openid-stores yet",
+                        other.feature()
+                    )));
+                }
             }
         };
-        Ok(Self {
-            target,
-            in_process: Mutex::default(),
-            opened: AtomicUsize::new(0),
-            leftovers: Mutex::default(),
-        })
+        Ok(Self { target, in_process: Mutex::default(), leftovers: Mutex::default() })
     }
 
-    /// How many stores the cases opened so far.
-    pub(crate) fn opened(&self) -> usize {
-        self.opened.load(Ordering::SeqCst)
-    }
-
-    /// Removes the tables and directories the cases made; returns what could not be
-    /// removed, and what removes itself, one line each.
+    /// Removes the tables, schemas and directories the cases made; returns what could not
+    /// be removed, and what removes itself, one line each.
     pub(crate) fn clean_up(&self) -> Vec<String> {
         let mut notes = Vec::new();
-        if let Target::Redis { prefix, .. } = &self.target {
+        if let Target::Redis { prefix, .. } | Target::Memcache { prefix, .. } = &self.target {
             notes.push(format!(
                 "the cases' keys under {prefix}oc_* expire on their own within 5 hours"
             ));
@@ -166,45 +185,74 @@ impl FixtureStores {
 }
 
 impl StoreFactory for FixtureStores {
-    fn open(&self, fixture: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
-        self.opened.fetch_add(1, Ordering::SeqCst);
-        let namespace = fixture.namespace();
-        match &self.target {
-            Target::Memory(memory) => memory.open(fixture),
-            Target::SqliteMemory(url) => self.in_process(fixture, || {
-                Ok(Arc::new(SqliteStore::from_url(url)?.with_clock(fixture.clock())))
-            }),
-            Target::Sqlite(url) => {
-                let url = with_option(url, "table_prefix", &format!("{namespace}_"));
-                let store = SqliteStore::from_url(&url)?.with_clock(fixture.clock());
-                self.left(Leftover::SqliteTables {
-                    path: store.location().to_owned(),
-                    namespace: namespace.to_owned(),
+    fn open(&self, f: &Fixture) -> Result<Box<dyn OpenIdStore>, StoreError> {
+        let namespace = f.namespace();
+        let prefixed = |prefix: &str| format!("{prefix}{namespace}:");
+        let tables = format!("{namespace}_");
+        Ok(match &self.target {
+            Target::Memory(memory) => return memory.open(f),
+            Target::SqliteMemory(url) => {
+                return self.in_process(f, || {
+                    let builder = SqliteStoreBuilder::from_url(url)?;
+                    Ok(Arc::new(builder.clock(f.clock()).skew(f.skew()).build()?))
                 });
-                Ok(Box::new(store))
+            }
+            Target::Sqlite(url) => {
+                let builder = SqliteStoreBuilder::from_url(url)?.table_prefix(&tables);
+                let store = builder.clock(f.clock()).skew(f.skew()).build()?;
+                let path = store.location().to_owned();
+                self.left(Leftover::SqliteTables { path, namespace: namespace.to_owned() });
+                Box::new(store)
             }
             Target::File(url) => {
-                let separator = if url.ends_with('/') { "" } else { "/" };
-                let store = FileStore::from_url(&format!("{url}{separator}{namespace}"))?
-                    .with_clock(fixture.clock());
+                let (base, query) = url.split_once('?').map_or((url.as_str(), ""), |(b, q)| (b, q));
+                let separator = if base.ends_with('/') { "" } else { "/" };
+                let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+                let builder =
+                    FileStoreBuilder::from_url(&format!("{base}{separator}{namespace}{query}"))?;
+                let store = builder.clock(f.clock()).skew(f.skew()).build()?;
                 self.left(Leftover::Directory(store.path().to_owned()));
-                Ok(Box::new(store))
+                Box::new(store)
             }
-            Target::Redis { url, prefix } => Ok(Box::new(
+            Target::Postgres(url) => {
+                let builder = PostgresStoreBuilder::from_url(url)?.schema(namespace).migrate(true);
+                let config = Box::new(builder.config().clone());
+                self.left(Leftover::PostgresSchema { config, schema: namespace.to_owned() });
+                Box::new(builder.clock(f.clock()).skew(f.skew()).timeout(f.timeout()).build()?)
+            }
+            Target::Mysql(url) => {
+                let builder = MysqlStoreBuilder::from_url(url)?.table_prefix(&tables).migrate(true);
+                let opts = Box::new(builder.opts().clone());
+                self.left(Leftover::MysqlTables { opts, namespace: namespace.to_owned() });
+                Box::new(builder.clock(f.clock()).skew(f.skew()).timeout(f.timeout()).build()?)
+            }
+            Target::Redis { url, prefix } => Box::new(
                 RedisStoreBuilder::from_url(url)?
-                    .prefix(&format!("{prefix}{namespace}:"))
-                    .clock(fixture.clock())
+                    .prefix(&prefixed(prefix))
+                    .clock(f.clock())
+                    .skew(f.skew())
+                    .timeout(f.timeout())
                     .build()?,
-            )),
-        }
+            ),
+            Target::Memcache { url, prefix } => Box::new(
+                MemcacheStoreBuilder::from_url(url)?
+                    .prefix(&prefixed(prefix))
+                    .clock(f.clock())
+                    .skew(f.skew())
+                    .timeout(f.timeout())
+                    .build()?,
+            ),
+        })
     }
 
     fn capabilities(&self) -> Capabilities {
         match &self.target {
             Target::Memory(memory) => memory.capabilities(),
             Target::SqliteMemory(_) => Capabilities::new().single_process(),
-            Target::Redis { .. } => Capabilities::new().self_expiring(),
-            Target::Sqlite(_) | Target::File(_) => Capabilities::new(),
+            Target::Redis { .. } | Target::Memcache { .. } => Capabilities::new().self_expiring(),
+            Target::Sqlite(_) | Target::File(_) | Target::Postgres(_) | Target::Mysql(_) => {
+                Capabilities::new()
+            }
         }
     }
 }
@@ -216,17 +264,29 @@ impl Leftover {
             Self::SqliteTables { path, namespace } => {
                 // The names SqliteStoreBuilder::table_prefix documents; the namespace is
                 // lower-case letters, digits and `_`, a plain SQL identifier.
-                let drop = format!(
-                    "DROP TABLE IF EXISTS {namespace}_associations;
-                     DROP TABLE IF EXISTS {namespace}_nonces;
-                     DROP TABLE IF EXISTS {namespace}_schema_version;"
-                );
+                let drop = ["associations", "nonces", "associations_schema_version"]
+                    .map(|table| format!("DROP TABLE IF EXISTS {namespace}_{table};"))
+                    .concat();
                 Connection::open(&path)
                     .and_then(|connection| connection.execute_batch(&drop))
                     .map_err(|error| format!("tables {namespace}_* are left in {path}: {error}"))
             }
             Self::Directory(path) => std::fs::remove_dir_all(&path)
                 .map_err(|error| format!("directory {} is left: {error}", path.display())),
+            Self::PostgresSchema { config, schema } => config
+                .connect(postgres::NoTls)
+                .and_then(|mut client| {
+                    client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                })
+                .map_err(|error| format!("schema {schema} is left: {error}")),
+            Self::MysqlTables { opts, namespace } => mysql::Conn::new(*opts)
+                .and_then(|mut connection| {
+                    connection.query_drop(format!(
+                        "DROP TABLE IF EXISTS {namespace}_associations, {namespace}_nonces, \
+                         {namespace}_associations_schema_version"
+                    ))
+                })
+                .map_err(|error| format!("tables {namespace}_* are left: {error}")),
         }
     }
 }
@@ -235,25 +295,4 @@ impl Leftover {
 fn is_sqlite_memory(url: &str) -> bool {
     let location = url.strip_prefix("sqlite:").unwrap_or(url);
     location.split('?').next() == Some(":memory:")
-}
-
-/// `url` with the query option `key=value` added (a later option overrides an earlier).
-fn with_option(url: &str, key: &str, value: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{key}={value}")
-}
-
-/// Why the suite cannot run against a backend from its URL.
-fn unsupported(backend: Backend) -> CliError {
-    let (name, builder) = match backend {
-        Backend::Postgres => ("PostgreSQL", "PostgresStoreBuilder"),
-        Backend::Mysql => ("MySQL", "MysqlStoreBuilder"),
-        _ => ("memcached", "MemcacheStoreBuilder"),
-    };
-    CliError::Unsupported(format!(
-        "store check does not support {name} URLs yet: each case needs its own clock, which \
-         the {name} store takes only from {builder}, and {builder} cannot be made from a URL \
-         (the crate's own tests run the suite: cargo test -p openid-store-{})",
-        backend.feature()
-    ))
 }

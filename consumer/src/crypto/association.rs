@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-use crate::crypto::AssociationType;
+use super::AssociationType;
 use crate::message::kvform;
 
 /// Longest association handle, and the characters allowed in one: OpenID 2.0 section 8.2.1
