@@ -257,6 +257,26 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_literal_without_a_port_is_one_host_with_the_default_port() {
+        let realm = Realm::parse("http://[::1]/").unwrap();
+        assert!(realm.is_sane());
+        assert!(realm.matches("http://[::1]/cb"));
+        assert!(realm.matches("http://[::1]:80/cb"));
+        assert!(!realm.matches("http://[::2]/cb"));
+        assert!(!realm.matches("http://[::1]:8080/cb"));
+    }
+
+    #[test]
+    fn the_wildcard_flag_and_the_text_say_what_was_parsed() {
+        let wild = Realm::parse("http://*.example.com/").unwrap();
+        let plain = Realm::parse("http://example.com/").unwrap();
+        assert!(wild.is_wildcard());
+        assert!(!plain.is_wildcard());
+        assert_eq!(wild.to_string(), "http://*.example.com/");
+        assert_eq!(wild.to_string(), wild.as_str());
+    }
+
+    #[test]
     fn private_public_suffixes_are_insane_under_wildcards() {
         assert!(!Realm::parse("https://*.github.io/").unwrap().is_sane());
         assert!(Realm::parse("https://*.me.github.io/").unwrap().is_sane());
