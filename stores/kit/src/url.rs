@@ -73,6 +73,9 @@ enum Setter<B> {
     Millis(fn(B, Duration) -> B),
     Count(fn(B, u32) -> B),
     Choice(fn(B, &str) -> Result<B, &'static str>),
+    /// An option of the driver that the store overrides or never uses: refused, saying
+    /// what to use instead.
+    Refused(&'static str),
 }
 
 /// A store URL that cannot be used: which store, the URL without its password, what is
@@ -232,6 +235,19 @@ impl<B> UrlOption<B> {
         Self { name, set: Setter::Choice(set) }
     }
 
+    /// A driver's option that this store overrides or never uses (its own pool size, a
+    /// timeout the store sets from `timeout_ms`): passed on, the driver would accept it
+    /// and the store silently ignore it, so it is refused with `instead` as the advice
+    /// (`"use pool_size"`). Not listed among the store's options.
+    pub const fn refused(name: &'static str, instead: &'static str) -> Self {
+        Self { name, set: Setter::Refused(instead) }
+    }
+
+    /// Whether the store takes this option (rather than refusing it).
+    fn is_taken(&self) -> bool {
+        !matches!(self.set, Setter::Refused(_))
+    }
+
     /// The option's name in the query.
     pub fn name(&self) -> &'static str {
         self.name
@@ -262,6 +278,10 @@ impl<B> UrlOption<B> {
                 Err(source) => Err(with_source(invalid("use a whole number from 1"), source)),
             },
             Setter::Choice(set) => set(builder, value).map_err(invalid),
+            Setter::Refused(instead) => Err(url.error(format!(
+                "option {} is not used by this store, which sets it itself: {instead}",
+                self.name
+            ))),
         }
     }
 }
@@ -274,7 +294,7 @@ impl<B> std::fmt::Debug for UrlOption<B> {
 
 /// The options of a table, for messages: `prefix, pool_size, timeout_ms`.
 pub fn names<B>(options: &[UrlOption<B>]) -> String {
-    options.iter().map(UrlOption::name).collect::<Vec<_>>().join(", ")
+    options.iter().filter(|o| o.is_taken()).map(UrlOption::name).collect::<Vec<_>>().join(", ")
 }
 
 /// A whole number from 1; `Err(None)` for 0, `Err(Some(parse error))` for no number.
@@ -371,6 +391,22 @@ mod tests {
         assert!(std::error::Error::source(&error).is_some(), "keeps the ParseIntError");
         let store: StoreError = error.into();
         assert!(store.is_config() && std::error::Error::source(&store).is_some());
+    }
+
+    #[test]
+    fn a_driver_option_the_store_overrides_is_refused_not_passed_on() {
+        const WITH_REFUSED: &[UrlOption<Options>] = &[
+            UrlOption::count("pool_size", |o, count| Options { count, ..o }),
+            UrlOption::refused("pool_max", "use pool_size"),
+        ];
+        let url = StoreUrl::new("Test", "t://h/db?pool_max=4&sslmode=disable");
+        let error = url.apply_passing(Options::default(), WITH_REFUSED).unwrap_err();
+        assert!(error.to_string().contains("pool_max is not used"), "{error}");
+        assert!(error.to_string().contains("use pool_size"), "{error}");
+        let unknown = StoreUrl::new("Test", "t://h/?bogus=1")
+            .apply(Options::default(), WITH_REFUSED)
+            .unwrap_err();
+        assert!(unknown.to_string().contains("(the options are pool_size)"), "{unknown}");
     }
 
     #[test]
