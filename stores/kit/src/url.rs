@@ -43,8 +43,9 @@ use openid_consumer::store::{BoxError, StoreError};
 
 use crate::keys::redact_url;
 
-/// A store URL: the part before the query, and the query's options.
-#[derive(Debug, Clone)]
+/// A store URL: the part before the query, and the query's options. Its `Debug` shows
+/// the URL redacted ([`StoreUrl::redacted`]), never the password.
+#[derive(Clone)]
 pub struct StoreUrl<'a> {
     store: &'static str,
     url: &'a str,
@@ -53,7 +54,7 @@ pub struct StoreUrl<'a> {
 }
 
 /// One `key=value` of the query: as written, and percent-decoded.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Item<'a> {
     raw: &'a str,
     key: Cow<'a, str>,
@@ -286,6 +287,16 @@ impl<B> UrlOption<B> {
     }
 }
 
+impl std::fmt::Debug for StoreUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the fields: the URL, its base and its items may hold the password.
+        f.debug_struct("StoreUrl")
+            .field("store", &self.store)
+            .field("url", &self.redacted())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<B> std::fmt::Debug for UrlOption<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UrlOption").field("name", &self.name).finish_non_exhaustive()
@@ -361,6 +372,15 @@ mod tests {
             }
         );
         assert_eq!(apply("t://h/").unwrap(), Options::default());
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        for url in ["t://u:hunter2@h/?text=x", "t://u@h/?password=hunter2&flag=1"] {
+            let shown = format!("{:?}", StoreUrl::new("Test", url));
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("t://u"), "{shown}");
+        }
     }
 
     #[test]
