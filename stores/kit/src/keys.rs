@@ -101,17 +101,21 @@ pub fn redact_url(url: &str) -> String {
     format!("{scheme}://{}", redact_password_options(&rest))
 }
 
-/// Replaces the value of `password=` (and `pass=`) query options with `***`.
+/// Replaces the value of `password=` (and `pass=`) query options with `***`. The key is
+/// compared percent-decoded, as drivers read it (`p%61ssword=` is a password to them).
 fn redact_password_options(rest: &str) -> String {
     let Some((path, query)) = rest.split_once('?') else { return rest.to_owned() };
+    let is_password = |key: &str| {
+        let decoded: String = form_urlencoded::parse(key.as_bytes())
+            .next()
+            .map_or_else(|| key.to_owned(), |(decoded, _)| decoded.into_owned());
+        let decoded = decoded.trim();
+        decoded.eq_ignore_ascii_case("password") || decoded.eq_ignore_ascii_case("pass")
+    };
     let items: Vec<String> = query
         .split('&')
         .map(|item| match item.split_once('=') {
-            Some((key, _))
-                if key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("pass") =>
-            {
-                format!("{key}=***")
-            }
+            Some((key, _)) if is_password(key) => format!("{key}=***"),
             _ => item.to_owned(),
         })
         .collect();
@@ -164,6 +168,9 @@ mod tests {
             "mysql://app:hunter2#x@db/site",
             "redis://:hunter2/x@h:1/",
             "x://h/?PASS=hunter2",
+            "postgres://app@h/db?p%61ssword=hunter2&sslmode=bogus",
+            "postgres://app@h/db?%70assword=hunter2",
+            "mysql://app@h/db?pass%77ord=hunter2",
             "sqlite:x.db?password=hunter2",
         ] {
             assert!(!redact_url(url).contains("hunter2"), "{url}");

@@ -10,10 +10,18 @@
 //! every pooled connection stale (a generation counter), so after a restart the pool
 //! reconnects instead of failing once per stale connection. An operation that met a gone
 //! connection which had been waiting in the pool (one opened before the operation began,
-//! whether it had served or not) is run once more on a new one: the server never ran it
-//! on the dead connection, so the first call after a restart succeeds. A connection opened
-//! for the operation itself that is gone at once means the server is, and is not retried:
-//! that would only double the wait.
+//! whether it had served or not) is run once more on a new one, so the first call after a
+//! restart succeeds. A connection opened for the operation itself that is gone at once
+//! means the server is, and is not retried: that would only double the wait.
+//!
+//! The retry is safe only for operations whose second run errs on the safe side, because
+//! "gone" cannot always tell whether the server ran the command: a connection reset or
+//! closed while the reply was on its way looks the same as one that was dead before the
+//! request. So every operation run here must be idempotent or fail closed when repeated:
+//! a nonce insert retried after it reached the server finds its own row (unique key,
+//! `SET NX`, `add`) and reports a replay, `false`, never a second `true`; a removal
+//! retried reports `false`. A store must never run through this pool an operation whose
+//! repetition could say "fresh" or "stored" twice.
 //!
 //! Connecting, and waiting for a free connection, are bounded by the pool's timeout; the
 //! connector bounds each read and write on its connections.
@@ -448,6 +456,28 @@ mod tests {
         fake.incarnation.store(1, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(2));
         assert_eq!(pool.run("call", call(&fake)).unwrap(), 1, "retried on a new connection");
+    }
+
+    /// A nonce insert that reached the server before its connection was found gone is
+    /// run again, and the second run sees the first: a replay (`false`), never fresh twice.
+    #[test]
+    fn a_retried_insert_that_had_reached_the_server_reports_a_replay() {
+        let fake = Arc::new(Fake::default());
+        let pool = Pool::new(Arc::clone(&fake), 2, Duration::from_secs(2));
+        drop(pool.connections.get().unwrap());
+        std::thread::sleep(Duration::from_millis(2));
+        let seen = Mutex::new(std::collections::HashSet::new());
+        let mut runs = 0;
+        let fresh = pool
+            .run("record a nonce", |_: &mut u64| {
+                runs += 1;
+                let inserted = seen.lock().unwrap().insert("nonce");
+                // The first run's reply is lost with its connection.
+                if runs == 1 { Err(FakeError::Gone) } else { Ok(inserted) }
+            })
+            .unwrap();
+        assert_eq!(runs, 2, "retried once");
+        assert!(!fresh, "the retry must report what the server holds, not a fresh nonce");
     }
 
     #[test]

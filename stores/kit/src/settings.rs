@@ -16,6 +16,13 @@ pub const DEFAULT_KEY_PREFIX: &str = "openid:";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections a pooled store keeps at most unless its builder sets a size.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
+/// The widest nonce window a store accepts: 7 days, far beyond the protocol's 5 hours.
+///
+/// A store must remember a nonce for up to twice its window (one dated the window ahead is
+/// acceptable until its timestamp plus the window), and servers that expire keys cap how
+/// long they keep one: memcached reads a TTL above 30 days as an absolute time, so a wider
+/// window would make such a store forget nonces that are still acceptable (a replay).
+pub const MAX_SKEW: i64 = 7 * 24 * 60 * 60;
 
 /// The settings every store's builder shares.
 #[derive(Debug, Clone)]
@@ -83,10 +90,13 @@ impl Settings {
     /// Checks the settings before a store is built; `store` names it in the error.
     ///
     /// # Errors
-    /// A window under a second, a zero time limit or a pool of no connections.
+    /// A window under a second or over [`MAX_SKEW`], a zero time limit or a pool of no
+    /// connections.
     pub fn check(&self, store: &'static str) -> Result<(), SettingsError> {
         let problem = if self.skew < 1 {
             "the nonce window (skew) must be at least 1 second"
+        } else if self.skew > MAX_SKEW {
+            "the nonce window (skew) must be at most 7 days (MAX_SKEW)"
         } else if self.timeout.is_zero() {
             "the timeout must be more than zero"
         } else if self.pool_size == 0 {
@@ -159,7 +169,8 @@ macro_rules! __builder_setting {
     ($field:ident skew) => {
         /// The nonce window in seconds (default 5 hours, the protocol's): how far a
         /// nonce's timestamp may be from now, and so how long a used nonce is remembered.
-        /// Shorter only in tests: a real provider's clock may be minutes off.
+        /// Shorter only in tests: a real provider's clock may be minutes off. At most
+        /// `MAX_SKEW` (7 days): `build` refuses a wider window.
         #[must_use]
         pub fn skew(mut self, seconds: i64) -> Self {
             self.$field.skew = seconds;
@@ -241,12 +252,16 @@ mod tests {
         assert_eq!(settings.skew, SKEW);
         assert_eq!(settings.timeout, DEFAULT_TIMEOUT);
         assert!(settings.check("Test").is_ok());
+        assert!(Settings { skew: MAX_SKEW, ..Settings::new() }.check("Test").is_ok());
     }
 
     #[test]
     fn unusable_settings_are_refused_by_name() {
         for (settings, expected) in [
             (Settings { skew: 0, ..Settings::new() }, "window"),
+            (Settings { skew: -1, ..Settings::new() }, "window"),
+            (Settings { skew: MAX_SKEW + 1, ..Settings::new() }, "at most 7 days"),
+            (Settings { skew: i64::MAX, ..Settings::new() }, "at most 7 days"),
             (Settings { timeout: Duration::ZERO, ..Settings::new() }, "timeout"),
             (Settings { pool_size: 0, ..Settings::new() }, "pool size"),
         ] {

@@ -14,12 +14,18 @@ pub const DEFAULT_TABLE_PREFIX: &str = "openid_";
 ///
 /// The version table is named after the associations table (`<associations>_schema_version`)
 /// unless named itself: two stores that share a database with tables of their own then
-/// have versions of their own too, and migrate independently.
+/// have versions of their own too, and migrate independently. A table named explicitly
+/// keeps its name whatever prefix is set before or after ([`TableNames::set_prefix`]), so
+/// the order of a URL's options cannot move a store to other tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
     associations: String,
     nonces: String,
     schema_version: String,
+    /// Whether the associations table was named, rather than derived from a prefix.
+    associations_named: bool,
+    /// Whether the nonces table was named, rather than derived from a prefix.
+    nonces_named: bool,
     /// Whether the version table was named, rather than derived from the associations.
     version_named: bool,
 }
@@ -60,7 +66,22 @@ impl TableNames {
             associations: format!("{prefix}associations"),
             nonces: format!("{prefix}nonces"),
             schema_version: format!("{prefix}associations_schema_version"),
+            associations_named: false,
+            nonces_named: false,
             version_named: false,
+        }
+    }
+
+    /// Derives from `prefix` the names of the tables not named explicitly, before or after.
+    pub fn set_prefix(&mut self, prefix: &str) {
+        if !self.associations_named {
+            self.associations = format!("{prefix}associations");
+        }
+        if !self.nonces_named {
+            self.nonces = format!("{prefix}nonces");
+        }
+        if !self.version_named {
+            self.schema_version = format!("{}_schema_version", self.associations);
         }
     }
 
@@ -82,6 +103,7 @@ impl TableNames {
     /// Names the associations table (and the version table after it, unless named).
     pub fn set_associations(&mut self, name: &str) {
         name.clone_into(&mut self.associations);
+        self.associations_named = true;
         if !self.version_named {
             self.schema_version = format!("{name}_schema_version");
         }
@@ -90,6 +112,7 @@ impl TableNames {
     /// Names the nonces table.
     pub fn set_nonces(&mut self, name: &str) {
         name.clone_into(&mut self.nonces);
+        self.nonces_named = true;
     }
 
     /// Names the schema version table.
@@ -315,10 +338,11 @@ macro_rules! builder_tables {
     ($field:ident) => {
         /// Names the tables `<prefix>associations`, `<prefix>nonces` and
         /// `<prefix>associations_schema_version` (default prefix `openid_`), so that
-        /// several stores can share one database.
+        /// several stores can share one database. A table named with its own setter keeps
+        /// that name, whether it was named before or after.
         #[must_use]
         pub fn table_prefix(mut self, prefix: &str) -> Self {
-            self.$field = $crate::sql::TableNames::with_prefix(prefix);
+            self.$field.set_prefix(prefix);
             self
         }
 
@@ -374,6 +398,29 @@ mod tests {
         assert!(tables.check("SQL", 63, None).is_ok());
         tables.set_nonces("p_associations");
         assert!(matches!(tables.check("SQL", 63, None), Err(NameError::Same { .. })));
+    }
+
+    /// `?nonces_table=used&table_prefix=site_` once dropped the named table: the order of
+    /// the options decided which nonce table a process used.
+    #[test]
+    fn a_prefix_keeps_the_tables_named_before_or_after_it() {
+        let mut before = TableNames::default();
+        before.set_nonces("used");
+        before.set_prefix("site_");
+        let mut after = TableNames::default();
+        after.set_prefix("site_");
+        after.set_nonces("used");
+        assert_eq!(before, after);
+        assert_eq!(before.nonces(), "used");
+        assert_eq!(before.associations(), "site_associations");
+        assert_eq!(before.schema_version(), "site_associations_schema_version");
+        let mut named = TableNames::default();
+        named.set_associations("mine");
+        named.set_prefix("site_");
+        assert_eq!(
+            (named.associations(), named.nonces(), named.schema_version()),
+            ("mine", "site_nonces", "mine_schema_version")
+        );
     }
 
     #[test]

@@ -43,8 +43,9 @@ use openid_consumer::store::{BoxError, StoreError};
 
 use crate::keys::redact_url;
 
-/// A store URL: the part before the query, and the query's options.
-#[derive(Debug, Clone)]
+/// A store URL: the part before the query, and the query's options. Its `Debug` shows
+/// the URL redacted ([`StoreUrl::redacted`]), never the password.
+#[derive(Clone)]
 pub struct StoreUrl<'a> {
     store: &'static str,
     url: &'a str,
@@ -53,7 +54,7 @@ pub struct StoreUrl<'a> {
 }
 
 /// One `key=value` of the query: as written, and percent-decoded.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Item<'a> {
     raw: &'a str,
     key: Cow<'a, str>,
@@ -73,6 +74,9 @@ enum Setter<B> {
     Millis(fn(B, Duration) -> B),
     Count(fn(B, u32) -> B),
     Choice(fn(B, &str) -> Result<B, &'static str>),
+    /// An option of the driver that the store overrides or never uses: refused, saying
+    /// what to use instead.
+    Refused(&'static str),
 }
 
 /// A store URL that cannot be used: which store, the URL without its password, what is
@@ -232,6 +236,19 @@ impl<B> UrlOption<B> {
         Self { name, set: Setter::Choice(set) }
     }
 
+    /// A driver's option that this store overrides or never uses (its own pool size, a
+    /// timeout the store sets from `timeout_ms`): passed on, the driver would accept it
+    /// and the store silently ignore it, so it is refused with `instead` as the advice
+    /// (`"use pool_size"`). Not listed among the store's options.
+    pub const fn refused(name: &'static str, instead: &'static str) -> Self {
+        Self { name, set: Setter::Refused(instead) }
+    }
+
+    /// Whether the store takes this option (rather than refusing it).
+    fn is_taken(&self) -> bool {
+        !matches!(self.set, Setter::Refused(_))
+    }
+
     /// The option's name in the query.
     pub fn name(&self) -> &'static str {
         self.name
@@ -262,7 +279,21 @@ impl<B> UrlOption<B> {
                 Err(source) => Err(with_source(invalid("use a whole number from 1"), source)),
             },
             Setter::Choice(set) => set(builder, value).map_err(invalid),
+            Setter::Refused(instead) => Err(url.error(format!(
+                "option {} is not used by this store, which sets it itself: {instead}",
+                self.name
+            ))),
         }
+    }
+}
+
+impl std::fmt::Debug for StoreUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the fields: the URL, its base and its items may hold the password.
+        f.debug_struct("StoreUrl")
+            .field("store", &self.store)
+            .field("url", &self.redacted())
+            .finish_non_exhaustive()
     }
 }
 
@@ -274,7 +305,7 @@ impl<B> std::fmt::Debug for UrlOption<B> {
 
 /// The options of a table, for messages: `prefix, pool_size, timeout_ms`.
 pub fn names<B>(options: &[UrlOption<B>]) -> String {
-    options.iter().map(UrlOption::name).collect::<Vec<_>>().join(", ")
+    options.iter().filter(|o| o.is_taken()).map(UrlOption::name).collect::<Vec<_>>().join(", ")
 }
 
 /// A whole number from 1; `Err(None)` for 0, `Err(Some(parse error))` for no number.
@@ -344,6 +375,15 @@ mod tests {
     }
 
     #[test]
+    fn debug_never_shows_the_password() {
+        for url in ["t://u:hunter2@h/?text=x", "t://u@h/?password=hunter2&flag=1"] {
+            let shown = format!("{:?}", StoreUrl::new("Test", url));
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("t://u"), "{shown}");
+        }
+    }
+
+    #[test]
     fn unknown_options_name_the_known_ones() {
         let error = apply("t://u:hunter2@h/?bogus=1").unwrap_err().to_string();
         assert_eq!(
@@ -371,6 +411,22 @@ mod tests {
         assert!(std::error::Error::source(&error).is_some(), "keeps the ParseIntError");
         let store: StoreError = error.into();
         assert!(store.is_config() && std::error::Error::source(&store).is_some());
+    }
+
+    #[test]
+    fn a_driver_option_the_store_overrides_is_refused_not_passed_on() {
+        const WITH_REFUSED: &[UrlOption<Options>] = &[
+            UrlOption::count("pool_size", |o, count| Options { count, ..o }),
+            UrlOption::refused("pool_max", "use pool_size"),
+        ];
+        let url = StoreUrl::new("Test", "t://h/db?pool_max=4&sslmode=disable");
+        let error = url.apply_passing(Options::default(), WITH_REFUSED).unwrap_err();
+        assert!(error.to_string().contains("pool_max is not used"), "{error}");
+        assert!(error.to_string().contains("use pool_size"), "{error}");
+        let unknown = StoreUrl::new("Test", "t://h/?bogus=1")
+            .apply(Options::default(), WITH_REFUSED)
+            .unwrap_err();
+        assert!(unknown.to_string().contains("(the options are pool_size)"), "{unknown}");
     }
 
     #[test]

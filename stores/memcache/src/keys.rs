@@ -123,6 +123,19 @@ mod tests {
         assert!(is_valid_prefix("site:openid:"));
     }
 
+    /// The widest window the settings accept keeps a nonce dated the window ahead for its
+    /// whole life: the TTL `record_nonce` gives it is not cut to memcached's 30 days.
+    #[test]
+    fn the_widest_window_fits_memcacheds_relative_ttls() {
+        use openid_consumer::store::NonceRecord;
+        use openid_store_kit::settings::MAX_SKEW;
+
+        let now = 1_700_000_000;
+        let nonce = NonceRecord::new("s", now + MAX_SKEW, "x", now, MAX_SKEW);
+        let wanted = nonce.ttl().saturating_add(1);
+        assert_eq!(i64::from(ttl(wanted)), wanted, "the TTL was capped below the window");
+    }
+
     #[test]
     fn ttls_stay_relative_and_positive() {
         assert_eq!(ttl(0), 1);

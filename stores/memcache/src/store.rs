@@ -345,6 +345,17 @@ mod tests {
         }
     }
 
+    /// memcached keeps a key at most 30 days from now: a window so wide that a nonce must be
+    /// kept longer would be forgotten while still acceptable, so the builder refuses it
+    /// before connecting.
+    #[test]
+    fn a_window_wider_than_the_server_can_keep_nonces_is_refused() {
+        let error = MemcacheStore::builder(["127.0.0.1:1"]).skew(20 * 24 * 60 * 60).build();
+        let error = error.unwrap_err();
+        assert!(error.is_config(), "{error}");
+        assert!(error.to_string().contains("nonce window"), "{error}");
+    }
+
     #[test]
     fn urls_set_the_options() {
         let builder = MemcacheStoreBuilder::from_url(

@@ -54,6 +54,13 @@ const OPTIONS: &[UrlOption<MysqlStoreBuilder>] = &[
     UrlOption::count("pool_size", MysqlStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", MysqlStoreBuilder::timeout),
     UrlOption::flag("migrate", MysqlStoreBuilder::migrate),
+    // The driver's, but its pool is not used and `build` sets the timeouts: refused, not
+    // silently ignored.
+    UrlOption::refused("pool_min", "use pool_size"),
+    UrlOption::refused("pool_max", "use pool_size"),
+    UrlOption::refused("check_health", "the store's own pool checks its connections"),
+    UrlOption::refused("reset_connection", "the store's own pool does not reset connections"),
+    UrlOption::refused("tcp_connect_timeout_ms", "use timeout_ms"),
 ];
 
 impl MysqlStore {
@@ -81,7 +88,9 @@ impl MysqlStore {
     /// Options of this store: `table_prefix`, `associations_table`, `nonces_table`,
     /// `schema_version_table`, `pool_size`, `timeout_ms` (connect, each read and write,
     /// pool wait) and `migrate=true` (create or upgrade the tables now). Other options go
-    /// to the `mysql` driver; an option neither knows is an error.
+    /// to the `mysql` driver, except those the store sets itself (`pool_min`, `pool_max`,
+    /// `check_health`, `reset_connection`, `tcp_connect_timeout_ms`), which are errors
+    /// naming what to use; an option neither knows is an error.
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
@@ -413,6 +422,24 @@ mod tests {
             let error = MysqlStore::from_url(url).unwrap_err();
             assert!(error.is_config(), "{url}: {error}");
             assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
+        }
+    }
+
+    /// Driver options that the store overrides, or that only the driver's unused pool
+    /// reads, would be accepted and then silently ignored.
+    #[test]
+    fn driver_options_the_store_overrides_are_refused() {
+        for query in [
+            "pool_max=4",
+            "pool_min=1",
+            "check_health=false",
+            "reset_connection=false",
+            "tcp_connect_timeout_ms=100",
+        ] {
+            let url = format!("mysql://u@h/db?{query}");
+            let error = MysqlStoreBuilder::from_url(&url).unwrap_err();
+            assert!(error.is_config(), "{url}: {error}");
+            assert!(error.to_string().contains("is not used by this store"), "{url}: {error}");
         }
     }
 

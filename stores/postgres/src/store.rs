@@ -51,6 +51,10 @@ const OPTIONS: &[UrlOption<PostgresStoreBuilder>] = &[
     UrlOption::count("pool_size", PostgresStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", PostgresStoreBuilder::timeout),
     UrlOption::flag("migrate", PostgresStoreBuilder::migrate),
+    // The driver's, but `build` sets them from the store's timeout: refused, not ignored.
+    UrlOption::refused("connect_timeout", "use timeout_ms"),
+    UrlOption::refused("keepalives", "the store keeps connections alive itself"),
+    UrlOption::refused("keepalives_idle", "the store keeps connections alive itself"),
 ];
 
 impl PostgresStore {
@@ -79,7 +83,9 @@ impl PostgresStore {
     /// `nonces_table`, `schema_version_table` (names), `pool_size` (connections),
     /// `timeout_ms` (connect, pool wait, each statement), and `migrate=true` (create or
     /// upgrade the tables now). Other options go to the `postgres` driver (`sslmode`,
-    /// `application_name`, ...); an option neither knows is an error.
+    /// `application_name`, ...), except those the store sets itself (`connect_timeout`,
+    /// `keepalives`, `keepalives_idle`), which are errors naming what to use; an option
+    /// neither knows is an error.
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
@@ -376,6 +382,8 @@ mod tests {
         let urls = ["pool_size=x", "bogus_option=1", "schema=bad-name", "migrate=maybe"]
             .into_iter()
             .chain(["timeout_ms=0", "pool_size=0"])
+            // A password option the driver reads, its key percent-encoded.
+            .chain(["p%61ssword=hunter2&sslmode=bogus"])
             .map(|query| format!("postgres://u:hunter2@127.0.0.1:1/db?{query}"));
         for url in urls {
             let shown = match PostgresStore::from_url(&url) {
@@ -384,6 +392,27 @@ mod tests {
             };
             assert!(!shown.contains("hunter2"), "{shown}");
         }
+    }
+
+    /// Driver options that `build` overrides would be accepted and then silently ignored.
+    #[test]
+    fn driver_options_the_store_overrides_are_refused() {
+        for query in ["connect_timeout=30", "keepalives=0", "keepalives_idle=5"] {
+            let url = format!("postgres://u@h/db?{query}");
+            let error = PostgresStoreBuilder::from_url(&url).unwrap_err();
+            assert!(error.is_config(), "{url}: {error}");
+            assert!(error.to_string().contains("is not used by this store"), "{url}: {error}");
+        }
+    }
+
+    /// The order of the options does not decide the tables: a named table survives a
+    /// prefix given after it.
+    #[test]
+    fn a_named_table_survives_a_later_table_prefix() {
+        let url = "postgres://u@h/db?nonces_table=used&table_prefix=site_";
+        let builder = PostgresStoreBuilder::from_url(url).unwrap();
+        assert_eq!(builder.tables.nonces(), "used");
+        assert_eq!(builder.tables.associations(), "site_associations");
     }
 
     #[test]

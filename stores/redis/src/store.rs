@@ -117,8 +117,8 @@ impl RedisStore {
     /// Runs `operation` on a pooled connection: the kit's pool, which keeps a connection
     /// whose command failed below the protocol out of the pool, marks every pooled
     /// connection stale when the server dropped one, and tries the operation once more on
-    /// a new connection if the dropped one had served before, so that the first call after
-    /// a server restart works. Retrying is safe for every operation here: the command was
+    /// a new connection if the dropped one had waited in the pool (opened before the call
+    /// began), so that the first call after a server restart works. Retrying is safe for every operation here: the command was
     /// not run by the server that dropped the connection, or, if it was, the retry's answer
     /// errs on the safe side (a nonce seen, an association already removed).
     fn run<T>(
