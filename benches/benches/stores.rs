@@ -111,6 +111,26 @@ fn store_then_get(criterion: &mut Criterion, dir: &Path) {
             });
         });
     }
+    // A new handle every call, as issue 17 measured against python3-openid: the server's
+    // map grows, so a store that walked it on every call would slow down as it fills.
+    let memory = openid_consumer::store::MemoryStore::new();
+    let mut n = 0u64;
+    group.bench_function("memory (a new handle each call)", |b| {
+        b.iter(|| {
+            n += 1;
+            let handle = format!("handle-{n}");
+            let association = Association::new(
+                handle.as_str(),
+                vec![7; 32],
+                now,
+                3_600,
+                AssociationType::HmacSha256,
+            )
+            .unwrap();
+            memory.store_association(SERVER, &association).unwrap();
+            black_box(memory.get_association(SERVER, Some(&handle)).unwrap().unwrap());
+        });
+    });
     group.finish();
 }
 

@@ -17,7 +17,9 @@ use super::{Association, Clock, Lookup, NonceRecord, OpenIdStore, StoreError, Ti
 ///
 /// # Semantics
 /// - Expiry: an association is never returned once [`Association::is_expired`] at the
-///   clock's now; storing an association also drops the expired ones of that server.
+///   clock's now. Storing an association drops the expired ones of that server once the
+///   server's map has doubled since the last pruning: O(1) per store, amortised, and at
+///   most twice the live associations held.
 /// - Nonces: `record_nonce` inserts under the mutex, so exactly one caller gets `true`.
 ///   Memory stays bounded without calling cleanup: each recorded nonce first drops the
 ///   nonces that fell out of the window (oldest first, each dropped once), so the set holds
@@ -44,8 +46,8 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct Inner {
-    /// server URL -> handle -> association.
-    associations: HashMap<String, HashMap<String, Association>>,
+    /// server URL -> its associations.
+    associations: HashMap<String, Handles>,
     /// (timestamp, server URL, salt), ordered by time so expired ones are at the front.
     nonces: BTreeSet<(i64, String, String)>,
 }
@@ -74,7 +76,7 @@ impl MemoryStore {
     /// How many associations (expired included) and nonces it holds.
     pub fn len(&self) -> (usize, usize) {
         let inner = self.lock();
-        (inner.associations.values().map(HashMap::len).sum(), inner.nonces.len())
+        (inner.associations.values().map(|h| h.by_handle.len()).sum(), inner.nonces.len())
     }
 
     /// Whether it holds nothing.
@@ -112,16 +114,20 @@ impl OpenIdStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let now = self.timing.now();
         let mut inner = self.lock();
-        let server = inner.associations.entry(server_url.to_owned()).or_default();
-        server.retain(|_, a| !a.is_expired(now));
-        server.insert(association.handle().to_owned(), association.clone());
+        // The server's entry exists after its first association: no key copied then.
+        if !inner.associations.contains_key(server_url) {
+            inner.associations.insert(server_url.to_owned(), Handles::default());
+        }
+        if let Some(server) = inner.associations.get_mut(server_url) {
+            server.insert(association, now);
+        }
         Ok(())
     }
 
     fn find_association(&self, lookup: &Lookup<'_>) -> Result<Option<Association>, StoreError> {
         let Lookup { server_url, handle, now, .. } = *lookup;
         let inner = self.lock();
-        let Some(server) = inner.associations.get(server_url) else {
+        let Some(server) = inner.associations.get(server_url).map(|h| &h.by_handle) else {
             return Ok(None);
         };
         let found = match handle {
@@ -140,8 +146,8 @@ impl OpenIdStore for MemoryStore {
         let Some(server) = inner.associations.get_mut(server_url) else {
             return Ok(false);
         };
-        let removed = server.remove(handle).is_some();
-        if server.is_empty() {
+        let removed = server.by_handle.remove(handle).is_some();
+        if server.by_handle.is_empty() {
             inner.associations.remove(server_url);
         }
         Ok(removed)
@@ -169,12 +175,46 @@ impl OpenIdStore for MemoryStore {
         let mut inner = self.lock();
         let mut removed = 0;
         inner.associations.retain(|_, server| {
-            let before = server.len();
-            server.retain(|_, a| !a.is_expired(now));
-            removed += before - server.len();
-            !server.is_empty()
+            removed += server.prune(now);
+            !server.by_handle.is_empty()
         });
         Ok(removed)
+    }
+}
+
+/// One server's associations by handle. Expired ones are dropped when a store finds the
+/// map grown to twice what the last pruning left (at least [`Handles::MIN_PRUNE`]), not on
+/// every store: a walk over all of them on each store made storing cost grow with the
+/// number held (issue 17), while this costs O(1) per store, amortised, and the map holds at
+/// most twice the live associations.
+#[derive(Default)]
+struct Handles {
+    by_handle: HashMap<String, Association>,
+    /// The size at which the next store prunes first.
+    prune_at: usize,
+}
+
+impl Handles {
+    const MIN_PRUNE: usize = 16;
+
+    fn insert(&mut self, association: &Association, now: i64) {
+        if self.by_handle.len() >= self.prune_at.max(Self::MIN_PRUNE) {
+            self.prune(now);
+        }
+        match self.by_handle.get_mut(association.handle()) {
+            Some(old) => association.clone_into(old),
+            None => {
+                self.by_handle.insert(association.handle().to_owned(), association.clone());
+            }
+        }
+    }
+
+    /// Drops the expired associations and returns how many.
+    fn prune(&mut self, now: i64) -> usize {
+        let before = self.by_handle.len();
+        self.by_handle.retain(|_, a| !a.is_expired(now));
+        self.prune_at = (self.by_handle.len() * 2).max(Self::MIN_PRUNE);
+        before - self.by_handle.len()
     }
 }
 
@@ -194,6 +234,36 @@ mod tests {
     use super::*;
     use crate::crypto::AssociationType;
     use crate::store::{ManualClock, SystemClock};
+
+    #[test]
+    fn expired_associations_are_dropped_as_the_map_grows_and_never_returned() {
+        let clock = Arc::new(ManualClock::new(100_000));
+        let store = MemoryStore::new().with_clock(clock.clone());
+        let association = |n: usize| {
+            let handle = format!("h{n}");
+            Association::new(&handle, vec![1; 32], clock.now(), 10, AssociationType::HmacSha256)
+                .unwrap()
+        };
+        for n in 0..1_000 {
+            store.store_association("s", &association(n)).unwrap();
+        }
+        clock.advance(20);
+        assert_eq!(store.get_association("s", Some("h5")).unwrap(), None);
+        assert_eq!(store.get_association("s", None).unwrap(), None);
+        for n in 1_000..2_000 {
+            store.store_association("s", &association(n)).unwrap();
+        }
+        // The 1,000 expired ones went when the map had doubled; the live ones all stay.
+        assert_eq!(store.len().0, 1_000);
+        assert!(store.get_association("s", Some("h1999")).unwrap().is_some());
+        // Storing a handle again replaces it.
+        let again =
+            Association::new("h1999", vec![2; 32], clock.now(), 99, AssociationType::HmacSha256)
+                .unwrap();
+        store.store_association("s", &again).unwrap();
+        assert_eq!(store.get_association("s", Some("h1999")).unwrap(), Some(again));
+        assert_eq!(store.len().0, 1_000);
+    }
 
     #[test]
     fn use_nonce_prunes_what_fell_out_of_the_window() {
