@@ -35,6 +35,25 @@ fn a_mode_a_relying_party_never_receives_is_unexpected() {
 }
 
 #[test]
+fn setup_needed_is_a_mode_of_openid_2_only() {
+    // OpenID 1 says "setup needed" with id_res and user_setup_url; its own setup_needed
+    // mode does not exist, so a message without the 2.0 namespace that uses it is refused.
+    let provider = Provider::start().unwrap();
+    let rp = rp(Store::Memory);
+    let started = alice_login(&provider, &rp);
+    let query = "openid.mode=setup_needed";
+    let reason = failure(rp.consumer.complete(
+        Some(&started.pending),
+        query,
+        &format!("http://rp.example/return?{query}"),
+    ));
+    assert!(
+        matches!(&reason, FailureReason::UnexpectedMode { mode } if mode == "setup_needed"),
+        "{reason:?}"
+    );
+}
+
+#[test]
 fn a_missing_required_field_is_named() {
     let provider = Provider::start().unwrap();
     let rp = rp(Store::Memory);
