@@ -54,6 +54,26 @@ fn setup_needed_is_a_mode_of_openid_2_only() {
 }
 
 #[test]
+fn a_return_to_the_provider_wrote_differently_but_equivalently_is_this_logins() {
+    // A provider may echo return_to normalised or not: scheme and host case and the default
+    // port do not make it another URL.
+    let provider = Provider::start().unwrap();
+    let rp = rp(Store::Stateless);
+    let mut request = rp.consumer.begin(&provider.op_identifier_url()).unwrap();
+    let url =
+        request.redirect_url(super::support::REALM, super::support::RETURN_TO, false).unwrap();
+    let pending = request.pending();
+    let mut sent =
+        openid_consumer::message::Message::from_query(url.split_once('?').unwrap().1).unwrap();
+    let return_to = sent.get_openid("return_to").unwrap().to_owned();
+    let rewritten = return_to.replacen("http://rp.example/", "HTTP://RP.Example:80/", 1);
+    assert_ne!(rewritten, return_to);
+    sent.set_openid("return_to", rewritten);
+    let callback = openid_testkit::browser::follow(&sent.to_url(&provider.endpoint_url())).unwrap();
+    success(rp.consumer.complete(Some(&pending), callback.query.as_str(), &callback.url));
+}
+
+#[test]
 fn a_missing_required_field_is_named() {
     let provider = Provider::start().unwrap();
     let rp = rp(Store::Memory);
