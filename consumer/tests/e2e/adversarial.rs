@@ -292,6 +292,7 @@ fn an_expired_association_fails_without_asking_the_provider() {
     )));
     let rp = rp_with_clock(clock.clone());
     let started = start(&rp, &provider.identity_url("alice"));
+    let began = clock.now();
     // Two weeks later (the provider's association lifetime), the browser comes back.
     clock.advance(1_209_600 + 1);
     provider.clear_requests();
@@ -308,6 +309,27 @@ fn an_expired_association_fails_without_asking_the_provider() {
         consumer: Consumer::builder()
             .policy(policy())
             .store(rp.store.clone().unwrap())
+            .clock(clock.clone())
+            .pending_max_age(10 * 1_209_600)
+            .build()
+            .unwrap(),
+        ..rp
+    };
+    let reason = failure(finish(&rp, Some(&started.pending), &started.callback));
+    assert!(matches!(reason, FailureReason::AssociationExpired { .. }), "{reason:?}");
+    // A store on a clock that lags (another machine's) still hands the association out:
+    // the consumer's own clock judges it expired all the same.
+    let endpoint = provider.endpoint_url();
+    let handle = started.pending.association_handle().unwrap();
+    let lookup = Lookup::new(&endpoint, Some(handle), began);
+    let association = rp.store.as_ref().unwrap().find_association(&lookup).unwrap().unwrap();
+    let lagging =
+        openid_consumer::store::MemoryStore::new().with_clock(Arc::new(ManualClock::new(began)));
+    lagging.store_association(&endpoint, &association).unwrap();
+    let rp = super::support::Rp {
+        consumer: Consumer::builder()
+            .policy(policy())
+            .store(Arc::new(lagging))
             .clock(clock.clone())
             .pending_max_age(10 * 1_209_600)
             .build()
@@ -589,19 +611,26 @@ fn an_assertion_another_site_asked_for_is_refused_even_with_a_forged_current_url
     let sent = Message::from_query(url.split_once('?').unwrap().1).unwrap();
     let nonce =
         sent.get_openid("return_to").unwrap().split_once("openid_rs_nonce=").unwrap().1.to_owned();
-    // The victim logs in at evil.example, whose return_to carries the attacker's nonce...
-    let mut evil = Message::new(OpenIdVersion::V2_0);
-    evil.set_openid("mode", "checkid_setup");
-    evil.set_openid("realm", "http://evil.example/");
-    evil.set_openid("return_to", format!("http://evil.example/back?openid_rs_nonce={nonce}"));
-    evil.set_openid("claimed_id", openid_testkit::IDENTIFIER_SELECT);
-    evil.set_openid("identity", openid_testkit::IDENTIFIER_SELECT);
-    let callback = openid_testkit::browser::follow(&evil.to_url(&provider.endpoint_url())).unwrap();
-    // ...and evil.example relays the answer here, where the application builds the current
-    // URL from the Host header it was sent.
-    let reason =
-        failure(rp.consumer.complete(Some(&pending), callback.query.as_str(), &callback.url));
-    assert!(matches!(reason, FailureReason::ReturnToNotRequested { .. }), "{reason:?}");
+    // The victim logs in at evil.example, whose return_to carries the attacker's nonce
+    // (with this site's other arguments, or without them)...
+    for return_to in [
+        format!("http://evil.example/back?openid_rs_nonce={nonce}"),
+        format!("http://evil.example/return?session=s1&openid_rs_nonce={nonce}"),
+    ] {
+        let mut evil = Message::new(OpenIdVersion::V2_0);
+        evil.set_openid("mode", "checkid_setup");
+        evil.set_openid("realm", "http://evil.example/");
+        evil.set_openid("return_to", return_to);
+        evil.set_openid("claimed_id", openid_testkit::IDENTIFIER_SELECT);
+        evil.set_openid("identity", openid_testkit::IDENTIFIER_SELECT);
+        let callback =
+            openid_testkit::browser::follow(&evil.to_url(&provider.endpoint_url())).unwrap();
+        // ...and evil.example relays the answer here, where the application builds the
+        // current URL from the Host header it was sent.
+        let reason =
+            failure(rp.consumer.complete(Some(&pending), callback.query.as_str(), &callback.url));
+        assert!(matches!(reason, FailureReason::ReturnToNotRequested { .. }), "{reason:?}");
+    }
 }
 
 #[test]
