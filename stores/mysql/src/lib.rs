@@ -23,7 +23,10 @@
 //!   (`openid_associations`, `openid_nonces`, `openid_associations_schema_version` by default;
 //!   `table_prefix` and each name are configurable), created or upgraded by [`MysqlStore::migrate`] or `?migrate=true`
 //!   in the URL, never implicitly. Migrations are idempotent and serialised by a named
-//!   lock (`GET_LOCK`).
+//!   lock (`GET_LOCK`). A store built without migrating checks the version first and
+//!   refuses old tables with a configuration error that says to migrate. Version 2 moved
+//!   the nonces into the sharded table below, copying every one (a nonce lost in a
+//!   migration would be accepted again).
 //! - **Keys.** Server URLs and whole nonces are SHA-256 digests in `BINARY(32)` keys: no
 //!   index-prefix collisions between long URLs that share their first bytes, and any
 //!   length or character works.

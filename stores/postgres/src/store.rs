@@ -8,7 +8,7 @@ use openid_store_kit::keys::{nonce_digest, server_digest};
 use openid_store_kit::pool::{Connector as _, Pool};
 use openid_store_kit::settings::Settings;
 use openid_store_kit::sql::{
-    SchemaError, Statements, TableNames, association_from_row, count, pending,
+    SchemaError, Statements, TableNames, association_from_row, count, is_current, pending,
 };
 use openid_store_kit::url::{StoreUrl, UrlOption};
 use postgres::Row;
@@ -155,6 +155,33 @@ impl PostgresStore {
         })
     }
 
+    /// Checks that the tables are at the version this code reads, for a store built
+    /// without migrating: on missing or old tables every call would fail.
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        let steps = schema::migrations(&self.names);
+        let table = self.names.versions.clone();
+        let target = self.target().to_owned();
+        match is_current(&steps, found) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SchemaError::<RowError>::Behind {
+                target,
+                table,
+                found,
+                needed: i64::try_from(steps.len()).unwrap_or(i64::MAX),
+                fix: "run PostgresStore::migrate, or connect with ?migrate=true",
+            }
+            .into()),
+            Err(newer) => Err(SchemaError::<RowError>::TooNew {
+                target,
+                table,
+                newer,
+                package: "openid-store-postgres",
+            }
+            .into()),
+        }
+    }
+
     /// The server, for messages.
     fn target(&self) -> &str {
         self.pool.connector().target()
@@ -216,11 +243,14 @@ impl PostgresStoreBuilder {
         &self.config
     }
 
-    /// Connects (one connection, to fail early) and, if asked, migrates.
+    /// Connects (one connection, to fail early) and migrates if asked; otherwise checks
+    /// that the tables are at this code's schema version.
     ///
     /// # Errors
-    /// [`StoreError::Config`] for invalid names or settings, or credentials the server
-    /// refuses; [`StoreError::Unavailable`] if the server cannot be reached within the
+    /// [`StoreError::Config`] for invalid names or settings, credentials the server
+    /// refuses, or tables not migrated to this version (the message says to run
+    /// [`PostgresStore::migrate`] or connect with `?migrate=true`);
+    /// [`StoreError::Unavailable`] if the server cannot be reached within the
     /// timeout.
     pub fn build(self) -> Result<PostgresStore, StoreError> {
         self.settings.check("PostgreSQL")?;
@@ -252,6 +282,8 @@ impl PostgresStoreBuilder {
         };
         if self.migrate {
             store.migrate()?;
+        } else {
+            store.check_schema()?;
         }
         Ok(store)
     }

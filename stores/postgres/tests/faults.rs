@@ -12,14 +12,29 @@ use openid_test_servers::{Backend, shared};
 #[test]
 fn an_unmigrated_database_is_a_configuration_error_that_says_how_to_fix_it() {
     let Some(server) = shared(Backend::Postgres).unwrap() else { return };
-    let store = PostgresStore::builder(server.url().parse().unwrap())
+    let error = PostgresStore::builder(server.url().parse().unwrap())
         .schema("never_migrated")
         .build()
-        .unwrap();
-    let error = store.use_nonce("https://op/", SystemClock.now(), "x").unwrap_err();
+        .unwrap_err();
     assert!(error.is_config(), "{error}");
-    assert!(error.to_string().contains("migrate"), "{error}");
-    assert_eq!(store.schema_version().unwrap(), None);
+    let shown = error.to_string();
+    assert!(shown.contains("no schema yet") && shown.contains("?migrate=true"), "{shown}");
+}
+
+#[test]
+fn a_schema_at_another_version_is_refused_by_a_build_without_migrate() {
+    let Some(server) = shared(Backend::Postgres).unwrap() else { return };
+    let url = format!("{}?schema=versioned", server.url());
+    let store = PostgresStore::from_url(&format!("{url}&migrate=true")).unwrap();
+    assert!(PostgresStore::from_url(&url).is_ok(), "the current version opens");
+    let mut client = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
+    client
+        .execute("INSERT INTO versioned.openid_associations_schema_version VALUES (7, 0)", &[])
+        .unwrap();
+    let error = PostgresStore::from_url(&url).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(error.to_string().contains("upgrade openid-store-postgres"), "{error}");
+    assert_eq!(store.schema_version().unwrap(), Some(7));
 }
 
 #[test]
