@@ -37,7 +37,9 @@
 //!   them and counts them. The contract refuses a nonce outside the window (5 hours by
 //!   default) before the store sees it, so that costs no disk access;
 //!   [`OpenIdStore::cleanup_nonces`] deletes (and counts) nonce files whose timestamps left
-//!   the window, whole hour directories at a time.
+//!   the window more than the retention margin ago (5 minutes by default,
+//!   `nonce_retention_s`: a process whose clock runs ahead must not delete nonces the
+//!   others still accept), whole hour directories at a time.
 //! - **Atomicity.** `use_nonce` creates its file with `O_EXCL` (`create_new`): among all
 //!   threads and processes, exactly one creation succeeds and gets `true`. An association
 //!   is written to `tmp/` and renamed over its final name, so a reader sees the old or the

@@ -46,7 +46,10 @@ pub struct FileStoreBuilder {
 }
 
 /// The options of a `file://` URL.
-const OPTIONS: &[UrlOption<FileStoreBuilder>] = &[UrlOption::flag("sync", FileStoreBuilder::sync)];
+const OPTIONS: &[UrlOption<FileStoreBuilder>] = &[
+    UrlOption::flag("sync", FileStoreBuilder::sync),
+    UrlOption::seconds("nonce_retention_s", FileStoreBuilder::nonce_retention),
+];
 
 impl FileStore {
     /// Opens the store in `dir` with the default options, creating the directory and its
@@ -65,7 +68,8 @@ impl FileStore {
     }
 
     /// Opens the store a URL names: `file:///absolute/path` (percent-encoded as usual),
-    /// with the option `sync` (`true` by default; see [`FileStoreBuilder::sync`]).
+    /// with the options `sync` (`true` by default; see [`FileStoreBuilder::sync`]) and
+    /// `nonce_retention_s` (seconds a nonce is kept past its window, default 300).
     ///
     /// # Errors
     /// [`StoreError::Config`] for another scheme, a host, a relative path, an unknown
@@ -159,7 +163,7 @@ impl FileStoreBuilder {
         Ok(parsed.apply(FileStore::builder(path.as_ref()), OPTIONS)?)
     }
 
-    openid_store_kit::builder_settings!(settings: clock, skew);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention);
 
     /// Whether writes are flushed to disk (`fsync`) before they return; on by default.
     ///

@@ -23,9 +23,11 @@
 //!   this crate: every store command answers `HD` (stored) or `NS` (not stored), so a
 //!   duplicate `add` can never pass for a first one. (The `memcache` crate's ASCII client
 //!   reports a duplicate `add` as success, which would accept a replayed nonce.)
-//! - **Nonces.** `add` with a TTL that ends with the window
-//!   ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl), plus a second for
-//!   memcached's whole-second clock): the first caller stores the key and gets `true`,
+//! - **Nonces.** `add` with a TTL that ends with the window plus the retention margin
+//!   ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl), 5 minutes of margin
+//!   by default, `nonce_retention_s`, so a node whose clock runs ahead does not give
+//!   nonces a TTL shorter than the others accept them; plus a second for memcached's
+//!   whole-second clock): the first caller stores the key and gets `true`,
 //!   every other caller `NS` and `false`; atomic in the server. The contract refuses a
 //!   timestamp outside the window without a round trip.
 //! - **Associations.** Each under its own key (the serialised association) with a TTL of

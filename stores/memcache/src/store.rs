@@ -45,6 +45,7 @@ const OPTIONS: &[UrlOption<MemcacheStoreBuilder>] = &[
     UrlOption::text("prefix", MemcacheStoreBuilder::prefix),
     UrlOption::count("pool_size", MemcacheStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", MemcacheStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", MemcacheStoreBuilder::nonce_retention),
     UrlOption::flag("allow_eviction", MemcacheStoreBuilder::allow_eviction),
 ];
 
@@ -78,7 +79,8 @@ impl MemcacheStore {
     /// A store from a URL: `memcache://host:port[,host:port...][?options]`.
     ///
     /// Options: `prefix` (key prefix, default `openid:`), `pool_size` (connections per
-    /// server), `timeout_ms` (connect, each read and write, pool wait), `allow_eviction`.
+    /// server), `timeout_ms` (connect, each read and write, pool wait), `nonce_retention_s`
+    /// (seconds a nonce is kept past its window, default 300), `allow_eviction`.
     /// Unknown options are errors.
     ///
     /// # Errors
@@ -191,7 +193,7 @@ impl MemcacheStoreBuilder {
 
     openid_store_kit::builder_settings!(keys: prefix, allow_eviction);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Checks the options and connects once to each server, to fail early. The pool size
     /// and timeout apply to each server.
@@ -348,16 +350,20 @@ mod tests {
     #[test]
     fn urls_set_the_options() {
         let builder = MemcacheStoreBuilder::from_url(
-            "memcache://a:1,b:2/?prefix=site%3A&pool_size=3&timeout_ms=250&allow_eviction=yes",
+            "memcache://a:1,b:2/?prefix=site%3A&pool_size=3&timeout_ms=250&allow_eviction=yes\
+             &nonce_retention_s=900",
         )
         .unwrap();
+        assert_eq!(builder.settings.retention, 900);
         assert_eq!(builder.servers, ["a:1", "b:2"]);
         assert_eq!(builder.keys.prefix, "site:");
         assert_eq!(builder.settings.pool_size, 3);
         assert!(builder.keys.allow_eviction);
         let error = MemcacheStoreBuilder::from_url("memcache://a:1?pool=3").unwrap_err();
         assert!(
-            error.to_string().contains("options are prefix, pool_size, timeout_ms, allow_eviction"),
+            error.to_string().contains(
+                "options are prefix, pool_size, timeout_ms, nonce_retention_s, allow_eviction"
+            ),
             "{error}"
         );
     }

@@ -54,6 +54,7 @@ const OPTIONS: &[UrlOption<MysqlStoreBuilder>] = &[
     UrlOption::text("schema_version_table", MysqlStoreBuilder::schema_version_table),
     UrlOption::count("pool_size", MysqlStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", MysqlStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", MysqlStoreBuilder::nonce_retention),
     UrlOption::flag("migrate", MysqlStoreBuilder::migrate),
 ];
 
@@ -81,7 +82,8 @@ impl MysqlStore {
     ///
     /// Options of this store: `table_prefix`, `associations_table`, `nonces_table`,
     /// `schema_version_table`, `pool_size`, `timeout_ms` (connect, each read and write,
-    /// pool wait) and `migrate=true` (create or upgrade the tables now). Other options go
+    /// pool wait), `nonce_retention_s` (seconds a nonce is kept past its window, default
+    /// 300) and `migrate=true` (create or upgrade the tables now). Other options go
     /// to the `mysql` driver; an option neither knows is an error.
     ///
     /// # Errors
@@ -245,7 +247,7 @@ impl MysqlStoreBuilder {
 
     openid_store_kit::builder_tables!(tables);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Whether [`build`](Self::build) runs [`MysqlStore::migrate`] (default no: schema
     /// changes are an operator's decision).

@@ -32,7 +32,9 @@
 //!   deletes the others and returns the count. The contract refuses a nonce outside the
 //!   window (5 hours by default) before the store sees it, so that costs no query;
 //!   [`cleanup_nonces`](openid_consumer::store::OpenIdStore::cleanup_nonces) deletes the
-//!   nonces whose timestamp left it.
+//!   nonces whose timestamp left it more than the retention margin ago (5 minutes by
+//!   default, `nonce_retention_s`), so a node whose clock runs ahead does not delete nonces
+//!   the others still accept.
 //! - **Atomicity.** `use_nonce` is one `INSERT ... ON CONFLICT DO NOTHING` on the nonce's
 //!   primary key: exactly one concurrent caller inserts the row and gets `true`.
 //!   `store_association` is a real upsert (`ON CONFLICT ... DO UPDATE`).

@@ -50,6 +50,7 @@ const OPTIONS: &[UrlOption<PostgresStoreBuilder>] = &[
     UrlOption::text("schema_version_table", PostgresStoreBuilder::schema_version_table),
     UrlOption::count("pool_size", PostgresStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", PostgresStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", PostgresStoreBuilder::nonce_retention),
     UrlOption::flag("migrate", PostgresStoreBuilder::migrate),
 ];
 
@@ -77,7 +78,8 @@ impl PostgresStore {
     ///
     /// Options of this store: `schema`, `table_prefix`, `associations_table`,
     /// `nonces_table`, `schema_version_table` (names), `pool_size` (connections),
-    /// `timeout_ms` (connect, pool wait, each statement), and `migrate=true` (create or
+    /// `timeout_ms` (connect, pool wait, each statement), `nonce_retention_s` (seconds a
+    /// nonce is kept past its window, default 300), and `migrate=true` (create or
     /// upgrade the tables now). Other options go to the `postgres` driver (`sslmode`,
     /// `application_name`, ...); an option neither knows is an error.
     ///
@@ -228,7 +230,7 @@ impl PostgresStoreBuilder {
 
     openid_store_kit::builder_tables!(tables);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Whether [`build`](Self::build) runs [`PostgresStore::migrate`] (default no: schema
     /// changes are an operator's decision).

@@ -38,9 +38,11 @@
 //!   [`cleanup_associations`](openid_consumer::store::OpenIdStore::cleanup_associations)
 //!   do nothing and return 0. TTLs are relative (`EX`), computed from the store's clock, never
 //!   from the server's: an association lives `expires_in(now)` seconds (at least 1), a nonce
-//!   until it leaves the window ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl),
-//!   `timestamp + skew - now + 1` seconds, so a nonce dated in the future is kept
-//!   longer). The contract checks expiry again with the store's clock, so an association
+//!   until it left the window more than the retention margin ago
+//!   ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl),
+//!   `timestamp + skew + retention - now + 1` seconds, so a nonce dated in the future is
+//!   kept longer, and a node whose clock runs ahead by less than the margin, 5 minutes by
+//!   default, `nonce_retention_s`, gives no nonce a TTL shorter than the others accept it). The contract checks expiry again with the store's clock, so an association
 //!   is never returned once expired even if Redis still holds it, and refuses a nonce
 //!   outside the window without a round trip.
 //! - **Atomicity.** `use_nonce` is one `SET key 1 NX EX ttl`: exactly one concurrent caller

@@ -24,6 +24,7 @@ const MAX_TTL: i64 = 100 * 365 * 24 * 60 * 60;
 const OPTIONS: &[UrlOption<RedisStoreBuilder>] = &[
     UrlOption::text("prefix", RedisStoreBuilder::prefix),
     UrlOption::millis("timeout_ms", RedisStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", RedisStoreBuilder::nonce_retention),
     UrlOption::count("pool_size", RedisStoreBuilder::pool_size),
     UrlOption::flag("allow_eviction", RedisStoreBuilder::allow_eviction),
 ];
@@ -99,7 +100,8 @@ impl RedisStore {
     ///   Cluster, of which these are some masters.
     ///
     /// Options: `prefix` (of every key, default `openid:`), `timeout_ms` (default 5000),
-    /// `pool_size` (default 16), `allow_eviction` (default false). Any other option is an
+    /// `pool_size` (default 16), `nonce_retention_s` (seconds a nonce is kept past its
+    /// window, default 300), `allow_eviction` (default false). Any other option is an
     /// error.
     ///
     /// # Errors
@@ -219,7 +221,7 @@ impl RedisStoreBuilder {
 
     openid_store_kit::builder_settings!(keys: prefix, allow_eviction);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Connects (one connection, to fail early) and makes the store. On a cluster each
     /// pooled connection holds a connection to every master.
@@ -484,7 +486,11 @@ mod tests {
     fn unknown_options_name_the_known_ones() {
         let error = RedisStoreBuilder::from_url("redis://127.0.0.1/?pool=3").unwrap_err();
         assert!(error.to_string().contains("\"pool\""), "{error}");
-        assert!(error.to_string().contains("prefix, timeout_ms, pool_size, allow_eviction"));
+        assert!(
+            error
+                .to_string()
+                .contains("prefix, timeout_ms, nonce_retention_s, pool_size, allow_eviction")
+        );
     }
 
     #[test]

@@ -39,7 +39,9 @@
 //!   `expires_at > now`, so an expired association is never returned;
 //!   [`OpenIdStore::cleanup_associations`] deletes rows with `expires_at <= now` and
 //!   [`OpenIdStore::cleanup_nonces`] nonces whose timestamp left the window (5 hours by
-//!   default), returning exact counts. The contract refuses a nonce outside the window
+//!   default) more than the retention margin ago (5 minutes by default,
+//!   `nonce_retention_s`: a process whose clock runs ahead must not delete nonces the
+//!   others still accept), returning exact counts. The contract refuses a nonce outside the window
 //!   before the store sees it, so that costs no write.
 //! - **Atomicity.** `use_nonce` is one `INSERT OR IGNORE` on the primary key: of all
 //!   threads and processes, exactly one inserts the row and gets `true`. Storing an

@@ -113,6 +113,7 @@ const OPTIONS: &[UrlOption<SqliteStoreBuilder>] = &[
     }),
     UrlOption::text("table_prefix", SqliteStoreBuilder::table_prefix),
     UrlOption::millis("timeout_ms", SqliteStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", SqliteStoreBuilder::nonce_retention),
     UrlOption::count("pool_size", SqliteStoreBuilder::pool_size),
 ];
 
@@ -146,7 +147,8 @@ impl SqliteStore {
 
     /// Opens the store a URL names: `sqlite:///absolute/path`, `sqlite:relative/path`, or
     /// `sqlite::memory:`, with the options `synchronous` (`off|normal|full|extra`),
-    /// `table_prefix`, `timeout_ms` and `pool_size`.
+    /// `table_prefix`, `timeout_ms`, `pool_size` and `nonce_retention_s` (seconds a nonce is
+    /// kept past its window, default 300).
     ///
     /// ```
     /// use openid_store_sqlite::SqliteStore;
@@ -281,7 +283,7 @@ impl SqliteStoreBuilder {
 
     openid_store_kit::builder_tables!(tables);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Sets `PRAGMA synchronous` (default [`Synchronous::Full`]).
     pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
