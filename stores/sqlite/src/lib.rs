@@ -49,7 +49,9 @@
 //! - **Concurrency.** By default one connection per store behind a lock; other processes
 //!   use their own connections, WAL lets readers run during a write, and a writer waits
 //!   for the write lock up to the busy timeout ([`SqliteStoreBuilder::timeout`], 5 s by
-//!   default) before [`StoreError::Unavailable`]. [`SqliteStoreBuilder::pool_size`] turns
+//!   default) before [`StoreError::Unavailable`]; a call also waits for the store's lock (or
+//!   a pooled connection) at most that long, then fails the same way, so a call stuck
+//!   behind another never waits without bound. [`SqliteStoreBuilder::pool_size`] turns
 //!   the lock into a pool. The lock was chosen by measurement (`BENCHMARKS.md`: 4 threads calling
 //!   `use_nonce`, 2 shared cores, lock and pool interleaved in rounds): with
 //!   `synchronous=NORMAL` they were equal (15-19 µs per call either way), with the default

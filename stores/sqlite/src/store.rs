@@ -371,7 +371,13 @@ impl SqliteStoreBuilder {
             "opened SQLite store"
         );
         Ok(SqliteStore {
-            pool: Pool::new(conn, opener, self.settings.pool_size),
+            pool: Pool::new(
+                conn,
+                opener,
+                self.settings.pool_size,
+                self.settings.timeout,
+                location.clone(),
+            ),
             sql: schema::statements(&self.tables),
             tables: self.tables,
             timing: self.settings.timing(),
