@@ -110,6 +110,37 @@ impl Server {
         Ok(())
     }
 
+    /// Freezes every process of the server (`SIGSTOP`, children included): connections
+    /// stay open and the kernel still acknowledges what clients send, but nothing
+    /// answers, as with a hung disk or a paused machine. [`Server::thaw`] resumes it.
+    ///
+    /// # Errors
+    /// [`ServerError::External`] for an external server; [`ServerError::Failed`].
+    pub fn freeze(&self) -> Result<(), ServerError> {
+        self.signal_all("STOP", "freezing")
+    }
+
+    /// Resumes a server [`Server::freeze`] froze (`SIGCONT`).
+    ///
+    /// # Errors
+    /// [`ServerError::External`] for an external server; [`ServerError::Failed`].
+    pub fn thaw(&self) -> Result<(), ServerError> {
+        self.signal_all("CONT", "thawing")
+    }
+
+    fn signal_all(&self, signal: &str, step: &str) -> Result<(), ServerError> {
+        let managed = self.managed()?;
+        let children = managed.children.lock().unwrap_or_else(PoisonError::into_inner);
+        for child in children.iter() {
+            crate::process::signal_tree(child.id(), signal).map_err(|e| ServerError::Failed {
+                backend: self.backend.name(),
+                step: step.into(),
+                detail: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
     /// Whether the server answers its readiness probe now.
     pub fn is_ready(&self) -> bool {
         self.managed.as_ref().is_none_or(|m| m.probe.is_ready())

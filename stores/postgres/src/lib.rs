@@ -43,11 +43,13 @@
 //!   trip. When the server goes away every call fails with
 //!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within
 //!   the timeout (5 s default, `timeout_ms`); when it comes back the same store
-//!   reconnects, within the first call. Statements run with `statement_timeout` and `lock_timeout` set to the same
-//!   timeout, so a call stuck behind a lock fails in time. A server that is alive but frozen
-//!   (stopped, not gone) is not bounded: the
-//!   synchronous `postgres` client has no read timeout, so a call waits until the server
-//!   answers or the kernel gives up on the connection.
+//!   reconnects, within the first call. Statements run with `statement_timeout` and
+//!   `lock_timeout` set to the same timeout, so a call stuck behind a lock fails in time.
+//!   A server that is alive but frozen (stopped, a hung disk, a paused machine) answers
+//!   neither those nor TCP keepalives (its kernel acknowledges for it), so every
+//!   operation also has a client-side deadline of the timeout (`tokio-postgres` on a
+//!   runtime per connection); the connection that ran out of time is dropped. TCP
+//!   keepalives and `tcp_user_timeout` (the timeout) find a dead host or a cut network.
 //! - **Durability.** Whatever the server's settings give: a `true` from `use_nonce` is
 //!   committed before it is returned.
 //! - **Secrets.** `Debug` shows the server and tables, never the password or secrets.

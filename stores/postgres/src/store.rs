@@ -14,7 +14,7 @@ use openid_store_kit::url::{StoreUrl, UrlOption};
 use postgres::Row;
 
 use crate::error::RowError;
-use crate::pool::Connector;
+use crate::pool::{Connector, to_async};
 use crate::schema::{self, Names};
 
 /// The key of the advisory lock that serialises migrations, whatever the table names.
@@ -100,32 +100,38 @@ impl PostgresStore {
         let names = &self.names;
         let now = self.timing.now();
         let steps = schema::migrations(names);
+        let steps = &steps;
         let outcome = self.pool.run("migrate the schema", |connection| {
-            let mut transaction = connection.client.transaction()?;
-            transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-            transaction.batch_execute(&schema::bootstrap(names))?;
-            let current: i32 = transaction
-                .query_one(
-                    &format!("SELECT coalesce(max(version), 0) FROM {}", names.versions),
-                    &[],
-                )?
-                .try_get(0)?;
-            let todo = match pending(&steps, i64::from(current)) {
-                Ok(todo) => todo,
-                Err(newer) => return Ok(Err(newer)),
-            };
-            for (version, migration) in todo {
-                transaction.batch_execute(migration)?;
-                transaction.execute(
-                    &format!(
-                        "INSERT INTO {} (version, applied_at) VALUES ($1, $2)",
-                        names.versions
-                    ),
-                    &[&i32::try_from(version).unwrap_or(i32::MAX), &now],
-                )?;
-            }
-            transaction.commit()?;
-            Ok(Ok(()))
+            connection.run(|client| async move {
+                let transaction = client.transaction().await?;
+                transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+                transaction.batch_execute(&schema::bootstrap(names)).await?;
+                let current: i32 = transaction
+                    .query_one(
+                        &format!("SELECT coalesce(max(version), 0) FROM {}", names.versions),
+                        &[],
+                    )
+                    .await?
+                    .try_get(0)?;
+                let todo = match pending(steps, i64::from(current)) {
+                    Ok(todo) => todo,
+                    Err(newer) => return Ok(Err(newer)),
+                };
+                for (version, migration) in todo {
+                    transaction.batch_execute(migration).await?;
+                    transaction
+                        .execute(
+                            &format!(
+                                "INSERT INTO {} (version, applied_at) VALUES ($1, $2)",
+                                names.versions
+                            ),
+                            &[&i32::try_from(version).unwrap_or(i32::MAX), &now],
+                        )
+                        .await?;
+                }
+                transaction.commit().await?;
+                Ok(Ok(()))
+            })
         })?;
         outcome.map_err(|newer| {
             SchemaError::<RowError>::TooNew {
@@ -145,13 +151,11 @@ impl PostgresStore {
     pub fn schema_version(&self) -> Result<Option<i64>, StoreError> {
         self.pool.run("read the schema version", |connection| {
             let exists = connection
-                .client
                 .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.names.versions])?;
             if !exists.try_get::<_, bool>(0)? {
                 return Ok(None);
             }
             let row = connection
-                .client
                 .query_one(&format!("SELECT max(version) FROM {}", self.names.versions), &[])?;
             Ok(row.try_get::<_, Option<i32>>(0)?.map(i64::from))
         })
@@ -271,8 +275,13 @@ impl PostgresStoreBuilder {
             _ => bounds,
         };
         config.options(&options);
+        // TCP keepalives and tcp_user_timeout find a dead host or a cut network; a frozen
+        // server (its kernel still acknowledges) is bounded by the client-side deadline of
+        // every operation (pool.rs).
+        config.tcp_user_timeout(timeout);
         let target = describe(&config);
-        let pool = Pool::new(Connector { config, target }, self.settings.pool_size, timeout);
+        let connector = Connector { config: to_async(&config), deadline: timeout, target };
+        let pool = Pool::new(connector, self.settings.pool_size, timeout);
         // One connection outside the pool: the driver's own error says more than a pool's
         // timeout would.
         pool.connect()?;
@@ -298,10 +307,9 @@ impl OpenIdStore for PostgresStore {
         association: &Association,
     ) -> Result<(), StoreError> {
         self.pool.run("store an association", |connection| {
-            let statement = connection.statement(&self.sql.store_association)?;
             let key = server_digest(server_url);
-            connection.client.execute(
-                &statement,
+            connection.execute(
+                &self.sql.store_association,
                 &[
                     &key.as_slice(),
                     &association.handle(),
@@ -322,11 +330,9 @@ impl OpenIdStore for PostgresStore {
         let key = server_digest(server_url);
         let row = self.pool.run("read an association", |connection| {
             if let Some(handle) = handle {
-                let statement = connection.statement(&self.sql.get_by_handle)?;
-                connection.client.query_opt(&statement, &[&key.as_slice(), &handle, &now])
+                connection.query_opt(&self.sql.get_by_handle, &[&key.as_slice(), &handle, &now])
             } else {
-                let statement = connection.statement(&self.sql.get_newest)?;
-                connection.client.query_opt(&statement, &[&key.as_slice(), &now])
+                connection.query_opt(&self.sql.get_newest, &[&key.as_slice(), &now])
             }
         })?;
         row.map(|row| self.association_from_row(&row)).transpose()
@@ -335,17 +341,15 @@ impl OpenIdStore for PostgresStore {
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
         let key = server_digest(server_url);
         self.pool.run("remove an association", |connection| {
-            let statement = connection.statement(&self.sql.remove_association)?;
-            Ok(connection.client.execute(&statement, &[&key.as_slice(), &handle])? > 0)
+            Ok(connection.execute(&self.sql.remove_association, &[&key.as_slice(), &handle])? > 0)
         })
     }
 
     fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
         let key = nonce_digest(nonce.server_url, nonce.timestamp, nonce.salt);
         self.pool.run("record a nonce", |connection| {
-            let statement = connection.statement(&self.sql.use_nonce)?;
-            let inserted = connection.client.execute(
-                &statement,
+            let inserted = connection.execute(
+                &self.sql.use_nonce,
                 &[&key.as_slice(), &nonce.server_url, &nonce.timestamp, &nonce.salt],
             )?;
             Ok(inserted == 1)
@@ -359,8 +363,7 @@ impl OpenIdStore for PostgresStore {
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
         self.pool
             .run("delete old nonces", |connection| {
-                let statement = connection.statement(&self.sql.cleanup_nonces)?;
-                connection.client.execute(&statement, &[&oldest])
+                connection.execute(&self.sql.cleanup_nonces, &[&oldest])
             })
             .map(count)
     }
@@ -368,8 +371,7 @@ impl OpenIdStore for PostgresStore {
     fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
         self.pool
             .run("delete expired associations", |connection| {
-                let statement = connection.statement(&self.sql.cleanup_associations)?;
-                connection.client.execute(&statement, &[&now])
+                connection.execute(&self.sql.cleanup_associations, &[&now])
             })
             .map(count)
     }

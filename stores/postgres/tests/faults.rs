@@ -92,3 +92,46 @@ fn a_call_stuck_behind_a_lock_fails_within_the_timeout() {
     transaction.rollback().unwrap();
     assert!(store.use_nonce("https://op/", SystemClock.now(), "behind-a-lock").unwrap());
 }
+
+// See: issue 15, item 4 (a frozen server blocked a call for 11 to 15 minutes).
+#[test]
+fn a_frozen_server_fails_calls_as_unavailable_within_the_timeout() {
+    use std::time::{Duration, Instant};
+
+    use openid_store_postgres::PostgresStoreBuilder;
+
+    /// Thaws the server when the test ends, also when it fails.
+    struct Thaw<'a>(&'a openid_test_servers::Server);
+    impl Drop for Thaw<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.thaw();
+        }
+    }
+
+    let Some(server) = openid_test_servers::dedicated(Backend::Postgres).unwrap() else { return };
+    let timeout = Duration::from_secs(1);
+    let store = PostgresStoreBuilder::from_url(&format!("{}?migrate=true", server.url()))
+        .unwrap()
+        .timeout(timeout)
+        .pool_size(2)
+        .build()
+        .unwrap();
+    let t = SystemClock.now();
+    assert!(store.use_nonce("https://op/", t, "before").unwrap());
+
+    server.freeze().unwrap();
+    let thaw = Thaw(&server);
+    for salt in ["frozen-1", "frozen-2"] {
+        let started = Instant::now();
+        let error = store.use_nonce("https://op/", t, salt).unwrap_err();
+        let took = started.elapsed();
+        assert!(error.is_unavailable(), "{error}");
+        // The deadline of the operation, or of connecting (the first call's connection was
+        // dropped) within the pool's wait: never the minutes TCP would take.
+        assert!(took < timeout * 3, "{salt}: failed after {took:?}");
+    }
+    drop(thaw);
+
+    assert!(store.use_nonce("https://op/", t, "after").unwrap());
+    assert!(!store.use_nonce("https://op/", t, "before").unwrap(), "kept across the freeze");
+}
