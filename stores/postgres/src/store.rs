@@ -17,6 +17,9 @@ use crate::error::RowError;
 use crate::pool::{Connector, to_async};
 use crate::schema::{self, Names};
 
+/// Nonces one cleanup statement deletes at most: well under a second of work.
+const CLEANUP_BATCH: i64 = 20_000;
+
 /// The key of the advisory lock that serialises migrations, whatever the table names.
 const MIGRATION_LOCK: i64 = 7_351_846_402;
 
@@ -360,12 +363,24 @@ impl OpenIdStore for PostgresStore {
         &self.timing
     }
 
+    /// In batches of [`CLEANUP_BATCH`], each its own statement under the time limit: one
+    /// delete of a large backlog would run into `statement_timeout` every time and the
+    /// table would never shrink.
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
-        self.pool
-            .run("delete old nonces", |connection| {
-                connection.execute(&self.sql.cleanup_nonces, &[&oldest])
-            })
-            .map(count)
+        let full = count(u64::try_from(CLEANUP_BATCH).unwrap_or(u64::MAX));
+        let mut removed = 0;
+        loop {
+            let batch = self
+                .pool
+                .run("delete old nonces", |connection| {
+                    connection.execute(&self.sql.cleanup_nonces, &[&oldest, &CLEANUP_BATCH])
+                })
+                .map(count)?;
+            removed += batch;
+            if batch < full {
+                return Ok(removed);
+            }
+        }
     }
 
     fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {

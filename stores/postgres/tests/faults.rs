@@ -135,3 +135,46 @@ fn a_frozen_server_fails_calls_as_unavailable_within_the_timeout() {
     assert!(store.use_nonce("https://op/", t, "after").unwrap());
     assert!(!store.use_nonce("https://op/", t, "before").unwrap(), "kept across the freeze");
 }
+
+// See: issue 15, item 4 (cleanup of a large backlog under statement_timeout was cancelled
+// every time, and the table never shrank).
+#[test]
+fn a_million_expired_nonces_are_cleaned_up_in_batches_under_a_short_statement_timeout() {
+    use std::time::{Duration, Instant};
+
+    use openid_consumer::nonce::SKEW;
+    use openid_consumer::store::NONCE_RETENTION;
+
+    let Some(server) = shared(Backend::Postgres).unwrap() else { return };
+    let store = PostgresStore::builder(server.url().parse().unwrap())
+        .schema("backlog")
+        .migrate(true)
+        // Shorter than one delete of the whole backlog takes here (0.6 s), far longer
+        // than a batch (15 ms).
+        .timeout(Duration::from_millis(250))
+        .build()
+        .unwrap();
+    let now = SystemClock.now();
+    assert!(store.use_nonce("https://op/", now, "live").unwrap());
+    let mut client = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
+    let started = Instant::now();
+    client
+        .execute(
+            "INSERT INTO backlog.openid_nonces (nonce_key, server_url, timestamp, salt) \
+             SELECT sha256(('backlog-' || g)::bytea), 'https://op/', $1::bigint - 1 - (g % 7200), \
+                    'salt-' || g \
+             FROM generate_series(1, 1000000) AS g",
+            &[&(now - SKEW - NONCE_RETENTION)],
+        )
+        .unwrap();
+    eprintln!("backlog written in {:?}", started.elapsed());
+
+    let started = Instant::now();
+    let removed = store.cleanup_nonces().unwrap();
+    let took = started.elapsed();
+    eprintln!("cleanup took {took:?}");
+    assert_eq!(removed, 1_000_000);
+    assert!(took < Duration::from_secs(30), "cleanup took {took:?}");
+    assert!(!store.use_nonce("https://op/", now, "live").unwrap(), "a live nonce was removed");
+    assert_eq!(store.cleanup_nonces().unwrap(), 0);
+}

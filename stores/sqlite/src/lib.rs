@@ -41,7 +41,10 @@
 //!   [`OpenIdStore::cleanup_nonces`] nonces whose timestamp left the window (5 hours by
 //!   default) more than the retention margin ago (5 minutes by default,
 //!   `nonce_retention_s`: a process whose clock runs ahead must not delete nonces the
-//!   others still accept), returning exact counts. The contract refuses a nonce outside the window
+//!   others still accept), returning exact counts. Nonce cleanup deletes in batches of
+//!   5,000 rows, each its own transaction, pausing between them as long as a batch took:
+//!   one delete of a large backlog would hold the write lock for seconds and make other
+//!   processes' writes run out their busy timeout. The contract refuses a nonce outside the window
 //!   before the store sees it, so that costs no write.
 //! - **Atomicity.** `use_nonce` is one `INSERT OR IGNORE` on the primary key: of all
 //!   threads and processes, exactly one inserts the row and gets `true`. Storing an
