@@ -38,7 +38,15 @@
 //! - **Keys.** A prefix (default `openid:`) and a hex SHA-256 digest: any URL, handle or
 //!   salt fits memcached's 250-byte keys.
 //! - **Several servers.** Keys are spread by consistent hashing (a ring of 160 points per
-//!   server), so adding a server moves about 1/n of the keys.
+//!   server), so adding a server moves about 1/n of the keys. A moved nonce key would be
+//!   fresh on its new server, so the ring is guarded: each store records its server list
+//!   (sorted; names as written) on every server under `<prefix>ring` when it is built, and
+//!   a store whose list differs (a server added, removed or renamed, or `localhost` where
+//!   the others say `127.0.0.1`) refuses to start with an error naming both lists.
+//!   Changing the list on purpose takes
+//!   [`replace_ring`](MemcacheStoreBuilder::replace_ring)`(true)` once, which accepts a
+//!   replay window of the nonce window plus the retention margin for nonces whose keys
+//!   moved. A server that restarts has lost its nonces anyway, and gets the list again.
 //! - **Expiry and cleanup.** The server expires keys itself: `cleanup_nonces` and
 //!   `cleanup_associations` return 0.
 //! - **Eviction.** memcached evicts items when it is full, unless started with `-M`; an
