@@ -59,8 +59,9 @@
 //!   (a replay inside the skew window after a restart is possible) and associations (they
 //!   are negotiated again). Use a database store where that matters.
 //! - **Connections.** One pool of `openid-store-kit` per server (16 connections each by
-//!   default, `pool_size`). Connect, read and write timeouts and the wait for a free
-//!   connection (5 s default, `timeout_ms`): a server that goes away makes every call fail
+//!   default, `pool_size`). Connecting, each command (from sending it to the end of its
+//!   answer, however the server paces it) and the wait for a free connection are bounded
+//!   by the timeout (5 s default, `timeout_ms`): a server that goes away makes every call fail
 //!   with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable);
 //!   when it comes back the store reconnects, within the first call.
 
