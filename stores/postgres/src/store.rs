@@ -363,7 +363,7 @@ impl OpenIdStore for PostgresStore {
         &self.timing
     }
 
-    /// In batches of [`CLEANUP_BATCH`], each its own statement under the time limit: one
+    /// In batches of 20,000 rows (`CLEANUP_BATCH`), each its own statement under the time limit: one
     /// delete of a large backlog would run into `statement_timeout` every time and the
     /// table would never shrink.
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {

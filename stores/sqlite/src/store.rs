@@ -474,7 +474,7 @@ impl OpenIdStore for SqliteStore {
         &self.timing
     }
 
-    /// In batches of [`CLEANUP_BATCH`], each its own transaction: one delete of a large
+    /// In batches of 5,000 rows (`CLEANUP_BATCH`), each its own transaction: one delete of a large
     /// backlog would hold the write lock for seconds, and other processes' `use_nonce`
     /// would fail once their busy timeout ran out. After each batch the store pauses as
     /// long as the batch took, so waiting writers get the lock.
