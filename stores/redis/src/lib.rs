@@ -45,6 +45,13 @@
 //!   default, `nonce_retention_s`, gives no nonce a TTL shorter than the others accept it). The contract checks expiry again with the store's clock, so an association
 //!   is never returned once expired even if Redis still holds it, and refuses a nonce
 //!   outside the window without a round trip.
+//! - **Failover.** Redis replicates asynchronously: by default a nonce counts as used once
+//!   the master answered `SET NX`, and a failover before a replica received it forgets
+//!   it (a replay). [`RedisStoreBuilder::wait_replicas`]`(N)` (URL `wait_replicas=N`)
+//!   sends `WAIT N` after each recorded nonce and fails the call as unavailable when fewer
+//!   replicas acknowledge within half the timeout, so a failover to any replica that
+//!   acknowledged keeps it; one server only (a cluster with it is a configuration error).
+//!   A restart of every node keeps what the persistence settings (RDB/AOF) keep.
 //! - **Atomicity.** `use_nonce` is one `SET key 1 NX EX ttl`: exactly one concurrent caller
 //!   creates the key and gets `true`. Storing (value and index entry, dropping entries
 //!   whose association expired), removing (key and index entry; `true` only for the caller

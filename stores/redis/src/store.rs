@@ -27,6 +27,7 @@ const OPTIONS: &[UrlOption<RedisStoreBuilder>] = &[
     UrlOption::seconds("nonce_retention_s", RedisStoreBuilder::nonce_retention),
     UrlOption::count("pool_size", RedisStoreBuilder::pool_size),
     UrlOption::flag("allow_eviction", RedisStoreBuilder::allow_eviction),
+    UrlOption::count("wait_replicas", RedisStoreBuilder::wait_replicas),
 ];
 
 /// Associations and nonces in Redis (one server or a Redis Cluster), shared by every
@@ -36,6 +37,8 @@ pub struct RedisStore {
     keys: Keys,
     scripts: Scripts,
     timing: Timing,
+    /// Replicas that must acknowledge a nonce, and how long `WAIT` waits for them (ms).
+    wait: Option<(u32, u64)>,
 }
 
 /// The scripts, with their SHA-1 computed once.
@@ -53,6 +56,7 @@ pub struct RedisStoreBuilder {
     nodes: Nodes,
     keys: KeySettings,
     settings: Settings,
+    wait_replicas: u32,
 }
 
 #[derive(Clone)]
@@ -101,8 +105,8 @@ impl RedisStore {
     ///
     /// Options: `prefix` (of every key, default `openid:`), `timeout_ms` (default 5000),
     /// `pool_size` (default 16), `nonce_retention_s` (seconds a nonce is kept past its
-    /// window, default 300), `allow_eviction` (default false). Any other option is an
-    /// error.
+    /// window, default 300), `allow_eviction` (default false), `wait_replicas` (see
+    /// [`RedisStoreBuilder::wait_replicas`]). Any other option is an error.
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
@@ -155,7 +159,7 @@ impl RedisStore {
 
 impl RedisStoreBuilder {
     fn new(nodes: Nodes) -> Self {
-        Self { nodes, keys: KeySettings::new(), settings: Settings::new() }
+        Self { nodes, keys: KeySettings::new(), settings: Settings::new(), wait_replicas: 0 }
     }
 
     /// Options from a URL, as [`RedisStore::from_url`] takes it, to set more (a clock)
@@ -223,15 +227,35 @@ impl RedisStoreBuilder {
 
     openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
+    /// How many replicas must hold a nonce before `use_nonce` says it is fresh (default 0:
+    /// the master's answer is enough; URL option `wait_replicas`). One server only.
+    ///
+    /// Redis replicates asynchronously: a master that fails after answering `SET NX`, and
+    /// before a replica received the key, is replaced by a replica without it, and the
+    /// nonce is accepted once more. With `wait_replicas=N`, every recorded nonce is
+    /// followed by `WAIT N`, for at most half the timeout; fewer acknowledgements fail the
+    /// call as [`StoreError::Unavailable`] (the login fails, closed). Then a failover to
+    /// any replica that acknowledged keeps every nonce a login was accepted with; set `N`
+    /// to the number of replicas to cover a failover to any of them. It does not make
+    /// Redis durable across a restart of every node (that is its persistence settings),
+    /// and associations are not waited for (losing one costs a request, not a replay).
+    pub fn wait_replicas(mut self, replicas: u32) -> Self {
+        self.wait_replicas = replicas;
+        self
+    }
+
     /// Connects (one connection, to fail early) and makes the store. On a cluster each
     /// pooled connection holds a connection to every master.
     ///
     /// # Errors
-    /// [`StoreError::Config`] for an invalid prefix or settings, or credentials the server
-    /// refuses; [`StoreError::Unavailable`] if the server cannot be reached within the
-    /// timeout.
+    /// [`StoreError::Config`] for an invalid prefix or settings, credentials the server
+    /// refuses, or `wait_replicas` on a cluster; [`StoreError::Unavailable`] if the server
+    /// cannot be reached within the timeout.
     pub fn build(self) -> Result<RedisStore, StoreError> {
         self.settings.check("Redis")?;
+        if self.wait_replicas > 0 && matches!(self.nodes, Nodes::Cluster(_)) {
+            return Err(RedisStoreError::WaitOnCluster { target: self.nodes.describe() }.into());
+        }
         let keys = Keys::new(&self.keys.prefix)?;
         let timeout = self.settings.timeout;
         let target = self.nodes.describe();
@@ -292,6 +316,11 @@ impl RedisStoreBuilder {
                 remove: Script::new(keys::REMOVE_ASSOCIATION),
             },
             timing: self.settings.timing(),
+            wait: (self.wait_replicas > 0).then(|| {
+                // Half the timeout, so the answer comes back before the read times out.
+                let millis = u64::try_from(timeout.as_millis() / 2).unwrap_or(u64::MAX);
+                (self.wait_replicas, millis.max(1))
+            }),
         })
     }
 }
@@ -412,9 +441,33 @@ impl OpenIdStore for RedisStore {
         // Remembered while it is acceptable (the contract's TTL, from the store's clock).
         let ttl = nonce.ttl().min(MAX_TTL);
         let key = self.keys.nonce(nonce.server_url, nonce.timestamp, nonce.salt);
-        let reply: Value = self.run("record a nonce", |connection| {
-            redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(ttl).query(connection)
-        })?;
+        let set = || redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(ttl).clone();
+        let (reply, acked): (Value, Option<i64>) = match self.wait {
+            None => (self.run("record a nonce", |connection| set().query(connection))?, None),
+            Some((replicas, millis)) => {
+                let (reply, acked): (Value, i64) = self.run("record a nonce", |connection| {
+                    redis::pipe()
+                        .add_command(set())
+                        .cmd("WAIT")
+                        .arg(replicas)
+                        .arg(millis)
+                        .query(connection)
+                })?;
+                (reply, Some(acked))
+            }
+        };
+        if let (Some((wanted, millis)), Some(acked)) = (self.wait, acked)
+            && is_set(&reply)
+            && acked < i64::from(wanted)
+        {
+            return Err(RedisStoreError::NotReplicated {
+                target: self.target().to_owned(),
+                wanted,
+                acked,
+                millis,
+            }
+            .into());
+        }
         match reply {
             Value::Okay => Ok(true),
             Value::Nil => Ok(false),
@@ -435,6 +488,11 @@ impl OpenIdStore for RedisStore {
     openid_store_kit::expired_by_the_server!();
 }
 
+/// Whether a `SET` answered that it stored the key.
+fn is_set(reply: &Value) -> bool {
+    matches!(reply, Value::Okay) || matches!(reply, Value::SimpleString(text) if text == "OK")
+}
+
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
@@ -453,6 +511,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("target", &self.nodes.describe())
             .field("keys", &self.keys)
             .field("settings", &self.settings)
+            .field("wait_replicas", &self.wait_replicas)
             .finish()
     }
 }

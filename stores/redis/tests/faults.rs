@@ -362,3 +362,55 @@ fn a_server_that_evicts_keys_is_refused_unless_allowed() {
     set(&mut admin, "maxmemory-policy", "noeviction");
     assert!(RedisStore::from_url(server.url()).is_ok());
 }
+
+// See: issue 15, item 2 (a nonce acknowledged by the master alone is lost by a failover).
+#[test]
+fn with_wait_replicas_a_nonce_is_fresh_only_once_a_replica_holds_it() {
+    use openid_test_servers::{Variant, dedicated_variant};
+
+    /// Thaws the replica when the test ends, also when it fails.
+    struct Thaw<'a>(&'a openid_test_servers::Server);
+    impl Drop for Thaw<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.thaw_node(1);
+        }
+    }
+
+    let Some(server) = dedicated_variant(Backend::Redis, Variant::Replicated).unwrap() else {
+        return;
+    };
+    let waiting = RedisStore::from_url(&format!(
+        // WAIT gets half of it: room for a replica on a loaded machine.
+        "{}?prefix=wait:&wait_replicas=1&timeout_ms=3000",
+        server.url()
+    ))
+    .unwrap();
+    let plain = RedisStore::from_url(&format!("{}?prefix=plain:", server.url())).unwrap();
+    let t = SystemClock.now();
+    assert!(waiting.use_nonce("https://op/", t, "replicated").unwrap());
+    assert!(!waiting.use_nonce("https://op/", t, "replicated").unwrap(), "a replay");
+
+    server.freeze_node(1).unwrap();
+    let thaw = Thaw(&server);
+    let started = Instant::now();
+    let error = waiting.use_nonce("https://op/", t, "unreplicated").unwrap_err();
+    let took = started.elapsed();
+    assert!(error.is_unavailable(), "{error}");
+    assert!(error.to_string().contains("0 of the 1 replicas"), "{error}");
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    // Without wait_replicas the master's answer is enough, replica or not.
+    assert!(plain.use_nonce("https://op/", t, "master-only").unwrap());
+    drop(thaw);
+
+    // The failed call recorded its nonce on the master: failing closed, it stays used.
+    assert!(!waiting.use_nonce("https://op/", t, "unreplicated").unwrap());
+    assert!(waiting.use_nonce("https://op/", t, "after").unwrap());
+}
+
+#[test]
+fn wait_replicas_on_a_cluster_is_a_configuration_error() {
+    let error = RedisStore::from_url("redis+cluster://127.0.0.1:1,127.0.0.1:2?wait_replicas=1")
+        .unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(error.to_string().contains("not on a Redis Cluster"), "{error}");
+}
