@@ -68,7 +68,11 @@
 //!   with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) in
 //!   about that time; when it comes back the same store reconnects (a pooled connection
 //!   found dropped is replaced and the call tried once more, so a restart between two
-//!   calls fails neither). Checking a connection out of the pool costs no round trip.
+//!   calls fails neither). Checking a connection out of the pool costs no round trip. On
+//!   one server, a call that ran out of time starts a back-off of 1 s during which calls
+//!   fail as unavailable at once, instead of each waiting the whole timeout (a refused
+//!   connection starts none: a restarted server is used at once); on a cluster, where one
+//!   hung master must not fail the calls to the others, there is none.
 //! - **Durability.** Whatever the server's persistence gives (RDB, AOF, replicas): a Redis
 //!   without persistence forgets associations and nonces when it restarts. Forgotten
 //!   associations are renegotiated; forgotten nonces could be replayed within the skew
@@ -78,6 +82,7 @@
 
 #![deny(missing_docs)]
 
+mod backoff;
 mod error;
 mod keys;
 mod pool;

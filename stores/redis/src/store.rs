@@ -11,6 +11,7 @@ use openid_store_kit::value::association_from_value;
 use redis::cluster::ClusterClient;
 use redis::{ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value};
 
+use crate::backoff::Backoff;
 use crate::error::RedisStoreError;
 use crate::keys::{self, Keys, ServerKeys};
 use crate::pool::{Client, Connector};
@@ -20,6 +21,8 @@ const CLUSTER_RETRIES: u32 = 2;
 /// Longest TTL given to a key (100 years): Redis refuses expiry times that overflow its
 /// millisecond clock, and an association this long-lived is re-created long before.
 const MAX_TTL: i64 = 100 * 365 * 24 * 60 * 60;
+/// How long calls fail at once after one ran out of time (one server).
+const BACKOFF: Duration = Duration::from_secs(1);
 /// The options of this store in a URL.
 const OPTIONS: &[UrlOption<RedisStoreBuilder>] = &[
     UrlOption::text("prefix", RedisStoreBuilder::prefix),
@@ -39,6 +42,9 @@ pub struct RedisStore {
     timing: Timing,
     /// Replicas that must acknowledge a nonce, and how long `WAIT` waits for them (ms).
     wait: Option<(u32, u64)>,
+    /// One server: calls fail at once for a moment after one ran out of time. `None` on a
+    /// cluster, where one hung master must not fail the calls to the others.
+    backoff: Option<Backoff>,
 }
 
 /// The scripts, with their SHA-1 computed once.
@@ -132,7 +138,13 @@ impl RedisStore {
         action: &'static str,
         mut operation: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> Result<T, StoreError> {
-        self.pool.run(action, |connection| operation(connection.redis()))
+        let Some(backoff) = &self.backoff else {
+            return self.pool.run(action, |connection| operation(connection.redis()));
+        };
+        backoff.check(self.target(), action)?;
+        let result = self.pool.run(action, |connection| operation(connection.redis()));
+        backoff.record(&result, BACKOFF);
+        result
     }
 
     /// The server or cluster, for messages.
@@ -316,6 +328,7 @@ impl RedisStoreBuilder {
                 remove: Script::new(keys::REMOVE_ASSOCIATION),
             },
             timing: self.settings.timing(),
+            backoff: cluster_nodes.is_none().then(Backoff::default),
             wait: (self.wait_replicas > 0).then(|| {
                 // Half the timeout, so the answer comes back before the read times out.
                 let millis = u64::try_from(timeout.as_millis() / 2).unwrap_or(u64::MAX);
