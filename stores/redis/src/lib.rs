@@ -22,8 +22,11 @@
 //!
 //! - **Eviction.** A server with a `maxmemory` limit and an eviction policy other than
 //!   `noeviction` may delete nonce keys before their TTL, and an evicted nonce would be
-//!   accepted again. The store reads `INFO memory` when it is built (on each listed node of
-//!   a cluster) and refuses such a server unless `allow_eviction` says otherwise.
+//!   accepted again. The store reads `INFO memory` when it is built on every node that
+//!   holds its keys or may be promoted to: the server and the replicas it reports (`INFO
+//!   replication`), or every master and replica of a cluster (`CLUSTER NODES`), and
+//!   refuses to start if any evicts, naming it, unless `allow_eviction` says otherwise.
+//!   Nodes added later are not checked until the next start.
 //! - **Keys.** Every key starts with a prefix (default `openid:`; `?prefix=` in the URL).
 //!   Server URLs, handles and salts are hashed (SHA-256, hex) into keys, so any length and
 //!   any characters work. An association is a string holding

@@ -9,7 +9,9 @@ use openid_store_kit::settings::{KeySettings, Settings};
 use openid_store_kit::url::{StoreUrl, UrlOption};
 use openid_store_kit::value::association_from_value;
 use redis::cluster::ClusterClient;
-use redis::{ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value};
+use redis::{
+    ConnectionAddr, ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value,
+};
 
 use crate::backoff::Backoff;
 use crate::error::RedisStoreError;
@@ -276,6 +278,11 @@ impl RedisStoreBuilder {
             Nodes::Cluster(nodes) => Some(nodes.clone()),
             Nodes::Single(_) => None,
         };
+        // How to reach the nodes found later (credentials, database), at their addresses.
+        let template = match &self.nodes {
+            Nodes::Single(node) => Some(node.clone()),
+            Nodes::Cluster(nodes) => nodes.first().cloned(),
+        };
         let client = match self.nodes {
             Nodes::Single(node) => Client::Single(redis::Client::open(node).map_err(client_error)?),
             Nodes::Cluster(nodes) => {
@@ -304,17 +311,31 @@ impl RedisStoreBuilder {
             pool.error("check the server", error)
         })?;
         if !self.keys.allow_eviction {
-            match &cluster_nodes {
-                None => refuse_eviction(probe.redis(), &pool)?,
-                Some(nodes) => {
-                    for node in nodes {
-                        let client = redis::Client::open(node.clone()).map_err(client_error)?;
-                        let mut connection = client
-                            .get_connection_with_timeout(timeout)
-                            .map_err(|e| pool.error("connect to a node", e))?;
-                        refuse_eviction(&mut connection, &pool)?;
-                    }
-                }
+            // A nonce lives on its master and on every replica a failover may promote: an
+            // evicting node among any of them can forget it. So every node is checked, the
+            // ones the server reports as well as the ones listed.
+            if cluster_nodes.is_none() {
+                refuse_eviction(probe.redis(), &pool, &target)?;
+            }
+            let found = discover(probe.redis(), cluster_nodes.is_some()).map_err(|e| {
+                pool.error(
+                    "list the replicas and masters (INFO replication, CLUSTER NODES; allow \
+                     the command, or set allow_eviction=true if no node can fill up)",
+                    e,
+                )
+            })?;
+            for (host, port) in found {
+                let address = format!("{host}:{port}");
+                let Some(info) = template.clone() else { break };
+                let info = info.set_addr(ConnectionAddr::Tcp(host, port));
+                let client = redis::Client::open(info).map_err(client_error)?;
+                let mut connection = client
+                    .get_connection_with_timeout(timeout)
+                    .map_err(|e| pool.error("connect to a replica or master it reported", e))?;
+                connection
+                    .set_read_timeout(Some(timeout))
+                    .map_err(|e| pool.error("connect to a replica or master it reported", e))?;
+                refuse_eviction(&mut connection, &pool, &address)?;
             }
         }
         drop(probe);
@@ -359,6 +380,7 @@ impl Nodes {
 fn refuse_eviction(
     connection: &mut dyn ConnectionLike,
     pool: &Pool<Connector>,
+    node: &str,
 ) -> Result<(), StoreError> {
     let info: String = redis::cmd("INFO").arg("memory").query(connection).map_err(|e| {
         pool.error(
@@ -373,10 +395,54 @@ fn refuse_eviction(
     let limited = field("maxmemory").is_some_and(|bytes| bytes != "0");
     let policy = field("maxmemory_policy").unwrap_or("noeviction");
     if limited && policy != "noeviction" {
-        let target = pool.connector().target().to_owned();
+        let target = node.to_owned();
         return Err(RedisStoreError::Evicting { target, policy: policy.to_owned() }.into());
     }
     Ok(())
+}
+
+/// The nodes besides the one `connection` reaches that hold this store's keys or may be
+/// promoted to: a server's replicas (`INFO replication`), or every master and replica of
+/// a cluster (`CLUSTER NODES`, but nodes marked failed or without an address), as
+/// (host, port).
+fn discover(connection: &mut dyn ConnectionLike, cluster: bool) -> RedisResult<Vec<(String, u16)>> {
+    if cluster {
+        let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(connection)?;
+        return Ok(cluster_nodes(&nodes));
+    }
+    let info: String = redis::cmd("INFO").arg("replication").query(connection)?;
+    Ok(replicas(&info))
+}
+
+/// `slave0:ip=127.0.0.1,port=6380,state=online,...` lines of `INFO replication`.
+fn replicas(info: &str) -> Vec<(String, u16)> {
+    info.lines()
+        .filter(|line| line.starts_with("slave") && line.contains(":ip="))
+        .filter_map(|line| {
+            let fields = line.split_once(':')?.1;
+            let field = |name: &str| {
+                fields.split(',').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            };
+            Some((field("ip")?.to_owned(), field("port")?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// `<id> <ip:port@cport[,hostname]> <flags> ...` lines of `CLUSTER NODES`.
+fn cluster_nodes(nodes: &str) -> Vec<(String, u16)> {
+    nodes
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let address = words.nth(1)?;
+            let flags = words.next()?;
+            if flags.split(',').any(|flag| matches!(flag, "fail" | "noaddr" | "handshake")) {
+                return None;
+            }
+            let (host, port) = address.split(['@', ',']).next()?.rsplit_once(':')?;
+            Some((host.to_owned(), port.parse().ok()?))
+        })
+        .collect()
 }
 
 /// When a cluster client found no cluster, the error of a node that says it is not in
@@ -552,6 +618,24 @@ mod tests {
             assert!(error.is_config(), "{url}: {error}");
             assert!(!format!("{error} {error:?}").contains("hunter2"), "{error:?}");
         }
+    }
+
+    #[test]
+    fn replicas_and_cluster_nodes_are_read_from_the_servers_reports() {
+        let info = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n\
+            slave0:ip=10.0.0.2,port=6380,state=online,offset=1,lag=0\r\n\
+            slave1:ip=10.0.0.3,port=6381,state=wait_bgsave,offset=0,lag=0\r\n\
+            master_failover_state:no-failover\r\n";
+        assert_eq!(replicas(info), [("10.0.0.2".into(), 6380), ("10.0.0.3".into(), 6381)]);
+        let nodes = "a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n\
+            b2 127.0.0.1:7001@17001,host-b master - 0 1 2 connected 5461-10922\n\
+            c3 127.0.0.1:7003@17003 slave a1 0 1 3 connected\n\
+            d4 :0@0 noaddr,slave - 0 0 0 disconnected\n\
+            e5 127.0.0.1:7004@17004 master,fail - 0 0 4 disconnected\n";
+        assert_eq!(
+            cluster_nodes(nodes),
+            [("127.0.0.1".into(), 7000), ("127.0.0.1".into(), 7001), ("127.0.0.1".into(), 7003)]
+        );
     }
 
     #[test]

@@ -422,3 +422,38 @@ fn wait_replicas_on_a_cluster_is_a_configuration_error() {
     assert!(error.is_config(), "{error}");
     assert!(error.to_string().contains("not on a Redis Cluster"), "{error}");
 }
+
+// See: issue 15, item 2 (the eviction check covered only the nodes listed in the URL).
+#[test]
+fn a_replica_that_evicts_keys_is_refused_like_the_master() {
+    use openid_test_servers::{Variant, dedicated_variant};
+
+    let Some(server) = dedicated_variant(Backend::Redis, Variant::Replicated).unwrap() else {
+        return;
+    };
+    assert!(RedisStore::from_url(server.url()).is_ok());
+    let info: String =
+        redis::cmd("INFO").arg("replication").query(&mut inspect(server.url())).unwrap();
+    let port = info
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("slave0:")?.split(',').find_map(|f| f.strip_prefix("port="))
+        })
+        .unwrap()
+        .to_owned();
+    let mut replica = inspect(&format!("redis://127.0.0.1:{port}/"));
+    redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("64mb").exec(&mut replica).unwrap();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("allkeys-lru")
+        .exec(&mut replica)
+        .unwrap();
+
+    let error = RedisStore::from_url(server.url()).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    let shown = error.to_string();
+    assert!(shown.contains(&format!("127.0.0.1:{port}")), "names the replica: {shown}");
+    assert!(shown.contains("allkeys-lru"), "{shown}");
+    assert!(RedisStore::from_url(&format!("{}?allow_eviction=true", server.url())).is_ok());
+}
