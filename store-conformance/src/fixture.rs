@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use openid_consumer::crypto::random_string;
 use openid_consumer::nonce::SKEW;
-use openid_consumer::store::{Clock, ManualClock, SystemClock, Timing};
+use openid_consumer::store::{Clock, ManualClock, NONCE_RETENTION, SystemClock, Timing};
 
 /// The time every case starts at: 2023-11-14T22:13:20Z.
 pub(crate) const START: i64 = 1_700_000_000;
@@ -110,9 +110,17 @@ impl Fixture {
         self.skew
     }
 
-    /// The clock and the window together, for a store that takes a [`Timing`].
+    /// How long past the window the store keeps nonces: the default,
+    /// [`NONCE_RETENTION`] (5 minutes), which a store keeps unless configured otherwise.
+    /// The cleanup cases count on it.
+    pub fn retention(&self) -> i64 {
+        NONCE_RETENTION
+    }
+
+    /// The clock, the window and the retention margin together, for a store that takes a
+    /// [`Timing`].
     pub fn timing(&self) -> Timing {
-        Timing::new(self.clock(), self.skew)
+        Timing::new(self.clock(), self.skew).with_retention(self.retention())
     }
 
     /// The time limit to give the store: 5 seconds, or a short one for the fault cases.

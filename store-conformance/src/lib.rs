@@ -148,6 +148,7 @@ macro_rules! __for_each_case {
             nonce::a_server_that_expires_keys_keeps_each_nonce_for_its_whole_window,
             cleanup::cleanup_nonces_removes_only_expired_nonces_and_counts_them,
             cleanup::cleanup_keeps_nonces_at_the_edge_of_the_window,
+            cleanup::a_node_whose_clock_runs_ahead_forgets_no_nonce_the_others_accept,
             cleanup::cleanup_associations_removes_only_expired_ones_and_counts_them,
             cleanup::cleanup_of_an_empty_store_removes_nothing,
             limits::a_2000_character_server_url_works,

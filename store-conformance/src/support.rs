@@ -41,6 +41,13 @@ fn check_fixture(store: &dyn OpenIdStore, fixture: &Fixture) {
         "the store's nonce window is {store_skew} s, the fixture's {skew} s: give the store \
          Fixture::skew() (its builder's skew), or Fixture::timing() for both"
     );
+    let (store_retention, retention) = (timing.retention(), fixture.retention());
+    assert!(
+        store_retention == retention,
+        "the store keeps nonces {store_retention} s past the window, the fixture {retention} s: \
+         give the store Fixture::retention() (its builder's nonce_retention), or \
+         Fixture::timing()"
+    );
 }
 
 /// A fresh fixture and its store.

@@ -39,6 +39,13 @@ enum Defect {
     /// Cleanup deletes nonces 99 s before they leave the window (an off-by-a-little
     /// cutoff, found in review to pass every other case).
     CleansTooEarly,
+    /// Cleanup deletes nonces exactly at the window's edge by its own clock (`now - skew`),
+    /// with no retention margin, as every store did before issue 15: a node whose clock
+    /// runs ahead forgets nonces the others still accept.
+    CleansAtTheWindowsEdge,
+    /// `record_nonce` first prunes the nonces that left the window by the recording node's
+    /// clock, with no retention margin (as `MemoryStore` did before issue 15).
+    PrunesAtTheWindowsEdge,
     /// Replaces an association in two steps (the new secret with the old lifetime first),
     /// as a store that updates columns one statement at a time would.
     TornWrites,
@@ -285,8 +292,12 @@ impl OpenIdStore for Broken {
             | Defect::SoundSelfExpiring => Ok(self.record_in_map(nonce)),
             _ => {
                 let url = self.url(nonce.server_url);
+                if self.defect == Defect::PrunesAtTheWindowsEdge {
+                    self.inner.delete_nonces_before(nonce.oldest_accepted())?;
+                }
                 let nonce =
-                    NonceRecord::new(&url, nonce.timestamp, nonce.salt, nonce.now, nonce.skew);
+                    NonceRecord::new(&url, nonce.timestamp, nonce.salt, nonce.now, nonce.skew)
+                        .with_retention(nonce.retention);
                 self.inner.record_nonce(&nonce)
             }
         }
@@ -313,6 +324,15 @@ impl OpenIdStore for Broken {
             }
         }
         Ok(before - nonces.len())
+    }
+
+    fn cleanup_nonces(&self) -> Result<usize, StoreError> {
+        let timing = self.timing();
+        let now = timing.now();
+        if self.defect == Defect::CleansAtTheWindowsEdge {
+            return self.delete_nonces_before(now - timing.skew());
+        }
+        self.delete_nonces_before(timing.oldest_kept(now))
     }
 
     fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
@@ -483,12 +503,42 @@ fn the_suite_fails_a_store_whose_nonce_cleanup_is_a_little_early() {
     assert!(fails(
         Defect::CleansTooEarly,
         "cleanup_keeps_nonces_at_the_edge_of_the_window",
-        "nothing has expired yet",
+        "before the window plus the retention margin had passed",
     ));
     // The case the defect slipped through before.
     assert!(passes(
         Defect::CleansTooEarly,
         "cleanup_nonces_removes_only_expired_nonces_and_counts_them"
+    ));
+}
+
+// See: issue 15, item 1 (clock skew between nodes).
+#[test]
+fn the_suite_fails_a_store_that_deletes_nonces_at_the_windows_edge() {
+    assert!(fails(
+        Defect::CleansAtTheWindowsEdge,
+        "cleanup_keeps_nonces_at_the_edge_of_the_window",
+        "before the window plus the retention margin had passed",
+    ));
+    assert!(fails(
+        Defect::CleansAtTheWindowsEdge,
+        "a_node_whose_clock_runs_ahead_forgets_no_nonce_the_others_accept",
+        "still accepts: a replay",
+    ));
+    assert!(fails(
+        Defect::CleansAtTheWindowsEdge,
+        "cleanup_nonces_removes_only_expired_nonces_and_counts_them",
+        "before the window plus the retention margin passed",
+    ));
+}
+
+// See: issue 15, item 1 (MemoryStore pruned at the window's edge as it recorded).
+#[test]
+fn the_suite_fails_a_store_that_prunes_nonces_at_the_windows_edge_as_it_records() {
+    assert!(fails(
+        Defect::PrunesAtTheWindowsEdge,
+        "a_node_whose_clock_runs_ahead_forgets_no_nonce_the_others_accept",
+        "still accepts: a replay",
     ));
 }
 

@@ -92,6 +92,9 @@ pub enum Variant {
     /// memcached without `-M`): what a store must refuse, since an evicted nonce is a
     /// replay. Redis and memcached only.
     Evicting,
+    /// A Redis master (the URL's server, node 0) with one replica (node 1) that has
+    /// caught up, for tests of what a store waits for. Redis only.
+    Replicated,
 }
 
 impl fmt::Display for Backend {

@@ -39,6 +39,14 @@ pub(crate) fn redis_ping(port: u16) -> bool {
     exchange(port, b"PING\r\n").is_some_and(|answer| answer.starts_with(b"+PONG"))
 }
 
+/// The master on `port` has one replica, online (caught up and streaming).
+pub(crate) fn redis_replica_online(port: u16) -> bool {
+    exchange(port, b"INFO replication\r\n").is_some_and(|answer| {
+        let info = String::from_utf8_lossy(&answer);
+        info.contains("connected_slaves:1") && info.contains("state=online")
+    })
+}
+
 pub(crate) fn redis_cluster_ok(port: u16) -> bool {
     exchange(port, b"CLUSTER INFO\r\n")
         .is_some_and(|answer| String::from_utf8_lossy(&answer).contains("cluster_state:ok"))

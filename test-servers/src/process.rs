@@ -88,6 +88,42 @@ pub(crate) fn stop(child: &mut Child, signal: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Sends `signal` (`STOP`, `CONT`) to the process `root` and every process it started
+/// (found through `/proc`), by their ids: PostgreSQL serves each connection from a child
+/// of the process the test started.
+pub(crate) fn signal_tree(root: u32, signal: &str) -> std::io::Result<()> {
+    let mut tree = vec![root];
+    let mut index = 0;
+    while let Some(&parent) = tree.get(index) {
+        for entry in std::fs::read_dir("/proc")?.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+            // "pid (comm) state ppid ...": the name may hold spaces and parentheses.
+            let parent_of = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if parent_of == Some(parent) && !tree.contains(&pid) {
+                tree.push(pid);
+            }
+        }
+        index += 1;
+    }
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .args(tree.iter().map(u32::to_string))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!("kill -{signal} {tree:?} exited with {status}")))
+    }
+}
+
 /// The instance's own temporary directory, its processes' `TMPDIR`.
 ///
 /// Never the system's: MariaDB deletes every `#sql*` file in its temporary directory when

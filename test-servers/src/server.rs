@@ -110,6 +110,71 @@ impl Server {
         Ok(())
     }
 
+    /// Freezes every process of the server (`SIGSTOP`, children included): connections
+    /// stay open and the kernel still acknowledges what clients send, but nothing
+    /// answers, as with a hung disk or a paused machine. [`Server::thaw`] resumes it.
+    ///
+    /// # Errors
+    /// [`ServerError::External`] for an external server; [`ServerError::Failed`].
+    pub fn freeze(&self) -> Result<(), ServerError> {
+        self.signal_all("STOP", "freezing")
+    }
+
+    /// Resumes a server [`Server::freeze`] froze (`SIGCONT`).
+    ///
+    /// # Errors
+    /// [`ServerError::External`] for an external server; [`ServerError::Failed`].
+    pub fn thaw(&self) -> Result<(), ServerError> {
+        self.signal_all("CONT", "thawing")
+    }
+
+    /// Freezes one process of the server (`SIGSTOP`): node `index` in start order (for
+    /// [`Variant::Replicated`], 1 is the replica).
+    ///
+    /// # Errors
+    /// As [`Server::freeze`], and [`ServerError::Failed`] for no such node.
+    pub fn freeze_node(&self, index: usize) -> Result<(), ServerError> {
+        self.signal_nodes("STOP", "freezing a node", Some(index))
+    }
+
+    /// Resumes a node [`Server::freeze_node`] froze (`SIGCONT`).
+    ///
+    /// # Errors
+    /// As [`Server::freeze_node`].
+    pub fn thaw_node(&self, index: usize) -> Result<(), ServerError> {
+        self.signal_nodes("CONT", "thawing a node", Some(index))
+    }
+
+    fn signal_all(&self, signal: &str, step: &str) -> Result<(), ServerError> {
+        self.signal_nodes(signal, step, None)
+    }
+
+    fn signal_nodes(
+        &self,
+        signal: &str,
+        step: &str,
+        only: Option<usize>,
+    ) -> Result<(), ServerError> {
+        let managed = self.managed()?;
+        let children = managed.children.lock().unwrap_or_else(PoisonError::into_inner);
+        if only.is_some_and(|index| index >= children.len()) {
+            return Err(ServerError::Failed {
+                backend: self.backend.name(),
+                step: step.into(),
+                detail: format!("no node {only:?}: the server has {}", children.len()),
+            });
+        }
+        let chosen = children.iter().enumerate().filter(|(i, _)| only.is_none_or(|o| o == *i));
+        for (_, child) in chosen {
+            crate::process::signal_tree(child.id(), signal).map_err(|e| ServerError::Failed {
+                backend: self.backend.name(),
+                step: step.into(),
+                detail: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
     /// Whether the server answers its readiness probe now.
     pub fn is_ready(&self) -> bool {
         self.managed.as_ref().is_none_or(|m| m.probe.is_ready())

@@ -26,11 +26,26 @@ pub(crate) struct Launched {
 /// How to tell a server is ready.
 #[derive(Debug, Clone)]
 pub(crate) enum Probe {
-    Postgres { pg_isready: PathBuf, port: u16 },
-    Mysql { port: u16 },
-    Redis { port: u16 },
-    RedisCluster { ports: Vec<u16> },
-    Memcache { port: u16 },
+    Postgres {
+        pg_isready: PathBuf,
+        port: u16,
+    },
+    Mysql {
+        port: u16,
+    },
+    Redis {
+        port: u16,
+    },
+    /// A master whose one replica is online.
+    RedisReplicated {
+        port: u16,
+    },
+    RedisCluster {
+        ports: Vec<u16>,
+    },
+    Memcache {
+        port: u16,
+    },
 }
 
 impl Probe {
@@ -42,6 +57,7 @@ impl Probe {
             ),
             Self::Mysql { port } => probe::mysql_greeting(*port),
             Self::Redis { port } => probe::redis_ping(*port),
+            Self::RedisReplicated { port } => probe::redis_replica_online(*port),
             Self::RedisCluster { ports } => ports.iter().all(|port| probe::redis_cluster_ok(*port)),
             Self::Memcache { port } => probe::memcached_version(*port),
         }
@@ -53,9 +69,10 @@ pub(crate) fn launch(
     variant: Variant,
     shared: bool,
 ) -> Result<Launched, ServerError> {
-    let evicting = match (backend, variant) {
-        (_, Variant::Standard) => false,
-        (Backend::Redis | Backend::Memcache, Variant::Evicting) => true,
+    let (evicting, replicated) = match (backend, variant) {
+        (_, Variant::Standard) => (false, false),
+        (Backend::Redis | Backend::Memcache, Variant::Evicting) => (true, false),
+        (Backend::Redis, Variant::Replicated) => (false, true),
         (_, variant) => {
             return Err(ServerError::Failed {
                 backend: backend.name(),
@@ -69,7 +86,7 @@ pub(crate) fn launch(
     let result = match backend {
         Backend::Postgres => postgres(&dir),
         Backend::Mysql => mysql(&dir),
-        Backend::Redis => redis(&dir, evicting),
+        Backend::Redis => redis(&dir, evicting, replicated),
         Backend::RedisCluster => redis_cluster(&dir),
         Backend::Memcache => memcached(&dir, evicting),
     };
@@ -249,16 +266,30 @@ fn redis_spec(server: &Path, dir: &Path, port: u16, cluster: bool) -> Spec {
     }
 }
 
-fn redis(dir: &Path, evicting: bool) -> Result<Launched, ServerError> {
+fn redis(dir: &Path, evicting: bool, replicated: bool) -> Result<Launched, ServerError> {
     let backend = Backend::Redis;
     let server = find_binary(backend, "redis-server")?;
     let port = reserve_port(backend, dir)?;
-    let probe = Probe::Redis { port };
     let mut spec = redis_spec(&server, dir, port, false);
     if evicting {
         spec.args.extend(strings(&["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]));
     }
-    let nodes = start_nodes(backend, vec![spec], &probe)?;
+    let mut specs = vec![spec];
+    let probe = if replicated {
+        let replica_dir = dir.join("replica");
+        std::fs::create_dir(&replica_dir)
+            .map_err(|e| failed(backend, "creating the replica's directory", e))?;
+        let replica_port = reserve_port(backend, &replica_dir)?;
+        let mut replica = redis_spec(&server, &replica_dir, replica_port, false);
+        replica.args.extend(strings(&["--replicaof", "127.0.0.1", &port.to_string()]));
+        // Only the master's watchdog removes the whole tree.
+        replica.dir = dir.to_path_buf();
+        specs.push(replica);
+        Probe::RedisReplicated { port }
+    } else {
+        Probe::Redis { port }
+    };
+    let nodes = start_nodes(backend, specs, &probe)?;
     Ok(Launched { url: format!("redis://127.0.0.1:{port}/"), dir: dir.to_path_buf(), nodes, probe })
 }
 

@@ -8,6 +8,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::nonce::SKEW;
 
+/// How long (seconds) a store keeps a nonce after it left the window, unless configured
+/// otherwise: 5 minutes.
+///
+/// The window is judged by each node's own clock. A node whose clock runs `d` seconds
+/// fast would, deleting exactly at the window's edge, forget nonces that a correct node
+/// still accepts for `d` more seconds: a replay. Keeping nonces this much longer covers
+/// clocks up to this far apart (NTP keeps them within a second); it never widens what is
+/// accepted, which stays the window.
+pub const NONCE_RETENTION: i64 = 300;
+
 /// A source of the current time in Unix seconds.
 ///
 /// Stores take one (`Arc<dyn Clock>`) and read every time from it, so tests can move time
@@ -78,28 +88,35 @@ impl Clock for ManualClock {
     }
 }
 
-/// Where a store's times come from: its clock, and the nonce window the protocol allows
-/// around it (OpenID 2.0 section 11.4.2.1). The two inputs of every rule the contract
-/// applies for a store; [`OpenIdStore::timing`](super::OpenIdStore::timing) hands them over.
+/// Where a store's times come from: its clock, the nonce window the protocol allows
+/// around it (OpenID 2.0 section 11.4.2.1), and how long past the window a nonce is kept
+/// (the retention margin). The inputs of every rule the contract applies for a store;
+/// [`OpenIdStore::timing`](super::OpenIdStore::timing) hands them over.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use openid_consumer::store::{ManualClock, Timing};
+/// use openid_consumer::store::{ManualClock, NONCE_RETENTION, Timing};
 ///
 /// let timing = Timing::new(Arc::new(ManualClock::new(1_000)), 60);
-/// assert_eq!((timing.now(), timing.skew()), (1_000, 60));
+/// assert_eq!((timing.now(), timing.skew(), timing.retention()), (1_000, 60, NONCE_RETENTION));
+/// // At 1000, nonces from 940 on are accepted, and those from 640 on kept (the window
+/// // plus the default 300 s margin).
+/// assert_eq!(timing.oldest_kept(1_000), 640);
+/// assert_eq!(timing.with_retention(10).oldest_kept(1_000), 930);
 /// assert_eq!(Timing::system().skew(), openid_consumer::nonce::SKEW);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Timing {
     clock: Arc<dyn Clock>,
     skew: i64,
+    retention: i64,
 }
 
 impl Timing {
-    /// `clock`, with a nonce window of `skew` seconds either way.
+    /// `clock`, with a nonce window of `skew` seconds either way and the default retention
+    /// margin, [`NONCE_RETENTION`].
     pub fn new(clock: Arc<dyn Clock>, skew: i64) -> Self {
-        Self { clock, skew }
+        Self { clock, skew, retention: NONCE_RETENTION }
     }
 
     /// The [`SystemClock`] and the protocol's window, [`SKEW`] (5 hours): what a store uses
@@ -118,6 +135,19 @@ impl Timing {
         self.skew
     }
 
+    /// The retention margin: how long (seconds) past the window a store keeps a nonce,
+    /// so that a node whose clock runs up to this far ahead never deletes a nonce another
+    /// node still accepts.
+    pub fn retention(&self) -> i64 {
+        self.retention
+    }
+
+    /// The oldest nonce timestamp a store must still keep at `now`: the window and the
+    /// retention margin back from it. Nonces older than this may be deleted.
+    pub fn oldest_kept(&self, now: i64) -> i64 {
+        now.saturating_sub(self.skew).saturating_sub(self.retention)
+    }
+
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
@@ -133,6 +163,13 @@ impl Timing {
     #[must_use]
     pub fn with_skew(self, skew: i64) -> Self {
         Self { skew, ..self }
+    }
+
+    /// The same clock and window, keeping nonces `retention` seconds past the window
+    /// (negative counts as 0).
+    #[must_use]
+    pub fn with_retention(self, retention: i64) -> Self {
+        Self { retention: retention.max(0), ..self }
     }
 }
 

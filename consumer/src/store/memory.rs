@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{Association, Clock, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
+use crate::nonce::within_skew;
 
 /// Associations and nonces kept in memory, behind one mutex.
 ///
@@ -20,10 +21,12 @@ use super::{Association, Clock, Lookup, NonceRecord, OpenIdStore, StoreError, Ti
 ///   clock's now. Storing an association drops the expired ones of that server once the
 ///   server's map has doubled since the last pruning: O(1) per store, amortised, and at
 ///   most twice the live associations held.
-/// - Nonces: `record_nonce` inserts under the mutex, so exactly one caller gets `true`.
-///   Memory stays bounded without calling cleanup: each recorded nonce first drops the
-///   nonces that fell out of the window (oldest first, each dropped once), so the set holds
-///   at most the nonces of the last `2 * skew` seconds.
+/// - Nonces: `use_nonce` reads the clock, checks the window and inserts, all under the
+///   mutex, so exactly one caller gets `true`, and no caller judges the window by a time
+///   read before another caller pruned. Memory stays bounded without calling cleanup: each
+///   recorded nonce first drops the nonces older than the window plus the retention margin
+///   ([`Timing::oldest_kept`]; oldest first, each dropped once), so the set holds at most
+///   the nonces of the last `2 * skew + retention` seconds.
 /// - Cleanup counts what it removes (exactly).
 /// - A poisoned mutex is recovered: every operation leaves the maps consistent before it
 ///   can panic, so a panic elsewhere cannot leave half-written state.
@@ -70,6 +73,14 @@ impl MemoryStore {
     #[must_use]
     pub fn with_skew(mut self, skew: i64) -> Self {
         self.timing = self.timing.with_skew(skew);
+        self
+    }
+
+    /// The same store keeping nonces `seconds` past the window instead of
+    /// [`NONCE_RETENTION`](super::NONCE_RETENTION).
+    #[must_use]
+    pub fn with_retention(mut self, seconds: i64) -> Self {
+        self.timing = self.timing.with_retention(seconds);
         self
     }
 
@@ -154,13 +165,21 @@ impl OpenIdStore for MemoryStore {
     }
 
     fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
+        Ok(record_locked(&mut self.lock(), nonce))
+    }
+
+    /// The contract's rule, with the clock read under the lock: a caller that read it
+    /// before waiting for the lock would judge the window by a time older than the one
+    /// the caller before it pruned by.
+    fn use_nonce(&self, server_url: &str, timestamp: i64, salt: &str) -> Result<bool, StoreError> {
         let mut inner = self.lock();
-        prune_nonces(&mut inner.nonces, nonce.oldest_accepted());
-        Ok(inner.nonces.insert((
-            nonce.timestamp,
-            nonce.server_url.to_owned(),
-            nonce.salt.to_owned(),
-        )))
+        let (now, skew) = (self.timing.now(), self.timing.skew());
+        if !within_skew(timestamp, now, skew) {
+            return Ok(false);
+        }
+        let nonce = NonceRecord::new(server_url, timestamp, salt, now, skew)
+            .with_retention(self.timing.retention());
+        Ok(record_locked(&mut inner, &nonce))
     }
 
     fn timing(&self) -> &Timing {
@@ -218,8 +237,14 @@ impl Handles {
     }
 }
 
-/// Drops the nonces with a timestamp before `oldest` (the window refuses them anyway) and
-/// returns how many.
+/// Records `nonce` in the locked data after dropping what it no longer needs to keep;
+/// `true` if it was new.
+fn record_locked(inner: &mut Inner, nonce: &NonceRecord<'_>) -> bool {
+    prune_nonces(&mut inner.nonces, nonce.oldest_kept());
+    inner.nonces.insert((nonce.timestamp, nonce.server_url.to_owned(), nonce.salt.to_owned()))
+}
+
+/// Drops the nonces with a timestamp before `oldest` and returns how many.
 fn prune_nonces(nonces: &mut BTreeSet<(i64, String, String)>, oldest: i64) -> usize {
     let mut removed = 0;
     while nonces.first().is_some_and(|(timestamp, _, _)| *timestamp < oldest) {
@@ -266,25 +291,66 @@ mod tests {
     }
 
     #[test]
-    fn use_nonce_prunes_what_fell_out_of_the_window() {
+    fn use_nonce_prunes_what_fell_out_of_the_window_and_the_margin() {
+        use crate::nonce::SKEW;
+        use crate::store::NONCE_RETENTION;
         let clock = Arc::new(ManualClock::new(100_000));
         let store = MemoryStore::new().with_clock(clock.clone());
         assert!(store.use_nonce("s", 100_000, "a").unwrap());
         assert!(store.use_nonce("s", 100_001, "b").unwrap());
-        clock.advance(crate::nonce::SKEW + 1);
-        assert!(store.use_nonce("s", 100_000 + crate::nonce::SKEW + 1, "c").unwrap());
-        assert_eq!(store.len(), (0, 2), "the nonce at 100000 is gone, the one at 100001 kept");
+        clock.advance(SKEW + 1);
+        assert!(store.use_nonce("s", 100_000 + SKEW + 1, "c").unwrap());
+        assert_eq!(store.len(), (0, 3), "out of the window, still within the margin");
+        clock.advance(NONCE_RETENTION);
+        assert!(store.use_nonce("s", 100_000 + SKEW + 1, "d").unwrap());
+        assert_eq!(store.len(), (0, 3), "the nonce at 100000 is gone, the one at 100001 kept");
     }
 
     #[test]
     fn a_shorter_window_refuses_and_forgets_by_it() {
         let clock = Arc::new(ManualClock::new(100_000));
-        let store = MemoryStore::new().with_clock(clock.clone()).with_skew(10);
+        let store = MemoryStore::new().with_clock(clock.clone()).with_skew(10).with_retention(5);
         assert_eq!(store.timing().skew(), 10);
         assert!(!store.use_nonce("s", 100_011, "a").unwrap(), "11 s ahead of a 10 s window");
         assert!(store.use_nonce("s", 100_010, "a").unwrap());
-        clock.advance(21);
+        clock.advance(25);
+        assert_eq!(store.cleanup_nonces().unwrap(), 0, "kept for the margin");
+        clock.advance(1);
         assert_eq!(store.cleanup_nonces().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_clone_whose_clock_runs_ahead_by_less_than_the_margin_forgets_nothing_others_accept() {
+        let clock = Arc::new(ManualClock::new(100_000));
+        let store = MemoryStore::new().with_clock(clock.clone()).with_skew(60);
+        let fast = store.clone().with_clock(Arc::new(ManualClock::new(100_000 + 299)));
+        assert!(store.use_nonce("s", 100_000 - 60, "edge").unwrap());
+        assert!(fast.use_nonce("s", 100_000 + 299, "prunes").unwrap());
+        assert_eq!(fast.cleanup_nonces().unwrap(), 0);
+        assert!(!store.use_nonce("s", 100_000 - 60, "edge").unwrap(), "a replay accepted");
+    }
+
+    #[test]
+    fn the_clock_is_read_under_the_lock() {
+        /// A clock that says whether the store's mutex was held when it was read.
+        struct Probe(Arc<Mutex<Inner>>, std::sync::atomic::AtomicBool);
+        impl fmt::Debug for Probe {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("Probe")
+            }
+        }
+        impl Clock for Probe {
+            fn now(&self) -> i64 {
+                let held = self.0.try_lock().is_err();
+                self.1.store(held, std::sync::atomic::Ordering::SeqCst);
+                100_000
+            }
+        }
+        let store = MemoryStore::new();
+        let probe = Arc::new(Probe(store.inner.clone(), false.into()));
+        let store = store.with_clock(probe.clone());
+        assert!(store.use_nonce("s", 100_000, "a").unwrap());
+        assert!(probe.1.load(std::sync::atomic::Ordering::SeqCst), "read before the lock");
     }
 
     #[test]

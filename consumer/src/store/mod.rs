@@ -152,7 +152,7 @@ use std::sync::Arc;
 /// Associations live in [`crate::crypto`] (a shared MAC key is cryptography); stores keep
 /// them, so they are here too.
 pub use crate::crypto::{Association, AssociationError, MAX_HANDLE_LEN, is_valid_handle};
-pub use clock::{Clock, ManualClock, SystemClock, Timing};
+pub use clock::{Clock, ManualClock, NONCE_RETENTION, SystemClock, Timing};
 pub use error::{BoxError, StoreError};
 pub use lookup::Lookup;
 pub use memory::MemoryStore;
@@ -171,7 +171,9 @@ use crate::nonce::within_skew;
 /// second, provided methods: [`get_association`](OpenIdStore::get_association),
 /// [`use_nonce`](OpenIdStore::use_nonce) and the cleanups. These apply the protocol's
 /// rules once for every backend (the nonce window of OpenID 2.0 section 11.4.2.1, never an
-/// expired association); a store has no reason to override them.
+/// expired association, nonces kept past the window by the retention margin); a store has
+/// no reason to override them, except to read the clock under its own lock as
+/// [`MemoryStore`] does.
 ///
 /// The contract (DESIGN.md section 5), which `openid-store-conformance` tests:
 ///
@@ -211,12 +213,15 @@ pub trait OpenIdStore: Send + Sync {
     /// Atomic: under any concurrency, across threads and processes sharing the backend,
     /// exactly one caller gets `true` for a (server URL, timestamp, salt). The store must
     /// remember the nonce until [`NonceRecord::keep_until`] at least (a store whose server
-    /// expires keys gives it [`NonceRecord::ttl`]). An error of the backend is an `Err`,
+    /// expires keys gives it [`NonceRecord::ttl`]; a store that prunes as it records
+    /// deletes only nonces before [`NonceRecord::oldest_kept`]). An error of the backend is an `Err`,
     /// never `Ok(true)`: the login that needed the nonce then fails.
     fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError>;
 
     /// Deletes the nonces whose timestamp is before `oldest` and returns how many. A store
-    /// whose server expires keys itself returns `Ok(0)` and says so in its docs.
+    /// whose server expires keys itself returns `Ok(0)` and says so in its docs. The
+    /// caller, [`cleanup_nonces`](OpenIdStore::cleanup_nonces), passes
+    /// [`Timing::oldest_kept`]: the store compares, and does no arithmetic on times.
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError>;
 
     /// Deletes the associations expired at `now` and returns how many. A store whose
@@ -248,15 +253,19 @@ pub trait OpenIdStore: Send + Sync {
         if !within_skew(timestamp, now, skew) {
             return Ok(false);
         }
-        self.record_nonce(&NonceRecord::new(server_url, timestamp, salt, now, skew))
+        let retention = self.timing().retention();
+        self.record_nonce(
+            &NonceRecord::new(server_url, timestamp, salt, now, skew).with_retention(retention),
+        )
     }
 
-    /// Deletes the nonces too old to be accepted again (older than the window) and returns
-    /// how many. Backends whose server expires keys itself return 0 and say so in their
-    /// docs.
+    /// Deletes the nonces older than the window plus the retention margin
+    /// ([`Timing::oldest_kept`]) and returns how many. Not at the window's edge: a node
+    /// whose clock runs ahead would delete nonces that the other nodes still accept.
+    /// Backends whose server expires keys itself return 0 and say so in their docs.
     fn cleanup_nonces(&self) -> Result<usize, StoreError> {
         let timing = self.timing();
-        self.delete_nonces_before(timing.now().saturating_sub(timing.skew()))
+        self.delete_nonces_before(timing.oldest_kept(timing.now()))
     }
 
     /// Deletes the expired associations and returns how many. Backends whose server expires

@@ -41,6 +41,12 @@ pub(crate) enum FileError {
     /// An association file holds another association than its name says.
     #[error("association file {path} holds handle {found:?} but its name is for another")]
     WrongHandle { path: PathBuf, found: String },
+    /// Another holder kept the lock file for the whole time limit.
+    #[error(
+        "cannot lock {path} within {waited:?}: another process or thread holds it (a \
+         cleanup running long, or a process stopped while holding it)"
+    )]
+    LockTimeout { path: PathBuf, waited: std::time::Duration },
     /// The directory was laid out by another version.
     #[error("{path} says layout version {found:?}; this library reads version {expected}")]
     Version { path: PathBuf, found: String, expected: &'static str },
@@ -58,6 +64,9 @@ impl From<FileError> for StoreError {
             FileError::NotText { source, .. } => StoreError::corrupt(context, Some(source.into())),
             FileError::WrongHandle { .. } => StoreError::corrupt(context, None),
             FileError::Version { .. } => StoreError::config(context, None),
+            FileError::LockTimeout { .. } => {
+                StoreError::unavailable(context, io::Error::from(io::ErrorKind::TimedOut))
+            }
         }
     }
 }

@@ -37,15 +37,20 @@
 //!   them and counts them. The contract refuses a nonce outside the window (5 hours by
 //!   default) before the store sees it, so that costs no disk access;
 //!   [`OpenIdStore::cleanup_nonces`] deletes (and counts) nonce files whose timestamps left
-//!   the window, whole hour directories at a time.
+//!   the window more than the retention margin ago (5 minutes by default,
+//!   `nonce_retention_s`: a process whose clock runs ahead must not delete nonces the
+//!   others still accept), whole hour directories at a time.
 //! - **Atomicity.** `use_nonce` creates its file with `O_EXCL` (`create_new`): among all
 //!   threads and processes, exactly one creation succeeds and gets `true`. An association
 //!   is written to `tmp/` and renamed over its final name, so a reader sees the old or the
 //!   new association, never a partial one, and storing the same handle again replaces it.
-//!   The lock file (std's `File::lock`) serialises first-time set-up and cleanups between
+//!   The lock file (`flock`) serialises first-time set-up and association cleanup between
 //!   processes; association writes and removals hold it shared, so they run together but
 //!   never while a cleanup reads a file and unlinks its path (which would delete a fresh
-//!   association renamed over an expired one); reads and nonces take no lock. A directory
+//!   association renamed over an expired one); reads, nonces and nonce cleanup take no
+//!   lock (a nonce file is never replaced, so unlinking an old one cannot take a new one).
+//!   A call waits for the lock at most the time limit ([`FileStoreBuilder::timeout`], 5 s by
+//!   default, `timeout_ms`), then fails as [`StoreError::Unavailable`]. A directory
 //!   created for a new server or hour is synced into its parent, so it survives a crash.
 //! - **Durability.** By default each write is flushed (`fsync` of the file and of its
 //!   directory) before it returns, so an acknowledged nonce or association survives a power

@@ -1,8 +1,9 @@
 //! [`FileStore`]: the [`OpenIdStore`] over one directory.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use openid_consumer::crypto::random_string;
 use openid_consumer::store::{Association, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
@@ -25,6 +26,8 @@ pub struct FileStore {
     layout: Layout,
     timing: Timing,
     sync: bool,
+    /// How long an operation waits for the lock file.
+    timeout: Duration,
 }
 
 /// Options of a [`FileStore`]: the clock, the nonce window and whether writes are flushed;
@@ -46,7 +49,11 @@ pub struct FileStoreBuilder {
 }
 
 /// The options of a `file://` URL.
-const OPTIONS: &[UrlOption<FileStoreBuilder>] = &[UrlOption::flag("sync", FileStoreBuilder::sync)];
+const OPTIONS: &[UrlOption<FileStoreBuilder>] = &[
+    UrlOption::flag("sync", FileStoreBuilder::sync),
+    UrlOption::millis("timeout_ms", FileStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", FileStoreBuilder::nonce_retention),
+];
 
 impl FileStore {
     /// Opens the store in `dir` with the default options, creating the directory and its
@@ -65,7 +72,9 @@ impl FileStore {
     }
 
     /// Opens the store a URL names: `file:///absolute/path` (percent-encoded as usual),
-    /// with the option `sync` (`true` by default; see [`FileStoreBuilder::sync`]).
+    /// with the options `sync` (`true` by default; see [`FileStoreBuilder::sync`]),
+    /// `timeout_ms` (how long a call waits for the lock file, default 5000) and
+    /// `nonce_retention_s` (seconds a nonce is kept past its window, default 300).
     ///
     /// # Errors
     /// [`StoreError::Config`] for another scheme, a host, a relative path, an unknown
@@ -107,15 +116,13 @@ impl FileStore {
 
     /// Holds the store's lock file exclusively until the returned file is dropped.
     fn lock(&self) -> Result<File, FileError> {
-        lock(self.layout.root())
+        lock(self.layout.root(), Mode::Exclusive, self.timeout)
     }
 
     /// Holds the store's lock file shared (with other writers, not with cleanup) until the
     /// returned file is dropped.
     fn lock_shared(&self) -> Result<File, FileError> {
-        let (file, path) = open_lock_file(self.layout.root())?;
-        file.lock_shared().map_err(io("lock", &path))?;
-        Ok(file)
+        lock(self.layout.root(), Mode::Shared, self.timeout)
     }
 
     fn remove_stale_temps(&self) -> Result<(), FileError> {
@@ -159,7 +166,7 @@ impl FileStoreBuilder {
         Ok(parsed.apply(FileStore::builder(path.as_ref()), OPTIONS)?)
     }
 
-    openid_store_kit::builder_settings!(settings: clock, skew);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout);
 
     /// Whether writes are flushed to disk (`fsync`) before they return; on by default.
     ///
@@ -179,9 +186,10 @@ impl FileStoreBuilder {
     pub fn build(self) -> Result<FileStore, StoreError> {
         self.settings.check("file")?;
         let layout = Layout::new(self.dir);
-        prepare(&layout)?;
+        let timeout = self.settings.timeout;
+        prepare(&layout, timeout)?;
         tracing::debug!(path = %layout.root().display(), "opened file store");
-        Ok(FileStore { layout, timing: self.settings.timing(), sync: self.sync })
+        Ok(FileStore { layout, timing: self.settings.timing(), sync: self.sync, timeout })
     }
 }
 
@@ -191,6 +199,7 @@ impl std::fmt::Debug for FileStore {
             .field("path", &self.layout.root())
             .field("sync", &self.sync)
             .field("timing", &self.timing)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -299,7 +308,9 @@ impl OpenIdStore for FileStore {
     }
 
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
-        let _lock = self.lock()?;
+        // No lock: nonce files are created with O_EXCL and never replaced, so unlinking an
+        // old one cannot take a new one with it; a writer whose hour directory is removed
+        // under it creates it again, and removing a directory that gained a file fails.
         let root = self.layout.nonces();
         let mut removed = 0;
         for bucket in fs::read_dir(&root).map_err(io("list", &root))? {
@@ -352,14 +363,14 @@ impl OpenIdStore for FileStore {
 
 /// Creates the layout (under the lock, so concurrent first opens agree) and proves the
 /// directory writable.
-fn prepare(layout: &Layout) -> Result<(), FileError> {
+fn prepare(layout: &Layout, timeout: Duration) -> Result<(), FileError> {
     let root = layout.root();
     let setup = |action, path: &Path| {
         let path = path.to_owned();
         move |source| FileError::Setup { action, path, source }
     };
     private_dirs().create(root).map_err(setup("create directory", root))?;
-    let _lock = lock(root).map_err(|e| match e {
+    let _lock = lock(root, Mode::Exclusive, timeout).map_err(|e| match e {
         FileError::Io { action, path, source } => FileError::Setup { action, path, source },
         other => other,
     })?;
@@ -434,13 +445,48 @@ fn association_files(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
     Ok(files)
 }
 
-/// Locks `<root>/lock` exclusively (std's `File::lock`, `flock` on Unix) until the file is
-/// dropped.
-fn lock(root: &Path) -> Result<File, FileError> {
-    let (file, path) = open_lock_file(root)?;
-    file.lock().map_err(io("lock", &path))?;
-    Ok(file)
+/// How [`lock`] holds the lock file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// With no one else: set-up and cleanups.
+    Exclusive,
+    /// With other holders in this mode: association writes and removals.
+    Shared,
 }
+
+/// Locks `<root>/lock` (std's `File::try_lock`, `flock` on Unix) until the file is dropped,
+/// waiting at most `timeout`.
+///
+/// `flock` itself waits with no bound: a process stopped while holding the lock (a cleanup
+/// of a process under a debugger, on a disk that stopped answering) would block every
+/// writer. So the lock is tried, and tried again after a pause growing from 1 to 50 ms,
+/// until the deadline.
+fn lock(root: &Path, mode: Mode, timeout: Duration) -> Result<File, FileError> {
+    let (file, path) = open_lock_file(root)?;
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let tried = match mode {
+            Mode::Exclusive => file.try_lock(),
+            Mode::Shared => file.try_lock_shared(),
+        };
+        match tried {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => return Err(io("lock", &path)(e)),
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(FileError::LockTimeout { path, waited: timeout });
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(MAX_LOCK_PAUSE);
+    }
+}
+
+/// The longest pause between two tries of the lock file: short against the time limit,
+/// long enough that waiting costs no measurable CPU.
+const MAX_LOCK_PAUSE: Duration = Duration::from_millis(50);
 
 /// Opens (creating) `<root>/lock`, returning it and its path.
 fn open_lock_file(root: &Path) -> Result<(File, PathBuf), FileError> {

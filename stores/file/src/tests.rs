@@ -123,7 +123,14 @@ fn from_url_accepts_absolute_file_urls_only() {
     let error = FileStore::from_url("/x").unwrap_err();
     assert!(error.is_config() && error.to_string().contains("<URL without scheme>"), "{error}");
     let error = FileStore::from_url("file:///x?fsync=0").unwrap_err().to_string();
-    assert!(error.contains("unknown option \"fsync\" (the options are sync)"), "{error}");
+    assert!(
+        error.contains(
+            "unknown option \"fsync\" (the options are sync, timeout_ms, nonce_retention_s)"
+        ),
+        "{error}"
+    );
+    let kept = FileStore::from_url(&format!("{url}?nonce_retention_s=60")).unwrap();
+    assert_eq!(kept.timing().retention(), 60);
 }
 
 #[test]

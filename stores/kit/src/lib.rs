@@ -7,8 +7,8 @@
 //!
 //! - [`url`]: store URLs read strictly: one table of options per store, an unknown option
 //!   is an error naming the known ones.
-//! - [`settings`]: the clock, nonce window, time limit and pool size every builder takes,
-//!   and [`builder_settings!`] for the same setters everywhere.
+//! - [`settings`]: the clock, nonce window, retention margin, time limit and pool size
+//!   every builder takes, and [`builder_settings!`] for the same setters everywhere.
 //! - [`keys`]: SHA-256 digests of server URLs, associations and nonces for backends that
 //!   limit keys, and [`keys::redact_url`] for messages.
 //! - [`sql`]: table names checked before they are written into SQL, [`builder_tables!`],

@@ -1,5 +1,5 @@
 //! [`Settings`]: what every store's builder holds besides its own options (the clock, the
-//! nonce window, the time limit and the pool size), and [`builder_settings!`], which gives
+//! nonce window and retention margin, the time limit and the pool size), and [`builder_settings!`], which gives
 //! a builder the same setters for them in every store.
 //!
 //! [`builder_settings!`]: crate::builder_settings
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openid_consumer::nonce::SKEW;
-use openid_consumer::store::{Clock, StoreError, SystemClock, Timing};
+use openid_consumer::store::{Clock, NONCE_RETENTION, StoreError, SystemClock, Timing};
 
 /// The prefix of every key of a store on a key-value server unless its builder sets one.
 pub const DEFAULT_KEY_PREFIX: &str = "openid:";
@@ -32,6 +32,8 @@ pub struct Settings {
     pub clock: Arc<dyn Clock>,
     /// The nonce window, seconds.
     pub skew: i64,
+    /// How long (seconds) past the window a nonce is kept.
+    pub retention: i64,
     /// How long an operation may wait for the backend before it fails as unavailable.
     pub timeout: Duration,
     /// The most connections a pooled store keeps.
@@ -71,32 +73,37 @@ pub struct SettingsError {
 }
 
 impl Settings {
-    /// The defaults: the system clock, the protocol's 5-hour window, a 5-second time limit
-    /// and 16 connections.
+    /// The defaults: the system clock, the protocol's 5-hour window, nonces kept 5 minutes
+    /// past it, a 5-second time limit and 16 connections.
     pub fn new() -> Self {
         Self {
             clock: Arc::new(SystemClock),
             skew: SKEW,
+            retention: NONCE_RETENTION,
             timeout: DEFAULT_TIMEOUT,
             pool_size: DEFAULT_POOL_SIZE,
         }
     }
 
-    /// The store's [`Timing`]: the clock and the window.
+    /// The store's [`Timing`]: the clock, the window and the retention margin.
     pub fn timing(&self) -> Timing {
-        Timing::new(Arc::clone(&self.clock), self.skew)
+        Timing::new(Arc::clone(&self.clock), self.skew).with_retention(self.retention)
     }
 
     /// Checks the settings before a store is built; `store` names it in the error.
     ///
     /// # Errors
-    /// A window under a second or over [`MAX_SKEW`], a zero time limit or a pool of no
-    /// connections.
+    /// A window under a second or over [`MAX_SKEW`], a retention margin below zero or over
+    /// [`MAX_SKEW`], a zero time limit or a pool of no connections.
     pub fn check(&self, store: &'static str) -> Result<(), SettingsError> {
         let problem = if self.skew < 1 {
             "the nonce window (skew) must be at least 1 second"
         } else if self.skew > MAX_SKEW {
             "the nonce window (skew) must be at most 7 days (MAX_SKEW)"
+        } else if self.retention < 0 {
+            "the nonce retention margin must be 0 seconds or more"
+        } else if self.retention > MAX_SKEW {
+            "the nonce retention margin must be at most 7 days (MAX_SKEW)"
         } else if self.timeout.is_zero() {
             "the timeout must be more than zero"
         } else if self.pool_size == 0 {
@@ -123,9 +130,10 @@ impl From<SettingsError> for StoreError {
 /// Writes the setters of shared settings into a builder's `impl` block: the same names,
 /// types and documentation in every store.
 ///
-/// `builder_settings!(settings: clock, skew, timeout, pool_size);` inside
+/// `builder_settings!(settings: clock, skew, retention, timeout, pool_size);` inside
 /// `impl MyStoreBuilder { ... }` gives `clock(Arc<dyn Clock>)`, `skew(i64)`,
-/// `timeout(Duration)` and `pool_size(u32)`, each setting that field of `self.settings`, a
+/// `nonce_retention(i64)`, `timeout(Duration)` and `pool_size(u32)`, each setting that
+/// field of `self.settings`, a
 /// [`Settings`] (any subset, in any order). `prefix(&str)` and `allow_eviction(bool)` set
 /// the fields of a [`KeySettings`] the same way.
 ///
@@ -174,6 +182,19 @@ macro_rules! __builder_setting {
         #[must_use]
         pub fn skew(mut self, seconds: i64) -> Self {
             self.$field.skew = seconds;
+            self
+        }
+    };
+    ($field:ident retention) => {
+        /// How long (seconds) past the nonce window a used nonce is still remembered
+        /// (default 300, 5 minutes; URL option `nonce_retention_s`). The window is judged
+        /// by each node's clock: a node whose clock runs ahead deletes nonces early, and
+        /// another node would accept them again. This margin covers clocks up to this far
+        /// apart. It never widens what is accepted, which stays the window (`skew`). 0 keeps
+        /// nonces for the window alone, safe only with one clock.
+        #[must_use]
+        pub fn nonce_retention(mut self, seconds: i64) -> Self {
+            self.$field.retention = seconds;
             self
         }
     };
@@ -250,6 +271,9 @@ mod tests {
     fn the_defaults_are_the_protocols() {
         let settings = Settings::new();
         assert_eq!(settings.skew, SKEW);
+        assert_eq!(settings.retention, NONCE_RETENTION);
+        assert_eq!(settings.timing().retention(), NONCE_RETENTION);
+        assert_eq!(Settings { retention: 7, ..Settings::new() }.timing().retention(), 7);
         assert_eq!(settings.timeout, DEFAULT_TIMEOUT);
         assert!(settings.check("Test").is_ok());
         assert!(Settings { skew: MAX_SKEW, ..Settings::new() }.check("Test").is_ok());
@@ -262,6 +286,15 @@ mod tests {
             (Settings { skew: -1, ..Settings::new() }, "window"),
             (Settings { skew: MAX_SKEW + 1, ..Settings::new() }, "at most 7 days"),
             (Settings { skew: i64::MAX, ..Settings::new() }, "at most 7 days"),
+            (Settings { retention: -1, ..Settings::new() }, "retention"),
+            (
+                Settings { retention: MAX_SKEW + 1, ..Settings::new() },
+                "retention margin must be at most",
+            ),
+            (
+                Settings { retention: i64::MAX, ..Settings::new() },
+                "retention margin must be at most",
+            ),
             (Settings { timeout: Duration::ZERO, ..Settings::new() }, "timeout"),
             (Settings { pool_size: 0, ..Settings::new() }, "pool size"),
         ] {

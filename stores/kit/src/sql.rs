@@ -202,7 +202,8 @@ pub struct Statements {
     pub remove_association: String,
     /// Inserts a nonce, once.
     pub use_nonce: String,
-    /// Deletes the nonces older than a time.
+    /// Deletes the nonces older than a time: all of them, or, where the store cleans up in
+    /// batches, at most a batch (the dialect's statement then takes the batch size too).
     pub cleanup_nonces: String,
     /// Deletes the associations expired at a time.
     pub cleanup_associations: String,
@@ -262,6 +263,44 @@ pub enum SchemaError<R: StdError + Send + Sync + 'static> {
         /// The crate to upgrade (`openid-store-postgres`).
         package: &'static str,
     },
+    /// The tables are older than this code reads: never created, or at a version it must
+    /// first upgrade. The store was built without migrating.
+    #[error(
+        "{target}, tables {table}: {}, but this library needs version {needed}: {fix}",
+        describe_version(*found)
+    )]
+    Behind {
+        /// The database, never with a password.
+        target: String,
+        /// The version table.
+        table: String,
+        /// The version in the database (`None`: no tables yet).
+        found: Option<i64>,
+        /// The version this code reads and writes.
+        needed: i64,
+        /// What to run (`run PostgresStore::migrate, or connect with ?migrate=true`).
+        fix: &'static str,
+    },
+}
+
+/// How [`SchemaError::Behind`] says what the database holds.
+fn describe_version(found: Option<i64>) -> String {
+    found.map_or_else(|| "no schema yet".to_owned(), |v| format!("schema version {v}"))
+}
+
+/// Whether a schema at version `found` (`None`: no tables) is the one `steps` build, for
+/// a store built without migrating.
+///
+/// # Errors
+/// [`NewerSchema`] when a newer library wrote it; `Ok(false)` when it is behind (the store
+/// reports [`SchemaError::Behind`] with how to migrate).
+pub fn is_current<M>(steps: &[M], found: Option<i64>) -> Result<bool, NewerSchema> {
+    let supported = i64::try_from(steps.len()).unwrap_or(i64::MAX);
+    match found {
+        Some(found) if found > supported => Err(NewerSchema { found, supported }),
+        Some(found) => Ok(found == supported),
+        None => Ok(false),
+    }
 }
 
 impl<R: StdError + Send + Sync + 'static> SchemaError<R> {
@@ -276,7 +315,9 @@ impl<R: StdError + Send + Sync + 'static> From<SchemaError<R>> for StoreError {
         let context = error.to_string();
         match error {
             SchemaError::BadRow { source, .. } => StoreError::corrupt(context, Some(source.into())),
-            SchemaError::TooNew { .. } => StoreError::config(context, None),
+            SchemaError::TooNew { .. } | SchemaError::Behind { .. } => {
+                StoreError::config(context, None)
+            }
         }
     }
 }
@@ -430,6 +471,36 @@ mod tests {
         assert_eq!(pending(&steps, 2).unwrap(), [(3, &"three")]);
         assert!(pending(&steps, 3).unwrap().is_empty());
         assert_eq!(pending(&steps, 4).unwrap_err(), NewerSchema { found: 4, supported: 3 });
+    }
+
+    #[test]
+    fn only_the_last_version_is_current() {
+        let steps = ["one", "two"];
+        assert!(!is_current(&steps, None).unwrap());
+        assert!(!is_current(&steps, Some(1)).unwrap());
+        assert!(is_current(&steps, Some(2)).unwrap());
+        assert_eq!(
+            is_current(&steps, Some(3)).unwrap_err(),
+            NewerSchema { found: 3, supported: 2 }
+        );
+    }
+
+    #[test]
+    fn a_schema_behind_says_what_it_found_and_what_to_run() {
+        let behind = |found| SchemaError::<BadRow>::Behind {
+            target: "db".into(),
+            table: "v".into(),
+            found,
+            needed: 2,
+            fix: "run migrate",
+        };
+        let shown = behind(Some(1)).to_string();
+        assert_eq!(
+            shown,
+            "db, tables v: schema version 1, but this library needs version 2: run migrate"
+        );
+        assert!(behind(None).to_string().contains("no schema yet"));
+        assert!(StoreError::from(behind(None)).is_config());
     }
 
     #[test]

@@ -72,6 +72,7 @@ enum Setter<B> {
     Text(fn(B, &str) -> B),
     Flag(fn(B, bool) -> B),
     Millis(fn(B, Duration) -> B),
+    Seconds(fn(B, i64) -> B),
     Count(fn(B, u32) -> B),
     Choice(fn(B, &str) -> Result<B, &'static str>),
     /// An option of the driver that the store overrides or never uses: refused, saying
@@ -226,6 +227,11 @@ impl<B> UrlOption<B> {
         Self { name, set: Setter::Millis(set) }
     }
 
+    /// A number of seconds from 0 (a margin, where none is a valid choice).
+    pub const fn seconds(name: &'static str, set: fn(B, i64) -> B) -> Self {
+        Self { name, set: Setter::Seconds(set) }
+    }
+
     /// A count (connections), at least 1.
     pub const fn count(name: &'static str, set: fn(B, u32) -> B) -> Self {
         Self { name, set: Setter::Count(set) }
@@ -270,6 +276,13 @@ impl<B> UrlOption<B> {
                 Err(source) => {
                     Err(with_source(invalid("use a whole number of milliseconds from 1"), source))
                 }
+            },
+            Setter::Seconds(set) => match value.parse::<u32>() {
+                Ok(seconds) => Ok(set(builder, i64::from(seconds))),
+                Err(source) => Err(with_source(
+                    invalid("use a whole number of seconds from 0"),
+                    Some(source.into()),
+                )),
             },
             Setter::Count(set) => match positive(value).map(u32::try_from) {
                 Ok(Ok(count)) => Ok(set(builder, count)),
@@ -339,6 +352,7 @@ mod tests {
         flag: bool,
         millis: Duration,
         count: u32,
+        seconds: i64,
         level: &'static str,
     }
 
@@ -347,6 +361,7 @@ mod tests {
         UrlOption::flag("flag", |o, flag| Options { flag, ..o }),
         UrlOption::millis("timeout_ms", |o, millis| Options { millis, ..o }),
         UrlOption::count("pool_size", |o, count| Options { count, ..o }),
+        UrlOption::seconds("margin_s", |o, seconds| Options { seconds, ..o }),
         UrlOption::choice("level", |o, level| match level {
             "low" => Ok(Options { level: "low", ..o }),
             _ => Err("use low"),
@@ -360,7 +375,8 @@ mod tests {
     #[test]
     fn every_kind_of_option_sets_the_builder() {
         let options =
-            apply("t://h/?text=a%20b+c&flag=yes&timeout_ms=250&pool_size=3&level=low").unwrap();
+            apply("t://h/?text=a%20b+c&flag=yes&timeout_ms=250&pool_size=3&margin_s=0&level=low")
+                .unwrap();
         assert_eq!(
             options,
             Options {
@@ -368,9 +384,11 @@ mod tests {
                 flag: true,
                 millis: Duration::from_millis(250),
                 count: 3,
+                seconds: 0,
                 level: "low"
             }
         );
+        assert_eq!(apply("t://h/?margin_s=600").unwrap().seconds, 600);
         assert_eq!(apply("t://h/").unwrap(), Options::default());
     }
 
@@ -389,7 +407,7 @@ mod tests {
         assert_eq!(
             error,
             "invalid Test URL t://u:***@h/?bogus=1: unknown option \"bogus\" (the options are \
-             text, flag, timeout_ms, pool_size, level)"
+             text, flag, timeout_ms, pool_size, margin_s, level)"
         );
     }
 
@@ -401,6 +419,8 @@ mod tests {
             ("t://h/?timeout_ms=soon", "milliseconds from 1"),
             ("t://h/?pool_size=0", "whole number from 1"),
             ("t://h/?pool_size=99999999999", "whole number from 1"),
+            ("t://h/?margin_s=-1", "seconds from 0"),
+            ("t://h/?margin_s=5m", "seconds from 0"),
             ("t://h/?level=high", "use low"),
             ("t://h/?flag=1&flag=0", "given twice"),
         ] {

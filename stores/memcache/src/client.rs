@@ -9,14 +9,14 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Largest value this client accepts from the server (associations are a few hundred
 /// bytes; anything bigger is not ours).
 const MAX_VALUE: usize = 64 * 1024;
 
 /// Longest status line accepted.
-const MAX_LINE: u64 = 1024;
+const MAX_LINE: usize = 1024;
 
 /// A failure talking to memcached.
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +55,15 @@ pub(crate) enum Mode {
 }
 
 /// One connection to one server.
+///
+/// Each command has a deadline, the timeout from when it is sent: a socket timeout alone
+/// bounds each read, and a server that trickles its answer a byte at a time would keep a
+/// command going for as long as it likes.
 pub(crate) struct Connection {
     reader: BufReader<TcpStream>,
     buffer: Vec<u8>,
+    timeout: Duration,
+    deadline: Instant,
 }
 
 impl Connection {
@@ -74,6 +80,8 @@ impl Connection {
                     return Ok(Self {
                         reader: BufReader::new(stream),
                         buffer: Vec::with_capacity(512),
+                        timeout,
+                        deadline: Instant::now() + timeout,
                     });
                 }
                 Err(error) => last_error = error,
@@ -137,7 +145,7 @@ impl Connection {
                     .and_then(|c| c.parse().ok())
                     .ok_or_else(|| unexpected(&line))?;
                 let mut value = vec![0u8; size + 2];
-                self.reader.read_exact(&mut value)?;
+                self.read_exact(&mut value)?;
                 if !value.ends_with(b"\r\n") {
                     return Err(ClientError::Protocol("value not terminated by CRLF".into()));
                 }
@@ -184,16 +192,66 @@ impl Connection {
         Err(ClientError::Protocol("stats settings did not end".into()))
     }
 
+    /// Sends the command in the buffer, starting its deadline.
     fn send(&mut self) -> Result<(), ClientError> {
+        self.deadline = Instant::now() + self.timeout;
         let stream = self.reader.get_mut();
+        stream.set_write_timeout(Some(self.timeout))?;
         stream.write_all(&self.buffer)?;
         Ok(())
     }
 
-    /// One response line without its CRLF; server errors become [`ClientError::Server`].
+    /// Sets the socket's read timeout to what is left of the command's deadline; an error
+    /// once it has passed.
+    fn arm(&self) -> io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "the command's deadline passed"));
+        }
+        self.reader.get_ref().set_read_timeout(Some(left))
+    }
+
+    /// Fills `buf` from the connection before the command's deadline.
+    fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            self.arm()?;
+            let rest = buf.get_mut(filled..).unwrap_or_default();
+            match self.reader.read(rest) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(read) => filled += read,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// One response line without its CRLF, read before the command's deadline and cut
+    /// off at [`MAX_LINE`]; server errors become [`ClientError::Server`].
     fn read_line(&mut self) -> Result<String, ClientError> {
         let mut line = Vec::new();
-        (&mut self.reader).take(MAX_LINE).read_until(b'\n', &mut line)?;
+        while line.len() < MAX_LINE {
+            self.arm()?;
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if available.is_empty() {
+                break;
+            }
+            let room = MAX_LINE - line.len();
+            let (used, complete) = match available.iter().take(room).position(|&b| b == b'\n') {
+                Some(end) => (end + 1, true),
+                None => (available.len().min(room), false),
+            };
+            line.extend_from_slice(available.get(..used).unwrap_or_default());
+            self.reader.consume(used);
+            if complete {
+                break;
+            }
+        }
         if !line.ends_with(b"\r\n") {
             return Err(if line.is_empty() {
                 ClientError::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"))
@@ -311,6 +369,39 @@ mod tests {
         }
         let mut c = Connection::connect(&fake_server(b"VA 1 c1\r\n1\r\n"), TIMEOUT).unwrap();
         assert!(c.store("k", b"1", 60, Mode::Add, None).is_err(), "a value is no answer to add");
+    }
+
+    // See: issue 15, item 4 (memcached bounded idle connections, not live ones).
+    #[test]
+    fn a_server_that_trickles_its_answer_fails_the_command_at_its_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            if let Ok((stream, _)) = listener.accept() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                // "HD", padding, CRLF: a byte every 50 ms, 1.7 s in all, each read well
+                // within the socket timeout.
+                for byte in b"HD".iter().chain(&[b' '; 30]).chain(b"\r\n") {
+                    if (&stream).write_all(&[*byte]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        });
+        let timeout = Duration::from_millis(300);
+        let mut c = Connection::connect(&address, timeout).unwrap();
+        let started = Instant::now();
+        let error = c.store("k", b"1", 60, Mode::Add, None).unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            matches!(&error, ClientError::Io(e) if e.kind() == io::ErrorKind::TimedOut
+            || e.kind() == io::ErrorKind::WouldBlock),
+            "{error}"
+        );
+        assert!(took >= timeout && took < Duration::from_secs(1), "took {took:?}");
     }
 
     #[test]

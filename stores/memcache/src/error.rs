@@ -25,6 +25,17 @@ pub(crate) enum MemcacheError {
          again. Start it with -M, or set allow_eviction=true to accept the risk"
     )]
     Evicting { address: String },
+    /// The server holds keys placed by a ring of another server list.
+    #[error(
+        "memcached {address} holds keys placed by another list of servers: recorded \
+         {recorded:?}, this store has {configured:?}. Another list sends about 1/n of the keys \
+         to other servers, where a nonce used within the nonce window (plus the retention \
+         margin) would be accepted again. Give every process the same list, with the same \
+         names (not localhost for 127.0.0.1). To change the list on purpose, start once with \
+         replace_ring=true (MemcacheStoreBuilder::replace_ring), which accepts that replay \
+         window, or first stop every process for that long"
+    )]
+    RingChanged { address: String, recorded: String, configured: String },
     /// Compare-and-swap on an index kept losing to other writers.
     #[error("memcached association index {key}: too many concurrent updates")]
     Contention { key: String },
@@ -39,7 +50,7 @@ pub(crate) enum MemcacheError {
         source: BadValue,
     },
     /// The server answered a store with a status that makes no sense for it.
-    #[error("memcached answered {outcome:?} to the add of nonce {key}")]
+    #[error("memcached answered {outcome:?} to the store of {key}")]
     Unexpected { key: String, outcome: Outcome },
 }
 
@@ -49,7 +60,8 @@ impl From<MemcacheError> for StoreError {
         match error {
             MemcacheError::NoServers
             | MemcacheError::Prefix { .. }
-            | MemcacheError::Evicting { .. } => StoreError::config(context, None),
+            | MemcacheError::Evicting { .. }
+            | MemcacheError::RingChanged { .. } => StoreError::config(context, None),
             MemcacheError::Contention { .. } => {
                 StoreError::unavailable(context, "compare-and-swap kept failing")
             }

@@ -32,6 +32,11 @@ pub(crate) fn association_key(prefix: &str, server_url: &str, handle: &str) -> S
     format!("{prefix}a:{}", hex(&association_digest(server_url, handle)))
 }
 
+/// Where each server records the identity of the ring that placed the keys under `prefix`.
+pub(crate) fn ring_key(prefix: &str) -> String {
+    format!("{prefix}ring")
+}
+
 pub(crate) fn index_key(prefix: &str, server_url: &str) -> String {
     format!("{prefix}i:{}", hex(&server_digest(server_url)))
 }

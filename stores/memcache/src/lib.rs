@@ -23,9 +23,11 @@
 //!   this crate: every store command answers `HD` (stored) or `NS` (not stored), so a
 //!   duplicate `add` can never pass for a first one. (The `memcache` crate's ASCII client
 //!   reports a duplicate `add` as success, which would accept a replayed nonce.)
-//! - **Nonces.** `add` with a TTL that ends with the window
-//!   ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl), plus a second for
-//!   memcached's whole-second clock): the first caller stores the key and gets `true`,
+//! - **Nonces.** `add` with a TTL that ends with the window plus the retention margin
+//!   ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl), 5 minutes of margin
+//!   by default, `nonce_retention_s`, so a node whose clock runs ahead does not give
+//!   nonces a TTL shorter than the others accept them; plus a second for memcached's
+//!   whole-second clock): the first caller stores the key and gets `true`,
 //!   every other caller `NS` and `false`; atomic in the server. The contract refuses a
 //!   timestamp outside the window without a round trip.
 //! - **Associations.** Each under its own key (the serialised association) with a TTL of
@@ -36,7 +38,15 @@
 //! - **Keys.** A prefix (default `openid:`) and a hex SHA-256 digest: any URL, handle or
 //!   salt fits memcached's 250-byte keys.
 //! - **Several servers.** Keys are spread by consistent hashing (a ring of 160 points per
-//!   server), so adding a server moves about 1/n of the keys.
+//!   server), so adding a server moves about 1/n of the keys. A moved nonce key would be
+//!   fresh on its new server, so the ring is guarded: each store records its server list
+//!   (sorted; names as written) on every server under `<prefix>ring` when it is built, and
+//!   a store whose list differs (a server added, removed or renamed, or `localhost` where
+//!   the others say `127.0.0.1`) refuses to start with an error naming both lists.
+//!   Changing the list on purpose takes
+//!   [`replace_ring`](MemcacheStoreBuilder::replace_ring)`(true)` once, which accepts a
+//!   replay window of the nonce window plus the retention margin for nonces whose keys
+//!   moved. A server that restarts has lost its nonces anyway, and gets the list again.
 //! - **Expiry and cleanup.** The server expires keys itself: `cleanup_nonces` and
 //!   `cleanup_associations` return 0.
 //! - **Eviction.** memcached evicts items when it is full, unless started with `-M`; an
@@ -49,8 +59,9 @@
 //!   (a replay inside the skew window after a restart is possible) and associations (they
 //!   are negotiated again). Use a database store where that matters.
 //! - **Connections.** One pool of `openid-store-kit` per server (16 connections each by
-//!   default, `pool_size`). Connect, read and write timeouts and the wait for a free
-//!   connection (5 s default, `timeout_ms`): a server that goes away makes every call fail
+//!   default, `pool_size`). Connecting, each command (from sending it to the end of its
+//!   answer, however the server paces it) and the wait for a free connection are bounded
+//!   by the timeout (5 s default, `timeout_ms`): a server that goes away makes every call fail
 //!   with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable);
 //!   when it comes back the store reconnects, within the first call.
 

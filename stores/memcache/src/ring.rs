@@ -37,6 +37,20 @@ impl Ring {
     }
 }
 
+/// What decides where the ring sends each key: its version, points per server and server
+/// names (sorted, without repeats: the order of a list does not move keys, a name does).
+///
+/// Recorded on every server when a store is built; a store whose identity differs refuses
+/// to start (see `MemcacheStoreBuilder::replace_ring`): its keys would go to other servers
+/// than those of the stores already running, and a nonce whose key moved would be fresh on
+/// its new server.
+pub(crate) fn identity(servers: &[String]) -> String {
+    let mut names: Vec<&str> = servers.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    format!("ring-v1 points={POINTS_PER_SERVER} servers={}", names.join(","))
+}
+
 fn hash32(bytes: &[u8]) -> u32 {
     let [a, b, c, d, ..] = sha256(bytes);
     u32::from_be_bytes([a, b, c, d])
@@ -64,6 +78,16 @@ mod tests {
             counts[ring.server_for(&format!("key-{k}"))] += 1;
         }
         assert!(counts.iter().all(|&c| c > 700), "{counts:?}");
+    }
+
+    #[test]
+    fn the_identity_ignores_order_and_repeats_but_not_names() {
+        let list = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let one = identity(&list(&["b:1", "a:1"]));
+        assert_eq!(one, "ring-v1 points=160 servers=a:1,b:1");
+        assert_eq!(identity(&list(&["a:1", "b:1", "a:1"])), one);
+        assert_ne!(identity(&list(&["a:1", "c:1"])), one);
+        assert_ne!(identity(&list(&["localhost:1"])), identity(&list(&["127.0.0.1:1"])));
     }
 
     #[test]

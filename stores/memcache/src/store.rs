@@ -12,7 +12,7 @@ use crate::client::{ClientError, Connection, Mode, Outcome};
 use crate::error::MemcacheError;
 use crate::keys::{self, Entry, Index};
 use crate::pool::Connector;
-use crate::ring::Ring;
+use crate::ring::{self, Ring};
 
 /// Attempts at a compare-and-swap update of an index before giving up.
 const CAS_ATTEMPTS: usize = 64;
@@ -38,6 +38,7 @@ pub struct MemcacheStoreBuilder {
     servers: Vec<String>,
     keys: KeySettings,
     settings: Settings,
+    replace_ring: bool,
 }
 
 /// The options of a `memcache://` URL.
@@ -45,7 +46,9 @@ const OPTIONS: &[UrlOption<MemcacheStoreBuilder>] = &[
     UrlOption::text("prefix", MemcacheStoreBuilder::prefix),
     UrlOption::count("pool_size", MemcacheStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", MemcacheStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", MemcacheStoreBuilder::nonce_retention),
     UrlOption::flag("allow_eviction", MemcacheStoreBuilder::allow_eviction),
+    UrlOption::flag("replace_ring", MemcacheStoreBuilder::replace_ring),
 ];
 
 impl MemcacheStore {
@@ -72,13 +75,16 @@ impl MemcacheStore {
             servers: servers.into_iter().map(Into::into).collect(),
             keys: KeySettings::new(),
             settings: Settings::new(),
+            replace_ring: false,
         }
     }
 
     /// A store from a URL: `memcache://host:port[,host:port...][?options]`.
     ///
     /// Options: `prefix` (key prefix, default `openid:`), `pool_size` (connections per
-    /// server), `timeout_ms` (connect, each read and write, pool wait), `allow_eviction`.
+    /// server), `timeout_ms` (connect, each read and write, pool wait), `nonce_retention_s`
+    /// (seconds a nonce is kept past its window, default 300), `allow_eviction`,
+    /// `replace_ring` (see [`MemcacheStoreBuilder::replace_ring`]).
     /// Unknown options are errors.
     ///
     /// # Errors
@@ -162,6 +168,53 @@ impl Server {
     }
 }
 
+/// Checks that every server records `identity` as the ring under `key`, recording it where
+/// none is (a new server, or one restarted); with `replace`, records it everywhere.
+///
+/// Every server is read before any is written, so a store refused on one server changes
+/// nothing on the others.
+fn check_ring(
+    servers: &[Server],
+    key: &str,
+    identity: &str,
+    replace: bool,
+) -> Result<(), StoreError> {
+    let changed = |server: &Server, recorded: &[u8]| MemcacheError::RingChanged {
+        address: server.address().to_owned(),
+        recorded: String::from_utf8_lossy(recorded).into_owned(),
+        configured: identity.to_owned(),
+    };
+    let mut missing = Vec::new();
+    for server in servers {
+        match server.call("read the ring's identity", |c| c.get(key))? {
+            Some((recorded, _)) if recorded == identity.as_bytes() => {}
+            Some((recorded, _)) if !replace => return Err(changed(server, &recorded).into()),
+            _ => missing.push(server),
+        }
+    }
+    let mode = if replace { Mode::Set } else { Mode::Add };
+    for server in missing {
+        // No TTL: the identity lives as long as the server's data does.
+        let outcome = server.call("record the ring's identity", |c| {
+            c.store(key, identity.as_bytes(), 0, mode, None)
+        })?;
+        match outcome {
+            Outcome::Stored => {}
+            // Another store added its identity first: it must be the same.
+            Outcome::NotStored => match server.call("read the ring's identity", |c| c.get(key))? {
+                Some((recorded, _)) if recorded != identity.as_bytes() => {
+                    return Err(changed(server, &recorded).into());
+                }
+                _ => {}
+            },
+            outcome => {
+                return Err(MemcacheError::Unexpected { key: key.to_owned(), outcome }.into());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn parse_index(bytes: &[u8], key: &str) -> Result<Index, StoreError> {
     Ok(Index::parse(bytes).ok_or_else(|| MemcacheError::BadIndex { key: key.to_owned() })?)
 }
@@ -191,14 +244,33 @@ impl MemcacheStoreBuilder {
 
     openid_store_kit::builder_settings!(keys: prefix, allow_eviction);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
-    /// Checks the options and connects once to each server, to fail early. The pool size
-    /// and timeout apply to each server.
+    /// Records this store's server list as the ring of its prefix on every server, even
+    /// where another list is recorded (off by default; URL option `replace_ring=true`).
+    ///
+    /// A store refuses to start when a server holds another list than its own: the ring
+    /// would send about 1/n of the keys to other servers than the running stores use, and
+    /// a nonce used before, whose key moved, would be accepted again on its new server.
+    /// Turn this on once, when the list changes on purpose (a server added, removed or
+    /// renamed), after every process has the new list: for the nonce window plus the
+    /// retention margin after that (5 hours and 5 minutes by default), a nonce used before
+    /// the change whose key moved can be replayed once. Stopping every process for that
+    /// long first avoids it; so does a database store.
+    pub fn replace_ring(mut self, replace: bool) -> Self {
+        self.replace_ring = replace;
+        self
+    }
+
+    /// Checks the options, connects once to each server to fail early, and checks (or
+    /// records) the ring of servers on each. The pool size and timeout apply to each
+    /// server.
     ///
     /// # Errors
-    /// [`StoreError::Config`] for no servers, a bad prefix or settings, or a server that
-    /// evicts; [`StoreError::Unavailable`] if a server cannot be reached.
+    /// [`StoreError::Config`] for no servers, a bad prefix or settings, a server that
+    /// evicts, or a server that records another list of servers for this prefix (the
+    /// error names both lists and how to change the list safely);
+    /// [`StoreError::Unavailable`] if a server cannot be reached.
     pub fn build(self) -> Result<MemcacheStore, StoreError> {
         self.settings.check("memcached")?;
         // One normalised list feeds both the ring and the connections: two processes whose
@@ -228,6 +300,8 @@ impl MemcacheStoreBuilder {
             }
             servers.push(Server { pool });
         }
+        let identity = ring::identity(&addresses);
+        check_ring(&servers, &keys::ring_key(&self.keys.prefix), &identity, self.replace_ring)?;
         Ok(MemcacheStore {
             ring: Ring::new(&addresses),
             servers,
@@ -359,16 +433,21 @@ mod tests {
     #[test]
     fn urls_set_the_options() {
         let builder = MemcacheStoreBuilder::from_url(
-            "memcache://a:1,b:2/?prefix=site%3A&pool_size=3&timeout_ms=250&allow_eviction=yes",
+            "memcache://a:1,b:2/?prefix=site%3A&pool_size=3&timeout_ms=250&allow_eviction=yes\
+             &nonce_retention_s=900",
         )
         .unwrap();
+        assert_eq!(builder.settings.retention, 900);
         assert_eq!(builder.servers, ["a:1", "b:2"]);
         assert_eq!(builder.keys.prefix, "site:");
         assert_eq!(builder.settings.pool_size, 3);
         assert!(builder.keys.allow_eviction);
         let error = MemcacheStoreBuilder::from_url("memcache://a:1?pool=3").unwrap_err();
         assert!(
-            error.to_string().contains("options are prefix, pool_size, timeout_ms, allow_eviction"),
+            error.to_string().contains(
+                "options are prefix, pool_size, timeout_ms, nonce_retention_s, allow_eviction, \
+                 replace_ring"
+            ),
             "{error}"
         );
     }

@@ -43,7 +43,8 @@ fn keys_spread_over_several_servers_and_each_nonce_is_still_used_once() {
             .unwrap()
     };
     let (on_a, on_b) = (items(a.url()), items(b.url()));
-    assert_eq!(on_a + on_b, 200);
+    // 200 nonces, and each server's record of the ring.
+    assert_eq!(on_a + on_b, 200 + 2);
     assert!(on_a > 40 && on_b > 40, "uneven spread: {on_a} and {on_b}");
 }
 
@@ -116,4 +117,36 @@ fn a_server_that_evicts_items_is_refused_unless_allowed() {
     assert!(error.is_config(), "{error}");
     assert!(error.to_string().contains("-M"), "{error}");
     assert!(allowed.is_ok());
+}
+
+// See: issue 15, item 3 (a changed server list moves keys, and a moved nonce is fresh).
+#[test]
+fn a_store_with_another_server_list_refuses_to_start_until_the_ring_is_replaced() {
+    let Some(server) = shared(Backend::Memcache).unwrap() else { return };
+    let ip = address(server.url());
+    let port = ip.rsplit_once(':').unwrap().1;
+    // The same server under another name: a different ring.
+    let named = format!("localhost:{port}");
+    let store = MemcacheStore::builder([ip.clone()]).prefix("ring1:").build().unwrap();
+    let t = SystemClock.now();
+    assert!(store.use_nonce("https://op/", t, "before").unwrap());
+
+    let error = MemcacheStore::builder([named.clone()]).prefix("ring1:").build().unwrap_err();
+    assert!(error.is_config(), "{error}");
+    let shown = error.to_string();
+    assert!(shown.contains(&format!("servers={ip}")), "names the recorded list: {shown}");
+    assert!(shown.contains(&format!("servers={named}")), "names its own list: {shown}");
+    assert!(shown.contains("replace_ring=true"), "says how to change it: {shown}");
+
+    // The same list, spaced differently, is the same ring; another prefix has its own.
+    assert!(MemcacheStore::builder([format!(" {ip} ")]).prefix("ring1:").build().is_ok());
+    assert!(MemcacheStore::builder([named.clone()]).prefix("ring2:").build().is_ok());
+
+    // Replacing the ring on purpose records the new list; the old one is refused then.
+    let url = format!("memcache://{named}?prefix=ring1:&replace_ring=true");
+    let replaced = MemcacheStore::from_url(&url).unwrap();
+    assert!(!replaced.use_nonce("https://op/", t, "before").unwrap(), "one server: kept");
+    assert!(MemcacheStore::builder([named]).prefix("ring1:").build().is_ok());
+    let error = MemcacheStore::builder([ip]).prefix("ring1:").build().unwrap_err();
+    assert!(error.is_config(), "{error}");
 }

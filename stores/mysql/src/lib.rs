@@ -23,7 +23,10 @@
 //!   (`openid_associations`, `openid_nonces`, `openid_associations_schema_version` by default;
 //!   `table_prefix` and each name are configurable), created or upgraded by [`MysqlStore::migrate`] or `?migrate=true`
 //!   in the URL, never implicitly. Migrations are idempotent and serialised by a named
-//!   lock (`GET_LOCK`).
+//!   lock (`GET_LOCK`). A store built without migrating checks the version first and
+//!   refuses old tables with a configuration error that says to migrate. Version 2 moved
+//!   the nonces into the sharded table below, copying every one (a nonce lost in a
+//!   migration would be accepted again).
 //! - **Keys.** Server URLs and whole nonces are SHA-256 digests in `BINARY(32)` keys: no
 //!   index-prefix collisions between long URLs that share their first bytes, and any
 //!   length or character works.
@@ -35,7 +38,9 @@
 //!   never `NOW()`. An association row is returned only while `expires_at > now`;
 //!   `cleanup_associations` deletes the others and returns the count. The contract refuses
 //!   a nonce outside the window (5 hours by default) before the store sees it, so that
-//!   costs no query; `cleanup_nonces` deletes the nonces whose timestamp left it.
+//!   costs no query; `cleanup_nonces` deletes the nonces whose timestamp left it more than
+//!   the retention margin ago (5 minutes by default, `nonce_retention_s`), so a node whose
+//!   clock runs ahead does not delete nonces the others still accept.
 //! - **Atomicity.** `use_nonce` is a plain `INSERT` on the nonce's primary key: exactly one
 //!   concurrent caller inserts it. Only the duplicate-key error (1062) means "seen before";
 //!   every other error is returned (unlike `INSERT IGNORE`, which would turn errors into

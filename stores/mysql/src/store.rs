@@ -9,13 +9,14 @@ use openid_store_kit::keys::{hex, nonce_digest, server_digest, sha256};
 use openid_store_kit::pool::{Connector as _, Pool};
 use openid_store_kit::settings::Settings;
 use openid_store_kit::sql::{
-    NewerSchema, SchemaError, Statements, TableNames, association_from_row, count, pending,
+    NewerSchema, SchemaError, Statements, TableNames, association_from_row, count, is_current,
+    pending,
 };
 use openid_store_kit::url::{StoreUrl, UrlOption};
 
 use crate::error::{MysqlError, RowError};
 use crate::pool::{Connector, is_duplicate_key};
-use crate::schema::{self, NONCE_SHARDS, Names};
+use crate::schema::{self, NONCE_SHARDS, Names, Step};
 
 /// Associations and nonces in MySQL or MariaDB tables, shared by every process that
 /// connects.
@@ -53,6 +54,7 @@ const OPTIONS: &[UrlOption<MysqlStoreBuilder>] = &[
     UrlOption::text("schema_version_table", MysqlStoreBuilder::schema_version_table),
     UrlOption::count("pool_size", MysqlStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", MysqlStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", MysqlStoreBuilder::nonce_retention),
     UrlOption::flag("migrate", MysqlStoreBuilder::migrate),
     // The driver's, but its pool is not used and `build` sets the timeouts: refused, not
     // silently ignored.
@@ -87,8 +89,9 @@ impl MysqlStore {
     ///
     /// Options of this store: `table_prefix`, `associations_table`, `nonces_table`,
     /// `schema_version_table`, `pool_size`, `timeout_ms` (connect, each read and write,
-    /// pool wait) and `migrate=true` (create or upgrade the tables now). Other options go
-    /// to the `mysql` driver, except those the store sets itself (`pool_min`, `pool_max`,
+    /// pool wait), `nonce_retention_s` (seconds a nonce is kept past its window, default
+    /// 300) and `migrate=true` (create or upgrade the tables now). Other options go to the
+    /// `mysql` driver, except those the store sets itself (`pool_min`, `pool_max`,
     /// `check_health`, `reset_connection`, `tcp_connect_timeout_ms`), which are errors
     /// naming what to use; an option neither knows is an error.
     ///
@@ -148,9 +151,14 @@ impl MysqlStore {
             Err(newer) => return Ok(Migration::Newer(newer)),
         };
         let now = self.timing.now();
-        for (version, statements) in todo {
-            for statement in statements {
-                connection.query_drop(statement)?;
+        for (version, step) in todo {
+            match step {
+                Step::Statements(statements) => {
+                    for statement in statements {
+                        connection.query_drop(statement)?;
+                    }
+                }
+                Step::ShardNonces => schema::shard_nonces(connection, &self.names)?,
             }
             connection.exec_drop(
                 format!("INSERT INTO {} (version, applied_at) VALUES (?, ?)", self.names.versions),
@@ -179,6 +187,33 @@ impl MysqlStore {
                 .query_first(format!("SELECT max(version) FROM {}", self.names.versions))?;
             Ok(version.flatten())
         })
+    }
+
+    /// Checks that the tables are at the version this code reads, for a store built
+    /// without migrating: a store on old tables would fail every insert.
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        let steps = schema::migrations(&self.names);
+        let table = self.names.versions.clone();
+        let target = self.target().to_owned();
+        match is_current(&steps, found) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SchemaError::<RowError>::Behind {
+                target,
+                table,
+                found,
+                needed: i64::try_from(steps.len()).unwrap_or(i64::MAX),
+                fix: "run MysqlStore::migrate, or connect with ?migrate=true",
+            }
+            .into()),
+            Err(newer) => Err(SchemaError::<RowError>::TooNew {
+                target,
+                table,
+                newer,
+                package: "openid-store-mysql",
+            }
+            .into()),
+        }
     }
 
     /// The server, for messages.
@@ -221,7 +256,7 @@ impl MysqlStoreBuilder {
 
     openid_store_kit::builder_tables!(tables);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Whether [`build`](Self::build) runs [`MysqlStore::migrate`] (default no: schema
     /// changes are an operator's decision).
@@ -236,12 +271,14 @@ impl MysqlStoreBuilder {
         &self.opts
     }
 
-    /// Connects (one connection, to fail early) and, if asked, migrates.
+    /// Connects (one connection, to fail early) and migrates if asked; otherwise checks
+    /// that the tables are at this code's schema version.
     ///
     /// # Errors
-    /// [`StoreError::Config`] for invalid names or settings, a URL without a database, or
-    /// credentials the server refuses; [`StoreError::Unavailable`] if the server cannot be
-    /// reached.
+    /// [`StoreError::Config`] for invalid names or settings, a URL without a database,
+    /// credentials the server refuses, or tables not migrated to this version (the message
+    /// says to run [`MysqlStore::migrate`] or connect with `?migrate=true`);
+    /// [`StoreError::Unavailable`] if the server cannot be reached.
     pub fn build(self) -> Result<MysqlStore, StoreError> {
         self.settings.check("MySQL")?;
         let names = Names::new(&self.tables)?;
@@ -268,6 +305,8 @@ impl MysqlStoreBuilder {
         };
         if self.migrate {
             store.migrate()?;
+        } else {
+            store.check_schema()?;
         }
         Ok(store)
     }

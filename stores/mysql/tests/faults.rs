@@ -12,11 +12,23 @@ use openid_test_servers::{Backend, shared};
 fn an_unmigrated_database_is_a_configuration_error_that_says_how_to_fix_it() {
     let Some(server) = shared(Backend::Mysql).unwrap() else { return };
     let url = format!("{}?associations_table=never_a&nonces_table=never_n", server.url());
+    let error = MysqlStore::from_url(&url).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    let shown = error.to_string();
+    assert!(shown.contains("no schema yet") && shown.contains("?migrate=true"), "{shown}");
+}
+
+#[test]
+fn tables_dropped_after_the_build_are_a_configuration_error_that_says_how_to_fix_it() {
+    use openid_store_mysql::mysql::prelude::Queryable;
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let url =
+        format!("{}?associations_table=gone_a&nonces_table=gone_n&migrate=true", server.url());
     let store = MysqlStore::from_url(&url).unwrap();
+    raw(server.url()).query_drop("DROP TABLE gone_n").unwrap();
     let error = store.use_nonce("https://op/", SystemClock.now(), "x").unwrap_err();
     assert!(error.is_config(), "{error}");
     assert!(error.to_string().contains("migrate"), "{error}");
-    assert_eq!(store.schema_version().unwrap(), None);
 }
 
 #[test]
@@ -27,7 +39,7 @@ fn migrate_is_idempotent_and_records_the_version() {
     let first = MysqlStore::from_url(&url).unwrap();
     let second = MysqlStore::from_url(&url).unwrap();
     second.migrate().unwrap();
-    assert_eq!(first.schema_version().unwrap(), Some(1));
+    assert_eq!(first.schema_version().unwrap(), Some(2));
     // One timestamp: two calls to SystemClock.now() may fall in different seconds.
     let t = SystemClock.now();
     assert!(first.use_nonce("https://op/", t, "shared").unwrap());
@@ -116,4 +128,120 @@ fn nonce_cleanup_finds_old_nonces_through_the_primary_key() {
     let access: Option<String> = plan[0].get("type");
     assert_eq!(key.as_deref(), Some("PRIMARY"), "{plan:?}");
     assert_eq!(access.as_deref(), Some("range"), "{plan:?}");
+}
+
+/// A plain connection to the test server.
+fn raw(url: &str) -> openid_store_mysql::mysql::Conn {
+    use openid_store_mysql::mysql::{Conn, Opts};
+    Conn::new(Opts::from_url(url).unwrap()).unwrap()
+}
+
+/// Builds the tables as version 1 of the schema was released (before the sharded nonce
+/// key, commit 6d15ee6), with `nonces` recorded the way that version's store recorded
+/// them; `sharded` gives the nonce table the layout of development builds that changed it
+/// under version 1.
+fn version_1_tables(url: &str, prefix: &str, nonces: &[(&str, i64, &str)], sharded: bool) {
+    use openid_store_mysql::mysql::prelude::Queryable;
+    let mut conn = raw(url);
+    let options = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+    for table in ["associations", "nonces", "associations_schema_version"] {
+        conn.query_drop(format!("DROP TABLE IF EXISTS {prefix}{table}")).unwrap();
+    }
+    conn.query_drop(format!(
+        "CREATE TABLE {prefix}associations_schema_version \
+         (version INT PRIMARY KEY, applied_at BIGINT NOT NULL) ENGINE=InnoDB"
+    ))
+    .unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO {prefix}associations_schema_version VALUES (1, 1700000000)"
+    ))
+    .unwrap();
+    conn.query_drop(format!(
+        "CREATE TABLE {prefix}associations (
+             server_key BINARY(32) NOT NULL, handle VARBINARY(255) NOT NULL,
+             server_url MEDIUMTEXT NOT NULL, secret BLOB NOT NULL, issued BIGINT NOT NULL,
+             lifetime BIGINT NOT NULL, assoc_type VARCHAR(32) NOT NULL,
+             expires_at BIGINT NOT NULL, PRIMARY KEY (server_key, handle),
+             KEY newest (server_key, issued), KEY expiry (expires_at)
+         ) {options}"
+    ))
+    .unwrap();
+    if sharded {
+        conn.query_drop(format!(
+            "CREATE TABLE {prefix}nonces (shard TINYINT UNSIGNED NOT NULL,
+                 timestamp BIGINT NOT NULL, nonce_key BINARY(32) NOT NULL,
+                 server_url MEDIUMTEXT NOT NULL, salt MEDIUMTEXT NOT NULL,
+                 PRIMARY KEY (shard, timestamp, nonce_key)) {options}"
+        ))
+        .unwrap();
+    } else {
+        conn.query_drop(format!(
+            "CREATE TABLE {prefix}nonces (nonce_key BINARY(32) NOT NULL PRIMARY KEY,
+                 server_url MEDIUMTEXT NOT NULL, timestamp BIGINT NOT NULL,
+                 salt MEDIUMTEXT NOT NULL, KEY age (timestamp)) {options}"
+        ))
+        .unwrap();
+    }
+    for (server_url, timestamp, salt) in nonces {
+        let key = openid_store_kit::keys::nonce_digest(server_url, *timestamp, salt);
+        if sharded {
+            let shard = key[0] % 16;
+            conn.exec_drop(
+                format!("INSERT INTO {prefix}nonces VALUES (?, ?, ?, ?, ?)"),
+                (shard, timestamp, key.as_slice(), server_url, salt),
+            )
+            .unwrap();
+        } else {
+            conn.exec_drop(
+                format!("INSERT INTO {prefix}nonces VALUES (?, ?, ?, ?)"),
+                (key.as_slice(), server_url, timestamp, salt),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_version_1_database_is_refused_until_migrated_and_keeps_its_nonces() {
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let t = SystemClock.now();
+    let used: Vec<(&str, i64, String)> =
+        (0..40).map(|i| ("https://op.example/", t - i, format!("salt-{i}"))).collect();
+    let used_refs: Vec<(&str, i64, &str)> =
+        used.iter().map(|(u, ts, s)| (*u, *ts, s.as_str())).collect();
+    version_1_tables(server.url(), "old1_", &used_refs, false);
+    let url = format!("{}?table_prefix=old1_", server.url());
+
+    let error = MysqlStore::from_url(&url).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    let shown = error.to_string();
+    assert!(shown.contains("schema version 1") && shown.contains("needs version 2"), "{shown}");
+    assert!(shown.contains("MysqlStore::migrate"), "{shown}");
+
+    let store = MysqlStore::from_url(&format!("{url}&migrate=true")).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(2));
+    for (server_url, timestamp, salt) in &used_refs {
+        assert!(!store.use_nonce(server_url, *timestamp, salt).unwrap(), "{salt} replayed");
+    }
+    assert!(store.use_nonce("https://op.example/", t, "new").unwrap());
+    assert_eq!(store.cleanup_nonces().unwrap(), 0, "nothing is old yet");
+
+    // Migrating again changes nothing, and a store built without migrating now opens.
+    store.migrate().unwrap();
+    let again = MysqlStore::from_url(&url).unwrap();
+    assert!(!again.use_nonce("https://op.example/", t, "new").unwrap());
+    assert!(!again.use_nonce("https://op.example/", t - 3, "salt-3").unwrap());
+}
+
+#[test]
+fn a_version_1_database_with_the_sharded_table_is_only_renumbered() {
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let t = SystemClock.now();
+    version_1_tables(server.url(), "dev1_", &[("https://op.example/", t, "kept")], true);
+    let url = format!("{}?table_prefix=dev1_", server.url());
+    assert!(MysqlStore::from_url(&url).unwrap_err().is_config());
+    let store = MysqlStore::from_url(&format!("{url}&migrate=true")).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(2));
+    assert!(!store.use_nonce("https://op.example/", t, "kept").unwrap());
+    assert!(store.use_nonce("https://op.example/", t, "fresh").unwrap());
 }

@@ -32,7 +32,11 @@
 //!   deletes the others and returns the count. The contract refuses a nonce outside the
 //!   window (5 hours by default) before the store sees it, so that costs no query;
 //!   [`cleanup_nonces`](openid_consumer::store::OpenIdStore::cleanup_nonces) deletes the
-//!   nonces whose timestamp left it.
+//!   nonces whose timestamp left it more than the retention margin ago (5 minutes by
+//!   default, `nonce_retention_s`), so a node whose clock runs ahead does not delete nonces
+//!   the others still accept. It deletes in batches of 20,000 rows, each a statement of
+//!   its own under the time limit, so a large backlog shrinks instead of being cancelled
+//!   by `statement_timeout` (a million expired nonces: under a second here).
 //! - **Atomicity.** `use_nonce` is one `INSERT ... ON CONFLICT DO NOTHING` on the nonce's
 //!   primary key: exactly one concurrent caller inserts the row and gets `true`.
 //!   `store_association` is a real upsert (`ON CONFLICT ... DO UPDATE`).
@@ -41,11 +45,13 @@
 //!   trip. When the server goes away every call fails with
 //!   [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) within
 //!   the timeout (5 s default, `timeout_ms`); when it comes back the same store
-//!   reconnects, within the first call. Statements run with `statement_timeout` and `lock_timeout` set to the same
-//!   timeout, so a call stuck behind a lock fails in time. A server that is alive but frozen
-//!   (stopped, not gone) is not bounded: the
-//!   synchronous `postgres` client has no read timeout, so a call waits until the server
-//!   answers or the kernel gives up on the connection.
+//!   reconnects, within the first call. Statements run with `statement_timeout` and
+//!   `lock_timeout` set to the same timeout, so a call stuck behind a lock fails in time.
+//!   A server that is alive but frozen (stopped, a hung disk, a paused machine) answers
+//!   neither those nor TCP keepalives (its kernel acknowledges for it), so every
+//!   operation also has a client-side deadline of the timeout (`tokio-postgres` on a
+//!   runtime per connection); the connection that ran out of time is dropped. TCP
+//!   keepalives and `tcp_user_timeout` (the timeout) find a dead host or a cut network.
 //! - **Durability.** Whatever the server's settings give: a `true` from `use_nonce` is
 //!   committed before it is returned.
 //! - **Secrets.** `Debug` shows the server and tables, never the password or secrets.

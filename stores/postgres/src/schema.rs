@@ -53,7 +53,12 @@ pub(crate) fn statements(names: &Names) -> Statements {
             "INSERT INTO {n} (nonce_key, server_url, timestamp, salt) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING"
         ),
-        cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < $1"),
+        // One batch of at most $2 rows, found through the timestamp index and deleted by
+        // their row addresses.
+        cleanup_nonces: format!(
+            "DELETE FROM {n} WHERE ctid = ANY(ARRAY(\
+             SELECT ctid FROM {n} WHERE timestamp < $1 LIMIT $2))"
+        ),
         cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= $1"),
     }
 }

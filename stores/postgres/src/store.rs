@@ -8,14 +8,17 @@ use openid_store_kit::keys::{nonce_digest, server_digest};
 use openid_store_kit::pool::{Connector as _, Pool};
 use openid_store_kit::settings::Settings;
 use openid_store_kit::sql::{
-    SchemaError, Statements, TableNames, association_from_row, count, pending,
+    SchemaError, Statements, TableNames, association_from_row, count, is_current, pending,
 };
 use openid_store_kit::url::{StoreUrl, UrlOption};
 use postgres::Row;
 
 use crate::error::RowError;
-use crate::pool::Connector;
+use crate::pool::{Connector, to_async};
 use crate::schema::{self, Names};
+
+/// Nonces one cleanup statement deletes at most: well under a second of work.
+const CLEANUP_BATCH: i64 = 20_000;
 
 /// The key of the advisory lock that serialises migrations, whatever the table names.
 const MIGRATION_LOCK: i64 = 7_351_846_402;
@@ -50,6 +53,7 @@ const OPTIONS: &[UrlOption<PostgresStoreBuilder>] = &[
     UrlOption::text("schema_version_table", PostgresStoreBuilder::schema_version_table),
     UrlOption::count("pool_size", PostgresStoreBuilder::pool_size),
     UrlOption::millis("timeout_ms", PostgresStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", PostgresStoreBuilder::nonce_retention),
     UrlOption::flag("migrate", PostgresStoreBuilder::migrate),
     // The driver's, but `build` sets them from the store's timeout: refused, not ignored.
     UrlOption::refused("connect_timeout", "use timeout_ms"),
@@ -81,7 +85,8 @@ impl PostgresStore {
     ///
     /// Options of this store: `schema`, `table_prefix`, `associations_table`,
     /// `nonces_table`, `schema_version_table` (names), `pool_size` (connections),
-    /// `timeout_ms` (connect, pool wait, each statement), and `migrate=true` (create or
+    /// `timeout_ms` (connect, pool wait, each statement), `nonce_retention_s` (seconds a
+    /// nonce is kept past its window, default 300), and `migrate=true` (create or
     /// upgrade the tables now). Other options go to the `postgres` driver (`sslmode`,
     /// `application_name`, ...), except those the store sets itself (`connect_timeout`,
     /// `keepalives`, `keepalives_idle`), which are errors naming what to use; an option
@@ -104,32 +109,38 @@ impl PostgresStore {
         let names = &self.names;
         let now = self.timing.now();
         let steps = schema::migrations(names);
+        let steps = &steps;
         let outcome = self.pool.run("migrate the schema", |connection| {
-            let mut transaction = connection.client.transaction()?;
-            transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-            transaction.batch_execute(&schema::bootstrap(names))?;
-            let current: i32 = transaction
-                .query_one(
-                    &format!("SELECT coalesce(max(version), 0) FROM {}", names.versions),
-                    &[],
-                )?
-                .try_get(0)?;
-            let todo = match pending(&steps, i64::from(current)) {
-                Ok(todo) => todo,
-                Err(newer) => return Ok(Err(newer)),
-            };
-            for (version, migration) in todo {
-                transaction.batch_execute(migration)?;
-                transaction.execute(
-                    &format!(
-                        "INSERT INTO {} (version, applied_at) VALUES ($1, $2)",
-                        names.versions
-                    ),
-                    &[&i32::try_from(version).unwrap_or(i32::MAX), &now],
-                )?;
-            }
-            transaction.commit()?;
-            Ok(Ok(()))
+            connection.run(|client| async move {
+                let transaction = client.transaction().await?;
+                transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+                transaction.batch_execute(&schema::bootstrap(names)).await?;
+                let current: i32 = transaction
+                    .query_one(
+                        &format!("SELECT coalesce(max(version), 0) FROM {}", names.versions),
+                        &[],
+                    )
+                    .await?
+                    .try_get(0)?;
+                let todo = match pending(steps, i64::from(current)) {
+                    Ok(todo) => todo,
+                    Err(newer) => return Ok(Err(newer)),
+                };
+                for (version, migration) in todo {
+                    transaction.batch_execute(migration).await?;
+                    transaction
+                        .execute(
+                            &format!(
+                                "INSERT INTO {} (version, applied_at) VALUES ($1, $2)",
+                                names.versions
+                            ),
+                            &[&i32::try_from(version).unwrap_or(i32::MAX), &now],
+                        )
+                        .await?;
+                }
+                transaction.commit().await?;
+                Ok(Ok(()))
+            })
         })?;
         outcome.map_err(|newer| {
             SchemaError::<RowError>::TooNew {
@@ -149,16 +160,41 @@ impl PostgresStore {
     pub fn schema_version(&self) -> Result<Option<i64>, StoreError> {
         self.pool.run("read the schema version", |connection| {
             let exists = connection
-                .client
                 .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.names.versions])?;
             if !exists.try_get::<_, bool>(0)? {
                 return Ok(None);
             }
             let row = connection
-                .client
                 .query_one(&format!("SELECT max(version) FROM {}", self.names.versions), &[])?;
             Ok(row.try_get::<_, Option<i32>>(0)?.map(i64::from))
         })
+    }
+
+    /// Checks that the tables are at the version this code reads, for a store built
+    /// without migrating: on missing or old tables every call would fail.
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        let steps = schema::migrations(&self.names);
+        let table = self.names.versions.clone();
+        let target = self.target().to_owned();
+        match is_current(&steps, found) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SchemaError::<RowError>::Behind {
+                target,
+                table,
+                found,
+                needed: i64::try_from(steps.len()).unwrap_or(i64::MAX),
+                fix: "run PostgresStore::migrate, or connect with ?migrate=true",
+            }
+            .into()),
+            Err(newer) => Err(SchemaError::<RowError>::TooNew {
+                target,
+                table,
+                newer,
+                package: "openid-store-postgres",
+            }
+            .into()),
+        }
     }
 
     /// The server, for messages.
@@ -207,7 +243,7 @@ impl PostgresStoreBuilder {
 
     openid_store_kit::builder_tables!(tables);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Whether [`build`](Self::build) runs [`PostgresStore::migrate`] (default no: schema
     /// changes are an operator's decision).
@@ -222,11 +258,14 @@ impl PostgresStoreBuilder {
         &self.config
     }
 
-    /// Connects (one connection, to fail early) and, if asked, migrates.
+    /// Connects (one connection, to fail early) and migrates if asked; otherwise checks
+    /// that the tables are at this code's schema version.
     ///
     /// # Errors
-    /// [`StoreError::Config`] for invalid names or settings, or credentials the server
-    /// refuses; [`StoreError::Unavailable`] if the server cannot be reached within the
+    /// [`StoreError::Config`] for invalid names or settings, credentials the server
+    /// refuses, or tables not migrated to this version (the message says to run
+    /// [`PostgresStore::migrate`] or connect with `?migrate=true`);
+    /// [`StoreError::Unavailable`] if the server cannot be reached within the
     /// timeout.
     pub fn build(self) -> Result<PostgresStore, StoreError> {
         self.settings.check("PostgreSQL")?;
@@ -245,8 +284,13 @@ impl PostgresStoreBuilder {
             _ => bounds,
         };
         config.options(&options);
+        // TCP keepalives and tcp_user_timeout find a dead host or a cut network; a frozen
+        // server (its kernel still acknowledges) is bounded by the client-side deadline of
+        // every operation (pool.rs).
+        config.tcp_user_timeout(timeout);
         let target = describe(&config);
-        let pool = Pool::new(Connector { config, target }, self.settings.pool_size, timeout);
+        let connector = Connector { config: to_async(&config), deadline: timeout, target };
+        let pool = Pool::new(connector, self.settings.pool_size, timeout);
         // One connection outside the pool: the driver's own error says more than a pool's
         // timeout would.
         pool.connect()?;
@@ -258,6 +302,8 @@ impl PostgresStoreBuilder {
         };
         if self.migrate {
             store.migrate()?;
+        } else {
+            store.check_schema()?;
         }
         Ok(store)
     }
@@ -270,10 +316,9 @@ impl OpenIdStore for PostgresStore {
         association: &Association,
     ) -> Result<(), StoreError> {
         self.pool.run("store an association", |connection| {
-            let statement = connection.statement(&self.sql.store_association)?;
             let key = server_digest(server_url);
-            connection.client.execute(
-                &statement,
+            connection.execute(
+                &self.sql.store_association,
                 &[
                     &key.as_slice(),
                     &association.handle(),
@@ -294,11 +339,9 @@ impl OpenIdStore for PostgresStore {
         let key = server_digest(server_url);
         let row = self.pool.run("read an association", |connection| {
             if let Some(handle) = handle {
-                let statement = connection.statement(&self.sql.get_by_handle)?;
-                connection.client.query_opt(&statement, &[&key.as_slice(), &handle, &now])
+                connection.query_opt(&self.sql.get_by_handle, &[&key.as_slice(), &handle, &now])
             } else {
-                let statement = connection.statement(&self.sql.get_newest)?;
-                connection.client.query_opt(&statement, &[&key.as_slice(), &now])
+                connection.query_opt(&self.sql.get_newest, &[&key.as_slice(), &now])
             }
         })?;
         row.map(|row| self.association_from_row(&row)).transpose()
@@ -307,17 +350,15 @@ impl OpenIdStore for PostgresStore {
     fn remove_association(&self, server_url: &str, handle: &str) -> Result<bool, StoreError> {
         let key = server_digest(server_url);
         self.pool.run("remove an association", |connection| {
-            let statement = connection.statement(&self.sql.remove_association)?;
-            Ok(connection.client.execute(&statement, &[&key.as_slice(), &handle])? > 0)
+            Ok(connection.execute(&self.sql.remove_association, &[&key.as_slice(), &handle])? > 0)
         })
     }
 
     fn record_nonce(&self, nonce: &NonceRecord<'_>) -> Result<bool, StoreError> {
         let key = nonce_digest(nonce.server_url, nonce.timestamp, nonce.salt);
         self.pool.run("record a nonce", |connection| {
-            let statement = connection.statement(&self.sql.use_nonce)?;
-            let inserted = connection.client.execute(
-                &statement,
+            let inserted = connection.execute(
+                &self.sql.use_nonce,
                 &[&key.as_slice(), &nonce.server_url, &nonce.timestamp, &nonce.salt],
             )?;
             Ok(inserted == 1)
@@ -328,20 +369,30 @@ impl OpenIdStore for PostgresStore {
         &self.timing
     }
 
+    /// In batches of 20,000 rows (`CLEANUP_BATCH`), each its own statement under the time limit: one
+    /// delete of a large backlog would run into `statement_timeout` every time and the
+    /// table would never shrink.
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
-        self.pool
-            .run("delete old nonces", |connection| {
-                let statement = connection.statement(&self.sql.cleanup_nonces)?;
-                connection.client.execute(&statement, &[&oldest])
-            })
-            .map(count)
+        let full = count(u64::try_from(CLEANUP_BATCH).unwrap_or(u64::MAX));
+        let mut removed = 0;
+        loop {
+            let batch = self
+                .pool
+                .run("delete old nonces", |connection| {
+                    connection.execute(&self.sql.cleanup_nonces, &[&oldest, &CLEANUP_BATCH])
+                })
+                .map(count)?;
+            removed += batch;
+            if batch < full {
+                return Ok(removed);
+            }
+        }
     }
 
     fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
         self.pool
             .run("delete expired associations", |connection| {
-                let statement = connection.statement(&self.sql.cleanup_associations)?;
-                connection.client.execute(&statement, &[&now])
+                connection.execute(&self.sql.cleanup_associations, &[&now])
             })
             .map(count)
     }

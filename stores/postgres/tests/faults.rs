@@ -12,14 +12,29 @@ use openid_test_servers::{Backend, shared};
 #[test]
 fn an_unmigrated_database_is_a_configuration_error_that_says_how_to_fix_it() {
     let Some(server) = shared(Backend::Postgres).unwrap() else { return };
-    let store = PostgresStore::builder(server.url().parse().unwrap())
+    let error = PostgresStore::builder(server.url().parse().unwrap())
         .schema("never_migrated")
         .build()
-        .unwrap();
-    let error = store.use_nonce("https://op/", SystemClock.now(), "x").unwrap_err();
+        .unwrap_err();
     assert!(error.is_config(), "{error}");
-    assert!(error.to_string().contains("migrate"), "{error}");
-    assert_eq!(store.schema_version().unwrap(), None);
+    let shown = error.to_string();
+    assert!(shown.contains("no schema yet") && shown.contains("?migrate=true"), "{shown}");
+}
+
+#[test]
+fn a_schema_at_another_version_is_refused_by_a_build_without_migrate() {
+    let Some(server) = shared(Backend::Postgres).unwrap() else { return };
+    let url = format!("{}?schema=versioned", server.url());
+    let store = PostgresStore::from_url(&format!("{url}&migrate=true")).unwrap();
+    assert!(PostgresStore::from_url(&url).is_ok(), "the current version opens");
+    let mut client = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
+    client
+        .execute("INSERT INTO versioned.openid_associations_schema_version VALUES (7, 0)", &[])
+        .unwrap();
+    let error = PostgresStore::from_url(&url).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(error.to_string().contains("upgrade openid-store-postgres"), "{error}");
+    assert_eq!(store.schema_version().unwrap(), Some(7));
 }
 
 #[test]
@@ -76,4 +91,90 @@ fn a_call_stuck_behind_a_lock_fails_within_the_timeout() {
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     transaction.rollback().unwrap();
     assert!(store.use_nonce("https://op/", SystemClock.now(), "behind-a-lock").unwrap());
+}
+
+// See: issue 15, item 4 (a frozen server blocked a call for 11 to 15 minutes).
+#[test]
+fn a_frozen_server_fails_calls_as_unavailable_within_the_timeout() {
+    use std::time::{Duration, Instant};
+
+    use openid_store_postgres::PostgresStoreBuilder;
+
+    /// Thaws the server when the test ends, also when it fails.
+    struct Thaw<'a>(&'a openid_test_servers::Server);
+    impl Drop for Thaw<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.thaw();
+        }
+    }
+
+    let Some(server) = openid_test_servers::dedicated(Backend::Postgres).unwrap() else { return };
+    let timeout = Duration::from_secs(1);
+    let store = PostgresStoreBuilder::from_url(&format!("{}?migrate=true", server.url()))
+        .unwrap()
+        .timeout(timeout)
+        .pool_size(2)
+        .build()
+        .unwrap();
+    let t = SystemClock.now();
+    assert!(store.use_nonce("https://op/", t, "before").unwrap());
+
+    server.freeze().unwrap();
+    let thaw = Thaw(&server);
+    for salt in ["frozen-1", "frozen-2"] {
+        let started = Instant::now();
+        let error = store.use_nonce("https://op/", t, salt).unwrap_err();
+        let took = started.elapsed();
+        assert!(error.is_unavailable(), "{error}");
+        // The deadline of the operation, or of connecting (the first call's connection was
+        // dropped) within the pool's wait: never the minutes TCP would take.
+        assert!(took < timeout * 3, "{salt}: failed after {took:?}");
+    }
+    drop(thaw);
+
+    assert!(store.use_nonce("https://op/", t, "after").unwrap());
+    assert!(!store.use_nonce("https://op/", t, "before").unwrap(), "kept across the freeze");
+}
+
+// See: issue 15, item 4 (cleanup of a large backlog under statement_timeout was cancelled
+// every time, and the table never shrank).
+#[test]
+fn a_million_expired_nonces_are_cleaned_up_in_batches_under_a_short_statement_timeout() {
+    use std::time::{Duration, Instant};
+
+    use openid_consumer::nonce::SKEW;
+    use openid_consumer::store::NONCE_RETENTION;
+
+    let Some(server) = shared(Backend::Postgres).unwrap() else { return };
+    let store = PostgresStore::builder(server.url().parse().unwrap())
+        .schema("backlog")
+        .migrate(true)
+        // Shorter than one delete of the whole backlog takes here (0.6 s), far longer
+        // than a batch (15 ms).
+        .timeout(Duration::from_millis(250))
+        .build()
+        .unwrap();
+    let now = SystemClock.now();
+    assert!(store.use_nonce("https://op/", now, "live").unwrap());
+    let mut client = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
+    let started = Instant::now();
+    client
+        .execute(
+            "INSERT INTO backlog.openid_nonces (nonce_key, server_url, timestamp, salt) \
+             SELECT sha256(('backlog-' || g)::bytea), 'https://op/', $1::bigint - 1 - (g % 7200), \
+                    'salt-' || g \
+             FROM generate_series(1, 1000000) AS g",
+            &[&(now - SKEW - NONCE_RETENTION)],
+        )
+        .unwrap();
+    eprintln!("backlog written in {:?}", started.elapsed());
+
+    let started = Instant::now();
+    let removed = store.cleanup_nonces().unwrap();
+    let took = started.elapsed();
+    eprintln!("cleanup took {took:?}");
+    assert_eq!(removed, 1_000_000);
+    assert!(took < Duration::from_secs(30), "cleanup took {took:?}");
+    assert!(!store.use_nonce("https://op/", now, "live").unwrap(), "a live nonce was removed");
+    assert_eq!(store.cleanup_nonces().unwrap(), 0);
 }

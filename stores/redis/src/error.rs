@@ -28,6 +28,18 @@ pub(crate) enum RedisStoreError {
          accept the risk"
     )]
     Evicting { target: String, policy: String },
+    /// `wait_replicas` was set for a cluster.
+    #[error(
+        "{target}: wait_replicas works on one server (a master and its replicas), not on a \
+         Redis Cluster yet; remove it, or connect to one master"
+    )]
+    WaitOnCluster { target: String },
+    /// Fewer replicas than asked acknowledged a nonce in time.
+    #[error(
+        "{target}: a nonce was acknowledged by {acked} of the {wanted} replicas \
+         wait_replicas asks for within {millis} ms; a failover now could forget it"
+    )]
+    NotReplicated { target: String, wanted: u32, acked: i64, millis: u64 },
     /// The server answered a command with a reply of the wrong shape.
     #[error("{target}: unexpected reply to {command}: {reply}")]
     UnexpectedReply { target: String, command: &'static str, reply: String },
@@ -49,8 +61,11 @@ impl From<RedisStoreError> for StoreError {
             RedisStoreError::Client { source, .. } => {
                 StoreError::config(context, Some(source.into()))
             }
-            RedisStoreError::Prefix { .. } | RedisStoreError::Evicting { .. } => {
-                StoreError::config(context, None)
+            RedisStoreError::Prefix { .. }
+            | RedisStoreError::Evicting { .. }
+            | RedisStoreError::WaitOnCluster { .. } => StoreError::config(context, None),
+            RedisStoreError::NotReplicated { .. } => {
+                StoreError::unavailable(context, "too few replicas acknowledged the nonce")
             }
             RedisStoreError::UnexpectedReply { .. } => StoreError::corrupt(context, None),
             RedisStoreError::BadValue { source, .. } => {

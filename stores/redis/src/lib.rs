@@ -22,8 +22,11 @@
 //!
 //! - **Eviction.** A server with a `maxmemory` limit and an eviction policy other than
 //!   `noeviction` may delete nonce keys before their TTL, and an evicted nonce would be
-//!   accepted again. The store reads `INFO memory` when it is built (on each listed node of
-//!   a cluster) and refuses such a server unless `allow_eviction` says otherwise.
+//!   accepted again. The store reads `INFO memory` when it is built on every node that
+//!   holds its keys or may be promoted to: the server and the replicas it reports (`INFO
+//!   replication`), or every master and replica of a cluster (`CLUSTER NODES`), and
+//!   refuses to start if any evicts, naming it, unless `allow_eviction` says otherwise.
+//!   Nodes added later are not checked until the next start.
 //! - **Keys.** Every key starts with a prefix (default `openid:`; `?prefix=` in the URL).
 //!   Server URLs, handles and salts are hashed (SHA-256, hex) into keys, so any length and
 //!   any characters work. An association is a string holding
@@ -38,11 +41,20 @@
 //!   [`cleanup_associations`](openid_consumer::store::OpenIdStore::cleanup_associations)
 //!   do nothing and return 0. TTLs are relative (`EX`), computed from the store's clock, never
 //!   from the server's: an association lives `expires_in(now)` seconds (at least 1), a nonce
-//!   until it leaves the window ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl),
-//!   `timestamp + skew - now + 1` seconds, so a nonce dated in the future is kept
-//!   longer). The contract checks expiry again with the store's clock, so an association
+//!   until it left the window more than the retention margin ago
+//!   ([`NonceRecord::ttl`](openid_consumer::store::NonceRecord::ttl),
+//!   `timestamp + skew + retention - now + 1` seconds, so a nonce dated in the future is
+//!   kept longer, and a node whose clock runs ahead by less than the margin, 5 minutes by
+//!   default, `nonce_retention_s`, gives no nonce a TTL shorter than the others accept it). The contract checks expiry again with the store's clock, so an association
 //!   is never returned once expired even if Redis still holds it, and refuses a nonce
 //!   outside the window without a round trip.
+//! - **Failover.** Redis replicates asynchronously: by default a nonce counts as used once
+//!   the master answered `SET NX`, and a failover before a replica received it forgets
+//!   it (a replay). [`RedisStoreBuilder::wait_replicas`]`(N)` (URL `wait_replicas=N`)
+//!   sends `WAIT N` after each recorded nonce and fails the call as unavailable when fewer
+//!   replicas acknowledge within half the timeout, so a failover to any replica that
+//!   acknowledged keeps it; one server only (a cluster with it is a configuration error).
+//!   A restart of every node keeps what the persistence settings (RDB/AOF) keep.
 //! - **Atomicity.** `use_nonce` is one `SET key 1 NX EX ttl`: exactly one concurrent caller
 //!   creates the key and gets `true`. Storing (value and index entry, dropping entries
 //!   whose association expired), removing (key and index entry; `true` only for the caller
@@ -59,7 +71,11 @@
 //!   with [`StoreError::Unavailable`](openid_consumer::store::StoreError::Unavailable) in
 //!   about that time; when it comes back the same store reconnects (a pooled connection
 //!   found dropped is replaced and the call tried once more, so a restart between two
-//!   calls fails neither). Checking a connection out of the pool costs no round trip.
+//!   calls fails neither). Checking a connection out of the pool costs no round trip. On
+//!   one server, a call that ran out of time starts a back-off of 1 s during which calls
+//!   fail as unavailable at once, instead of each waiting the whole timeout (a refused
+//!   connection starts none: a restarted server is used at once); on a cluster, where one
+//!   hung master must not fail the calls to the others, there is none.
 //! - **Durability.** Whatever the server's persistence gives (RDB, AOF, replicas): a Redis
 //!   without persistence forgets associations and nonces when it restarts. Forgotten
 //!   associations are renegotiated; forgotten nonces could be replayed within the skew
@@ -69,6 +85,7 @@
 
 #![deny(missing_docs)]
 
+mod backoff;
 mod error;
 mod keys;
 mod pool;

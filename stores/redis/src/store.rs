@@ -9,8 +9,11 @@ use openid_store_kit::settings::{KeySettings, Settings};
 use openid_store_kit::url::{StoreUrl, UrlOption};
 use openid_store_kit::value::association_from_value;
 use redis::cluster::ClusterClient;
-use redis::{ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value};
+use redis::{
+    ConnectionAddr, ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value,
+};
 
+use crate::backoff::Backoff;
 use crate::error::RedisStoreError;
 use crate::keys::{self, Keys, ServerKeys};
 use crate::pool::{Client, Connector};
@@ -20,12 +23,16 @@ const CLUSTER_RETRIES: u32 = 2;
 /// Longest TTL given to a key (100 years): Redis refuses expiry times that overflow its
 /// millisecond clock, and an association this long-lived is re-created long before.
 const MAX_TTL: i64 = 100 * 365 * 24 * 60 * 60;
+/// How long calls fail at once after one ran out of time (one server).
+const BACKOFF: Duration = Duration::from_secs(1);
 /// The options of this store in a URL.
 const OPTIONS: &[UrlOption<RedisStoreBuilder>] = &[
     UrlOption::text("prefix", RedisStoreBuilder::prefix),
     UrlOption::millis("timeout_ms", RedisStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", RedisStoreBuilder::nonce_retention),
     UrlOption::count("pool_size", RedisStoreBuilder::pool_size),
     UrlOption::flag("allow_eviction", RedisStoreBuilder::allow_eviction),
+    UrlOption::count("wait_replicas", RedisStoreBuilder::wait_replicas),
 ];
 
 /// Associations and nonces in Redis (one server or a Redis Cluster), shared by every
@@ -35,6 +42,11 @@ pub struct RedisStore {
     keys: Keys,
     scripts: Scripts,
     timing: Timing,
+    /// Replicas that must acknowledge a nonce, and how long `WAIT` waits for them (ms).
+    wait: Option<(u32, u64)>,
+    /// One server: calls fail at once for a moment after one ran out of time. `None` on a
+    /// cluster, where one hung master must not fail the calls to the others.
+    backoff: Option<Backoff>,
 }
 
 /// The scripts, with their SHA-1 computed once.
@@ -52,6 +64,7 @@ pub struct RedisStoreBuilder {
     nodes: Nodes,
     keys: KeySettings,
     settings: Settings,
+    wait_replicas: u32,
 }
 
 #[derive(Clone)]
@@ -99,8 +112,9 @@ impl RedisStore {
     ///   Cluster, of which these are some masters.
     ///
     /// Options: `prefix` (of every key, default `openid:`), `timeout_ms` (default 5000),
-    /// `pool_size` (default 16), `allow_eviction` (default false). Any other option is an
-    /// error.
+    /// `pool_size` (default 16), `nonce_retention_s` (seconds a nonce is kept past its
+    /// window, default 300), `allow_eviction` (default false), `wait_replicas` (see
+    /// [`RedisStoreBuilder::wait_replicas`]). Any other option is an error.
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
@@ -126,7 +140,13 @@ impl RedisStore {
         action: &'static str,
         mut operation: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> Result<T, StoreError> {
-        self.pool.run(action, |connection| operation(connection.redis()))
+        let Some(backoff) = &self.backoff else {
+            return self.pool.run(action, |connection| operation(connection.redis()));
+        };
+        backoff.check(self.target(), action)?;
+        let result = self.pool.run(action, |connection| operation(connection.redis()));
+        backoff.record(&result, BACKOFF);
+        result
     }
 
     /// The server or cluster, for messages.
@@ -153,7 +173,7 @@ impl RedisStore {
 
 impl RedisStoreBuilder {
     fn new(nodes: Nodes) -> Self {
-        Self { nodes, keys: KeySettings::new(), settings: Settings::new() }
+        Self { nodes, keys: KeySettings::new(), settings: Settings::new(), wait_replicas: 0 }
     }
 
     /// Options from a URL, as [`RedisStore::from_url`] takes it, to set more (a clock)
@@ -219,17 +239,37 @@ impl RedisStoreBuilder {
 
     openid_store_kit::builder_settings!(keys: prefix, allow_eviction);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
+
+    /// How many replicas must hold a nonce before `use_nonce` says it is fresh (default 0:
+    /// the master's answer is enough; URL option `wait_replicas`). One server only.
+    ///
+    /// Redis replicates asynchronously: a master that fails after answering `SET NX`, and
+    /// before a replica received the key, is replaced by a replica without it, and the
+    /// nonce is accepted once more. With `wait_replicas=N`, every recorded nonce is
+    /// followed by `WAIT N`, for at most half the timeout; fewer acknowledgements fail the
+    /// call as [`StoreError::Unavailable`] (the login fails, closed). Then a failover to
+    /// any replica that acknowledged keeps every nonce a login was accepted with; set `N`
+    /// to the number of replicas to cover a failover to any of them. It does not make
+    /// Redis durable across a restart of every node (that is its persistence settings),
+    /// and associations are not waited for (losing one costs a request, not a replay).
+    pub fn wait_replicas(mut self, replicas: u32) -> Self {
+        self.wait_replicas = replicas;
+        self
+    }
 
     /// Connects (one connection, to fail early) and makes the store. On a cluster each
     /// pooled connection holds a connection to every master.
     ///
     /// # Errors
-    /// [`StoreError::Config`] for an invalid prefix or settings, or credentials the server
-    /// refuses; [`StoreError::Unavailable`] if the server cannot be reached within the
-    /// timeout.
+    /// [`StoreError::Config`] for an invalid prefix or settings, credentials the server
+    /// refuses, or `wait_replicas` on a cluster; [`StoreError::Unavailable`] if the server
+    /// cannot be reached within the timeout.
     pub fn build(self) -> Result<RedisStore, StoreError> {
         self.settings.check("Redis")?;
+        if self.wait_replicas > 0 && matches!(self.nodes, Nodes::Cluster(_)) {
+            return Err(RedisStoreError::WaitOnCluster { target: self.nodes.describe() }.into());
+        }
         let keys = Keys::new(&self.keys.prefix)?;
         let timeout = self.settings.timeout;
         let target = self.nodes.describe();
@@ -237,6 +277,11 @@ impl RedisStoreBuilder {
         let cluster_nodes = match &self.nodes {
             Nodes::Cluster(nodes) => Some(nodes.clone()),
             Nodes::Single(_) => None,
+        };
+        // How to reach the nodes found later (credentials, database), at their addresses.
+        let template = match &self.nodes {
+            Nodes::Single(node) => Some(node.clone()),
+            Nodes::Cluster(nodes) => nodes.first().cloned(),
         };
         let client = match self.nodes {
             Nodes::Single(node) => Client::Single(redis::Client::open(node).map_err(client_error)?),
@@ -266,17 +311,31 @@ impl RedisStoreBuilder {
             pool.error("check the server", error)
         })?;
         if !self.keys.allow_eviction {
-            match &cluster_nodes {
-                None => refuse_eviction(probe.redis(), &pool)?,
-                Some(nodes) => {
-                    for node in nodes {
-                        let client = redis::Client::open(node.clone()).map_err(client_error)?;
-                        let mut connection = client
-                            .get_connection_with_timeout(timeout)
-                            .map_err(|e| pool.error("connect to a node", e))?;
-                        refuse_eviction(&mut connection, &pool)?;
-                    }
-                }
+            // A nonce lives on its master and on every replica a failover may promote: an
+            // evicting node among any of them can forget it. So every node is checked, the
+            // ones the server reports as well as the ones listed.
+            if cluster_nodes.is_none() {
+                refuse_eviction(probe.redis(), &pool, &target)?;
+            }
+            let found = discover(probe.redis(), cluster_nodes.is_some()).map_err(|e| {
+                pool.error(
+                    "list the replicas and masters (INFO replication, CLUSTER NODES; allow \
+                     the command, or set allow_eviction=true if no node can fill up)",
+                    e,
+                )
+            })?;
+            for (host, port) in found {
+                let address = format!("{host}:{port}");
+                let Some(info) = template.clone() else { break };
+                let info = info.set_addr(ConnectionAddr::Tcp(host, port));
+                let client = redis::Client::open(info).map_err(client_error)?;
+                let mut connection = client
+                    .get_connection_with_timeout(timeout)
+                    .map_err(|e| pool.error("connect to a replica or master it reported", e))?;
+                connection
+                    .set_read_timeout(Some(timeout))
+                    .map_err(|e| pool.error("connect to a replica or master it reported", e))?;
+                refuse_eviction(&mut connection, &pool, &address)?;
             }
         }
         drop(probe);
@@ -290,6 +349,12 @@ impl RedisStoreBuilder {
                 remove: Script::new(keys::REMOVE_ASSOCIATION),
             },
             timing: self.settings.timing(),
+            backoff: cluster_nodes.is_none().then(Backoff::default),
+            wait: (self.wait_replicas > 0).then(|| {
+                // Half the timeout, so the answer comes back before the read times out.
+                let millis = u64::try_from(timeout.as_millis() / 2).unwrap_or(u64::MAX);
+                (self.wait_replicas, millis.max(1))
+            }),
         })
     }
 }
@@ -315,6 +380,7 @@ impl Nodes {
 fn refuse_eviction(
     connection: &mut dyn ConnectionLike,
     pool: &Pool<Connector>,
+    node: &str,
 ) -> Result<(), StoreError> {
     let info: String = redis::cmd("INFO").arg("memory").query(connection).map_err(|e| {
         pool.error(
@@ -329,10 +395,54 @@ fn refuse_eviction(
     let limited = field("maxmemory").is_some_and(|bytes| bytes != "0");
     let policy = field("maxmemory_policy").unwrap_or("noeviction");
     if limited && policy != "noeviction" {
-        let target = pool.connector().target().to_owned();
+        let target = node.to_owned();
         return Err(RedisStoreError::Evicting { target, policy: policy.to_owned() }.into());
     }
     Ok(())
+}
+
+/// The nodes besides the one `connection` reaches that hold this store's keys or may be
+/// promoted to: a server's replicas (`INFO replication`), or every master and replica of
+/// a cluster (`CLUSTER NODES`, but nodes marked failed or without an address), as
+/// (host, port).
+fn discover(connection: &mut dyn ConnectionLike, cluster: bool) -> RedisResult<Vec<(String, u16)>> {
+    if cluster {
+        let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(connection)?;
+        return Ok(cluster_nodes(&nodes));
+    }
+    let info: String = redis::cmd("INFO").arg("replication").query(connection)?;
+    Ok(replicas(&info))
+}
+
+/// `slave0:ip=127.0.0.1,port=6380,state=online,...` lines of `INFO replication`.
+fn replicas(info: &str) -> Vec<(String, u16)> {
+    info.lines()
+        .filter(|line| line.starts_with("slave") && line.contains(":ip="))
+        .filter_map(|line| {
+            let fields = line.split_once(':')?.1;
+            let field = |name: &str| {
+                fields.split(',').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            };
+            Some((field("ip")?.to_owned(), field("port")?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// `<id> <ip:port@cport[,hostname]> <flags> ...` lines of `CLUSTER NODES`.
+fn cluster_nodes(nodes: &str) -> Vec<(String, u16)> {
+    nodes
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let address = words.nth(1)?;
+            let flags = words.next()?;
+            if flags.split(',').any(|flag| matches!(flag, "fail" | "noaddr" | "handshake")) {
+                return None;
+            }
+            let (host, port) = address.split(['@', ',']).next()?.rsplit_once(':')?;
+            Some((host.to_owned(), port.parse().ok()?))
+        })
+        .collect()
 }
 
 /// When a cluster client found no cluster, the error of a node that says it is not in
@@ -410,9 +520,33 @@ impl OpenIdStore for RedisStore {
         // Remembered while it is acceptable (the contract's TTL, from the store's clock).
         let ttl = nonce.ttl().min(MAX_TTL);
         let key = self.keys.nonce(nonce.server_url, nonce.timestamp, nonce.salt);
-        let reply: Value = self.run("record a nonce", |connection| {
-            redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(ttl).query(connection)
-        })?;
+        let set = || redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(ttl).clone();
+        let (reply, acked): (Value, Option<i64>) = match self.wait {
+            None => (self.run("record a nonce", |connection| set().query(connection))?, None),
+            Some((replicas, millis)) => {
+                let (reply, acked): (Value, i64) = self.run("record a nonce", |connection| {
+                    redis::pipe()
+                        .add_command(set())
+                        .cmd("WAIT")
+                        .arg(replicas)
+                        .arg(millis)
+                        .query(connection)
+                })?;
+                (reply, Some(acked))
+            }
+        };
+        if let (Some((wanted, millis)), Some(acked)) = (self.wait, acked)
+            && is_set(&reply)
+            && acked < i64::from(wanted)
+        {
+            return Err(RedisStoreError::NotReplicated {
+                target: self.target().to_owned(),
+                wanted,
+                acked,
+                millis,
+            }
+            .into());
+        }
         match reply {
             Value::Okay => Ok(true),
             Value::Nil => Ok(false),
@@ -433,6 +567,11 @@ impl OpenIdStore for RedisStore {
     openid_store_kit::expired_by_the_server!();
 }
 
+/// Whether a `SET` answered that it stored the key.
+fn is_set(reply: &Value) -> bool {
+    matches!(reply, Value::Okay) || matches!(reply, Value::SimpleString(text) if text == "OK")
+}
+
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
@@ -451,6 +590,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("target", &self.nodes.describe())
             .field("keys", &self.keys)
             .field("settings", &self.settings)
+            .field("wait_replicas", &self.wait_replicas)
             .finish()
     }
 }
@@ -481,10 +621,32 @@ mod tests {
     }
 
     #[test]
+    fn replicas_and_cluster_nodes_are_read_from_the_servers_reports() {
+        let info = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n\
+            slave0:ip=10.0.0.2,port=6380,state=online,offset=1,lag=0\r\n\
+            slave1:ip=10.0.0.3,port=6381,state=wait_bgsave,offset=0,lag=0\r\n\
+            master_failover_state:no-failover\r\n";
+        assert_eq!(replicas(info), [("10.0.0.2".into(), 6380), ("10.0.0.3".into(), 6381)]);
+        let nodes = "a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n\
+            b2 127.0.0.1:7001@17001,host-b master - 0 1 2 connected 5461-10922\n\
+            c3 127.0.0.1:7003@17003 slave a1 0 1 3 connected\n\
+            d4 :0@0 noaddr,slave - 0 0 0 disconnected\n\
+            e5 127.0.0.1:7004@17004 master,fail - 0 0 4 disconnected\n";
+        assert_eq!(
+            cluster_nodes(nodes),
+            [("127.0.0.1".into(), 7000), ("127.0.0.1".into(), 7001), ("127.0.0.1".into(), 7003)]
+        );
+    }
+
+    #[test]
     fn unknown_options_name_the_known_ones() {
         let error = RedisStoreBuilder::from_url("redis://127.0.0.1/?pool=3").unwrap_err();
         assert!(error.to_string().contains("\"pool\""), "{error}");
-        assert!(error.to_string().contains("prefix, timeout_ms, pool_size, allow_eviction"));
+        assert!(
+            error
+                .to_string()
+                .contains("prefix, timeout_ms, nonce_retention_s, pool_size, allow_eviction")
+        );
     }
 
     #[test]

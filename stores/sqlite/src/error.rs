@@ -45,6 +45,13 @@ pub(crate) enum SqliteError {
         "SQLite database {location}: association row in {table} for handle {handle:?} has expires_at {found}, expected {expected}"
     )]
     InconsistentRow { location: String, table: String, handle: String, found: i64, expected: i64 },
+    /// Every connection stayed busy for the whole time limit.
+    #[error(
+        "SQLite database {location}: no connection was free within {waited:?} (other \
+         operations of this store held them all; a larger pool_size or timeout_ms helps if \
+         the load is legitimate)"
+    )]
+    PoolTimeout { location: String, waited: std::time::Duration },
     /// The schema was written by a newer version of this crate.
     #[error(transparent)]
     Schema(#[from] SchemaError<BadRow>),
@@ -70,6 +77,9 @@ impl From<SqliteError> for StoreError {
             }
             SqliteError::BadRow { source, .. } => StoreError::corrupt(context, Some(source.into())),
             SqliteError::InconsistentRow { .. } => StoreError::corrupt(context, None),
+            SqliteError::PoolTimeout { .. } => {
+                StoreError::unavailable(context, std::io::Error::from(std::io::ErrorKind::TimedOut))
+            }
             SqliteError::Schema(error) => error.into(),
         }
     }

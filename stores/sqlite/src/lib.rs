@@ -39,7 +39,12 @@
 //!   `expires_at > now`, so an expired association is never returned;
 //!   [`OpenIdStore::cleanup_associations`] deletes rows with `expires_at <= now` and
 //!   [`OpenIdStore::cleanup_nonces`] nonces whose timestamp left the window (5 hours by
-//!   default), returning exact counts. The contract refuses a nonce outside the window
+//!   default) more than the retention margin ago (5 minutes by default,
+//!   `nonce_retention_s`: a process whose clock runs ahead must not delete nonces the
+//!   others still accept), returning exact counts. Nonce cleanup deletes in batches of
+//!   5,000 rows, each its own transaction, pausing between them as long as a batch took:
+//!   one delete of a large backlog would hold the write lock for seconds and make other
+//!   processes' writes run out their busy timeout. The contract refuses a nonce outside the window
 //!   before the store sees it, so that costs no write.
 //! - **Atomicity.** `use_nonce` is one `INSERT OR IGNORE` on the primary key: of all
 //!   threads and processes, exactly one inserts the row and gets `true`. Storing an
@@ -47,7 +52,9 @@
 //! - **Concurrency.** By default one connection per store behind a lock; other processes
 //!   use their own connections, WAL lets readers run during a write, and a writer waits
 //!   for the write lock up to the busy timeout ([`SqliteStoreBuilder::timeout`], 5 s by
-//!   default) before [`StoreError::Unavailable`]. [`SqliteStoreBuilder::pool_size`] turns
+//!   default) before [`StoreError::Unavailable`]; a call also waits for the store's lock (or
+//!   a pooled connection) at most that long, then fails the same way, so a call stuck
+//!   behind another never waits without bound. [`SqliteStoreBuilder::pool_size`] turns
 //!   the lock into a pool. The lock was chosen by measurement (`BENCHMARKS.md`: 4 threads calling
 //!   `use_nonce`, 2 shared cores, lock and pool interleaved in rounds): with
 //!   `synchronous=NORMAL` they were equal (15-19 µs per call either way), with the default

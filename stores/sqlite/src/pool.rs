@@ -1,9 +1,10 @@
 //! A small pool of connections to one database file: up to `max` connections, each used by
-//! one operation at a time, handed back when the operation ends.
+//! one operation at a time, handed back when the operation ends. A caller waits for a
+//! connection at most the store's time limit.
 
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openid_consumer::store::StoreError;
 use rusqlite::Connection;
@@ -19,6 +20,10 @@ pub(crate) struct Pool {
     /// caller, which stay alone (a second connection would be another database).
     opener: Option<Opener>,
     max: usize,
+    /// How long a caller waits for a connection handed back before it fails.
+    wait: Duration,
+    /// The database, for messages.
+    location: String,
 }
 
 struct State {
@@ -40,8 +45,14 @@ pub(crate) struct Opener {
 
 impl Pool {
     /// A pool holding `first` (already set up), growing to `max` connections if it has an
-    /// opener.
-    pub(crate) fn new(first: Connection, opener: Option<Opener>, max: u32) -> Self {
+    /// opener; a caller waits up to `wait` for a connection.
+    pub(crate) fn new(
+        first: Connection,
+        opener: Option<Opener>,
+        max: u32,
+        wait: Duration,
+        location: String,
+    ) -> Self {
         let max =
             if opener.is_some() { usize::try_from(max).unwrap_or(usize::MAX).max(1) } else { 1 };
         Self {
@@ -49,6 +60,8 @@ impl Pool {
             returned: Condvar::new(),
             opener,
             max,
+            wait,
+            location,
         }
     }
 
@@ -69,6 +82,9 @@ impl Pool {
     }
 
     fn checkout(&self) -> Result<Connection, StoreError> {
+        // Without a deadline, a caller queued behind a stuck operation (a statement waiting
+        // on a disk that stopped answering) would wait with it for ever.
+        let deadline = Instant::now() + self.wait;
         let mut state = self.lock();
         loop {
             if let Some(conn) = state.idle.pop() {
@@ -87,8 +103,15 @@ impl Pool {
                 }
                 return opened;
             }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let location = self.location.clone();
+                return Err(SqliteError::PoolTimeout { location, waited: self.wait }.into());
+            }
             state.waiting += 1;
-            state = self.returned.wait(state).unwrap_or_else(PoisonError::into_inner);
+            let (next, _) =
+                self.returned.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner);
+            state = next;
             state.waiting -= 1;
         }
     }
@@ -130,5 +153,44 @@ impl Opener {
         conn.pragma_update(None, "synchronous", self.synchronous.as_str())
             .map_err(setup("set synchronous"))?;
         Ok(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    #[test]
+    fn a_caller_waits_for_a_connection_at_most_the_time_limit() {
+        let wait = Duration::from_millis(200);
+        let conn = Connection::open_in_memory().unwrap();
+        let pool = Pool::new(conn, None, 1, wait, ":memory:".into());
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let pool = &pool;
+            scope.spawn(move || {
+                pool.with(|_| {
+                    held_tx.send(()).unwrap();
+                    // Held until the main thread has timed out (or, if it waits without a
+                    // deadline, for 3 s, so the test fails instead of hanging).
+                    let _ = release_rx.recv_timeout(Duration::from_secs(3));
+                    Ok(())
+                })
+                .unwrap();
+            });
+            held_rx.recv().unwrap();
+            let started = Instant::now();
+            let error = pool.with(|_| Ok(())).unwrap_err();
+            let took = started.elapsed();
+            release_tx.send(()).unwrap();
+            assert!(error.is_unavailable(), "{error}");
+            assert!(error.to_string().contains("no connection"), "{error}");
+            assert!(took >= wait && took < wait * 5, "waited {took:?}");
+        });
+        // Handed back: the next caller gets it at once.
+        assert!(pool.with(|_| Ok(1)).is_ok());
     }
 }

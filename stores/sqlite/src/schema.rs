@@ -61,7 +61,11 @@ pub(crate) fn statements(tables: &TableNames) -> Statements {
         use_nonce: format!(
             "INSERT OR IGNORE INTO {n} (timestamp, server_url, salt) VALUES (?1, ?2, ?3)"
         ),
-        cleanup_nonces: format!("DELETE FROM {n} WHERE timestamp < ?1"),
+        // One batch: the keys lead with the timestamp, so the subquery reads a key range.
+        cleanup_nonces: format!(
+            "DELETE FROM {n} WHERE (timestamp, server_url, salt) IN \
+             (SELECT timestamp, server_url, salt FROM {n} WHERE timestamp < ?1 LIMIT ?2)"
+        ),
         cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?1"),
     }
 }

@@ -18,6 +18,10 @@ use crate::schema;
 /// Connections a store over a file opens at most, by default: one, behind a lock (the
 /// measurement is in the crate docs and `BENCHMARKS.md`).
 const DEFAULT_POOL_SIZE: u32 = 1;
+/// Nonces one cleanup statement deletes at most: a few milliseconds of write lock.
+const CLEANUP_BATCH: u32 = 5_000;
+/// The longest pause between two cleanup batches.
+const MAX_CLEANUP_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 /// The default prefix of the table names.
 pub const DEFAULT_TABLE_PREFIX: &str = openid_store_kit::sql::DEFAULT_TABLE_PREFIX;
 
@@ -113,6 +117,7 @@ const OPTIONS: &[UrlOption<SqliteStoreBuilder>] = &[
     }),
     UrlOption::text("table_prefix", SqliteStoreBuilder::table_prefix),
     UrlOption::millis("timeout_ms", SqliteStoreBuilder::timeout),
+    UrlOption::seconds("nonce_retention_s", SqliteStoreBuilder::nonce_retention),
     UrlOption::count("pool_size", SqliteStoreBuilder::pool_size),
 ];
 
@@ -146,7 +151,8 @@ impl SqliteStore {
 
     /// Opens the store a URL names: `sqlite:///absolute/path`, `sqlite:relative/path`, or
     /// `sqlite::memory:`, with the options `synchronous` (`off|normal|full|extra`),
-    /// `table_prefix`, `timeout_ms` and `pool_size`.
+    /// `table_prefix`, `timeout_ms`, `pool_size` and `nonce_retention_s` (seconds a nonce is
+    /// kept past its window, default 300).
     ///
     /// ```
     /// use openid_store_sqlite::SqliteStore;
@@ -281,7 +287,7 @@ impl SqliteStoreBuilder {
 
     openid_store_kit::builder_tables!(tables);
 
-    openid_store_kit::builder_settings!(settings: clock, skew, timeout, pool_size);
+    openid_store_kit::builder_settings!(settings: clock, skew, retention, timeout, pool_size);
 
     /// Sets `PRAGMA synchronous` (default [`Synchronous::Full`]).
     pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
@@ -369,7 +375,13 @@ impl SqliteStoreBuilder {
             "opened SQLite store"
         );
         Ok(SqliteStore {
-            pool: Pool::new(conn, opener, self.settings.pool_size),
+            pool: Pool::new(
+                conn,
+                opener,
+                self.settings.pool_size,
+                self.settings.timeout,
+                location.clone(),
+            ),
             sql: schema::statements(&self.tables),
             tables: self.tables,
             timing: self.settings.timing(),
@@ -462,10 +474,25 @@ impl OpenIdStore for SqliteStore {
         &self.timing
     }
 
+    /// In batches of 5,000 rows (`CLEANUP_BATCH`), each its own transaction: one delete of a large
+    /// backlog would hold the write lock for seconds, and other processes' `use_nonce`
+    /// would fail once their busy timeout ran out. After each batch the store pauses as
+    /// long as the batch took, so waiting writers get the lock.
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
-        self.run("delete expired nonces", self.tables.nonces(), |conn| {
-            conn.prepare_cached(&self.sql.cleanup_nonces)?.execute([oldest])
-        })
+        let full = usize::try_from(CLEANUP_BATCH).unwrap_or(usize::MAX);
+        let mut removed = 0;
+        loop {
+            let started = std::time::Instant::now();
+            let batch = self.run("delete expired nonces", self.tables.nonces(), |conn| {
+                conn.prepare_cached(&self.sql.cleanup_nonces)?
+                    .execute(params![oldest, CLEANUP_BATCH])
+            })?;
+            removed += batch;
+            if batch < full {
+                return Ok(removed);
+            }
+            std::thread::sleep(started.elapsed().min(MAX_CLEANUP_PAUSE));
+        }
     }
 
     fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
