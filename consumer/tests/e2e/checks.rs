@@ -74,6 +74,18 @@ fn a_return_to_the_provider_wrote_differently_but_equivalently_is_this_logins() 
 }
 
 #[test]
+fn a_login_that_matches_what_begin_discovered_completes_without_a_request() {
+    // The association is in the store and the claimed id is the one discovered at begin:
+    // complete has nothing to ask the network (no second discovery, no check_authentication).
+    let provider = Provider::start().unwrap();
+    let rp = rp(Store::Memory);
+    let started = alice_login(&provider, &rp);
+    provider.clear_requests();
+    success(finish(&rp, Some(&started.pending), &started.callback));
+    assert!(provider.requests().is_empty(), "{:?}", provider.requests());
+}
+
+#[test]
 fn a_missing_required_field_is_named() {
     let provider = Provider::start().unwrap();
     let rp = rp(Store::Memory);
