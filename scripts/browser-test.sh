@@ -58,12 +58,13 @@ login() {
         --store "sqlite:$work/demo-$host.sqlite" >"$out" 2>"$log" &
     local pid=$!
     trap "kill $pid 2>/dev/null || true" EXIT
-    # At most 60 s for the two lines that give the URLs.
+    # At most 60 s for the two lines that give the URLs. Both are waited for: the demo
+    # writes them a moment apart, and a read between the two finds only one.
     local provider="" site="" tries=0
-    while [ -z "$site" ] && [ "$tries" -lt 600 ] && kill -0 "$pid" 2>/dev/null; do
+    while { [ -z "$site" ] || [ -z "$provider" ]; } && [ "$tries" -lt 600 ] && kill -0 "$pid" 2>/dev/null; do
         provider=$(sed -n 's|^built-in provider: identities \(.*\)/id/NAME$|\1|p' "$out")
         site=$(sed -n 's|^demo site: open ||p' "$out")
-        [ -n "$site" ] || { sleep 0.1; tries=$((tries + 1)); }
+        [ -n "$site" ] && [ -n "$provider" ] || { sleep 0.1; tries=$((tries + 1)); }
     done
     local status=0
     if [ -z "$site" ] || [ -z "$provider" ]; then
