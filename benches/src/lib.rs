@@ -2,3 +2,8 @@
 //! `stores` (memory, file, SQLite) and `servers` (PostgreSQL, MariaDB, Redis, memcached);
 //! run one with `cargo bench -p openid-benches --bench <name>`. Results are recorded in
 //! `BENCHMARKS.md` at the root of the repository.
+//!
+//! The `openid-peers` binary (`benches/peers/`) is one side of the side-by-side comparison
+//! with python3-openid that `scripts/bench-peers.sh` runs.
+
+pub mod documents;

@@ -1,0 +1,251 @@
+"""Drives both sides of the comparison with python3-openid, interleaved: for each operation,
+one round of ours (the `openid-peers` binary), one round of the reference (reference.py),
+and again, ROUNDS times each, after one short warm-up round each that also sets the
+operation up. Each side times its own calls; the table gives each side's median rate over
+its rounds and the ratio of the medians, with the range of the per-round ratios (ours in a
+round against the reference's round right after it). Run by scripts/bench-peers.sh.
+
+    python driver.py --ours BIN --scratch DIR --provider URL --documents DIR \
+        [--rounds 3] [--seconds 1] [--only OPERATION,...] [--benchmarks BENCHMARKS.md]
+
+Runs under the virtualenv's interpreter; reference.py runs under the same one.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SECTION = "## Side by side with python3-openid (scripts/bench-peers.sh)"
+
+# (operation, what is measured). Both sides name the operations alike (main.rs,
+# reference.py).
+ROWS = [
+    ("use_nonce:memory", "memory store: `use_nonce`"),
+    ("store_get:memory", "memory store: store + get association"),
+    ("use_nonce:file", "file store: `use_nonce` (ours with fsync)"),
+    ("store_get:file", "file store: store + get association (ours with fsync)"),
+    ("use_nonce:file_nosync", "file store: `use_nonce` (ours `sync(false)`)"),
+    ("store_get:file_nosync", "file store: store + get association (ours `sync(false)`)"),
+    ("use_nonce:sqlite", "SQLite store: `use_nonce`"),
+    ("store_get:sqlite", "SQLite store: store + get association"),
+    ("use_nonce:postgres", "PostgreSQL store: `use_nonce`"),
+    ("store_get:postgres", "PostgreSQL store: store + get association"),
+    ("complete", "`complete()` on a valid assertion (memory store, no network)"),
+    ("login", "whole login against one provider on loopback"),
+    ("html:openid_1_and_2.html", "HTML links to endpoints: python-openid's `openid_1_and_2.html` (409 B)"),
+    ("html:page_100k.html", "HTML links to endpoints: our 100 KB page"),
+    ("meta:openid_and_yadis.html", "Yadis `X-XRDS-Location` meta: python-openid's `openid_and_yadis.html` (457 B)"),
+    ("xrds:openid_1_and_2_xrds.xml", "XRDS to endpoints: python-openid's `openid_1_and_2_xrds.xml` (532 B)"),
+    ("xrds:xrds_2k.xml", "XRDS to endpoints: our 2 KB document (5 services)"),
+]
+
+WARM_UP_SECONDS = 0.2
+
+
+class Side:
+    """One worker process answering `<operation> <seconds>` with `<calls> <seconds>`."""
+
+    def __init__(self, name, command):
+        self.name = name
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, bufsize=1)
+
+    def round(self, operation, seconds):
+        self.process.stdin.write("%s %s\n" % (operation, seconds))
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            code = self.process.wait()
+            sys.exit("%s stopped (exit code %s) during %s" % (self.name, code, operation))
+        calls, took = answer.split()
+        return int(calls) / float(took)
+
+    def close(self):
+        try:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        self.process.wait()
+
+
+def rate(value):
+    """A rate per second, rounded to 3 significant figures and written with thin spaces."""
+    if value >= 100:
+        rounded = int(float("%.3g" % value))
+        return "{:,}".format(rounded).replace(",", " ")
+    return "%.3g" % value
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    uname = os.uname()
+    cpus = len(os.sched_getaffinity(0))
+    return "%s, %d cores (nproc), %s %s %s" % (model, cpus, uname.sysname, uname.release,
+                                                uname.machine)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ours", required=True)
+    parser.add_argument("--scratch", required=True)
+    parser.add_argument("--provider", required=True)
+    parser.add_argument("--documents", required=True)
+    parser.add_argument("--postgres", default="",
+                        help="a PostgreSQL URL for both sides; empty: the rows are left out")
+    parser.add_argument("--not-compared", action="append", default=[],
+                        help="a line saying what is not compared and why (repeatable)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--only", default="", help="comma-separated operations to run")
+    parser.add_argument("--rustc", default="")
+    parser.add_argument("--note", default="", help="a sentence on the machine's state")
+    parser.add_argument("--benchmarks", default="",
+                        help="BENCHMARKS.md to write the table into (its section replaced)")
+    args = parser.parse_args()
+
+    rows = [row for row in ROWS if not args.only or row[0] in args.only.split(",")]
+    if not args.postgres:
+        rows = [row for row in rows if not row[0].endswith(":postgres")]
+    for directory in ("ours", "reference"):
+        os.makedirs(os.path.join(args.scratch, directory), exist_ok=True)
+    common = [args.provider, args.documents, args.postgres]
+    ours = Side("openid-peers",
+                [args.ours, "serve", os.path.join(args.scratch, "ours")] + common)
+    reference = Side("reference.py",
+                     [sys.executable, os.path.join(HERE, "reference.py"),
+                      os.path.join(args.scratch, "reference")] + common)
+
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_before = os.getloadavg()
+    results = []
+    try:
+        for operation, label in rows:
+            ours.round(operation, WARM_UP_SECONDS)
+            reference.round(operation, WARM_UP_SECONDS)
+            ours_rates, reference_rates = [], []
+            for _ in range(args.rounds):
+                ours_rates.append(ours.round(operation, args.seconds))
+                reference_rates.append(reference.round(operation, args.seconds))
+            ours_median = statistics.median(ours_rates)
+            reference_median = statistics.median(reference_rates)
+            ratios = [o / r for o, r in zip(ours_rates, reference_rates)]
+            results.append((label, ours_median, reference_median, min(ratios), max(ratios)))
+            print("%-70s ours %12s/s  reference %12s/s  %6.2fx" % (
+                label.replace("`", ""), rate(ours_median), rate(reference_median),
+                ours_median / reference_median), file=sys.stderr, flush=True)
+    finally:
+        ours.close()
+        reference.close()
+    load_after = os.getloadavg()
+
+    lines = [
+        "Machine: %s; %s. Run of %s; load average %.1f before, %.1f after." % (
+            machine(), args.rustc or "rustc (version not given)", started, load_before[0],
+            load_after[0]),
+        "Python %s, python3-openid %s." % (platform.python_version(), version("python3-openid")),
+    ]
+    if args.note:
+        lines.append(args.note)
+    lines += [
+        "",
+        "Rates are calls per second, the median of %d rounds of at least %g s per side, the "
+        "two sides alternating round by round (ours, reference, ours, ...). Ratio: ours / "
+        "reference of the medians; in brackets the lowest and highest ratio of a round of "
+        "ours to the reference's round right after it." % (args.rounds, args.seconds),
+        "",
+        "| operation | ours (/s) | python3-openid (/s) | ours / python |",
+        "|---|---|---|---|",
+    ]
+    for label, ours_median, reference_median, low, high in results:
+        ratio = ours_median / reference_median
+        mark = "**" if ratio < 1 else ""
+        lines.append("| %s | %s | %s | %s%.2fx%s [%.2f %.2f] |" % (
+            label, rate(ours_median), rate(reference_median), mark, ratio, mark, low, high))
+    if args.not_compared:
+        lines.append("")
+        lines.append("Not compared:")
+        lines.append("")
+        lines += ["- %s" % line for line in args.not_compared]
+    table = "\n".join(lines)
+    print()
+    print(table)
+    if args.benchmarks:
+        write_section(args.benchmarks, table)
+        print("\n(written into %s, section %r)" % (args.benchmarks, SECTION[3:]))
+
+
+SETTINGS = """\
+Each row runs the same work on both sides: server URL `http://127.0.0.1:8901/op`, a fresh
+salt per nonce and a new handle per association (HMAC-SHA256, 32-byte secret, one hour),
+inputs made in batches of 2,000 outside the timed part, chunks of 100 calls timed (halved
+while a chunk takes over a twentieth of the round, so slow rounds end near 1 s). Settings:
+
+| store | ours | python3-openid |
+|---|---|---|
+| memory | `MemoryStore::new()` | `MemoryStore()` |
+| file | `FileStore::open` (default: fsync of each file and its directory) | `FileOpenIDStore` (fsyncs an association's file; neither nonce files nor directories) |
+| file, `sync(false)` rows | `FileStore::builder(..).sync(false)` (no fsync) | `FileOpenIDStore`, the same as above |
+| SQLite | `SqliteStore::open` (default: WAL, `synchronous=FULL`) | `SQLiteStore` on `sqlite3.connect` (rollback journal, `synchronous=FULL`: the defaults) |
+| PostgreSQL | `PostgresStore::from_url` after `migrate()` | `PostgreSQLStore` on `psycopg2.connect` |
+
+The file store rows with fsync compare different promises: ours flushes each nonce file and
+its directory, so an acknowledged nonce survives a power cut and cannot be replayed after
+it; python3-openid's nonce is a file created without a flush. The `sync(false)` rows are the
+like-for-like comparison.
+
+`complete()` is `Consumer::complete` against python3-openid's `Consumer.complete` on a
+signed OpenID 2.0 assertion with a fresh response nonce (`benches/benches/login.rs`,
+`benches/python/complete.py`); the whole login is discovery (identity page, then XRDS),
+the browser's GET to one `openid-testkit` provider process and `complete`, with the
+association reused (`scripts/bench-login.sh`). Discovery: ours `html::parse_links` then
+`endpoint::from_html`, `html::find_xrds_location`, `xrds::parse` then `endpoint::from_xrds`;
+python3-openid `OpenIDServiceEndpoint.fromHTML`, `openid.yadis.parsehtml.findHTMLMeta`,
+`OpenIDServiceEndpoint.fromXRDS` (`openid.yadis.etxrd`). The python-openid documents are
+copies in `benches/peers/documents/`; ours are made by `benches/src/documents.rs`.
+"""
+
+POSTGRES = """\
+Both PostgreSQL sides use one throwaway server on 127.0.0.1 started by the script
+(`openid-test-servers`, `fsync=off`), each with tables of its own.
+"""
+
+
+def write_section(path, table):
+    """Replaces the section in BENCHMARKS.md (up to the next `## ` heading), or appends it."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    settings = SETTINGS
+    if "\n| PostgreSQL store" in table:
+        settings += "\n" + POSTGRES
+    else:
+        settings = "\n".join(line for line in settings.split("\n")
+                             if not line.startswith("| PostgreSQL"))
+    section = "%s\n\n%s\n%s\n" % (SECTION, settings, table)
+    start = text.find(SECTION + "\n")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        rest = text[end + 1:] if end >= 0 else ""
+        text = text[:start] + section + ("\n" + rest if rest else "")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

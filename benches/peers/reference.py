@@ -1,0 +1,279 @@
+"""python3-openid's side of the side-by-side comparison that scripts/bench-peers.sh runs:
+the twin of the `openid-peers` binary (benches/peers/main.rs), driven by driver.py.
+
+    python reference.py SCRATCH PROVIDER DOCUMENTS PG
+
+Reads `<operation> <seconds>` lines and answers each with `<calls> <seconds>`: the calls
+made in one round and the time they took, at least the seconds asked for. The first round
+of an operation sets it up outside the timed part; later rounds go on with the same state.
+Inputs (nonce salts, associations with distinct handles, signed assertions) are made in
+batches of 2,000 outside the timed part, which times chunks of 100 calls. The operations
+and what they call here:
+
+- use_nonce:STORE, store_get:STORE: useNonce; storeAssociation then getAssociation by
+  handle. STORE is memory (MemoryStore), file and file_nosync (both FileOpenIDStore, which
+  fsyncs an association's file but neither nonce files nor directories), sqlite
+  (SQLiteStore on the sqlite3 module's defaults: rollback journal, synchronous=FULL),
+  postgres (PostgreSQLStore on psycopg2.connect(PG), its tables created for the run);
+- complete: Consumer.complete on a valid signed assertion (benches/python/complete.py);
+- login: a whole login against the provider (benches/python/login.py);
+- html:DOC: OpenIDServiceEndpoint.fromHTML; meta:DOC: openid.yadis.parsehtml.findHTMLMeta;
+  xrds:DOC: OpenIDServiceEndpoint.fromXRDS (openid.yadis.etxrd), DOC a file in DOCUMENTS.
+"""
+
+import http.client
+import io
+import os
+import sqlite3
+import sys
+import time
+import urllib.parse
+
+from openid.association import Association
+from openid.consumer.consumer import SUCCESS, Consumer
+from openid.consumer.discover import OPENID_2_0_TYPE, OpenIDServiceEndpoint
+from openid.message import OPENID2_NS, Message
+from openid.store.filestore import FileOpenIDStore
+from openid.store.memstore import MemoryStore
+from openid.store.nonce import mkNonce
+from openid.store.sqlstore import SQLiteStore
+from openid.yadis import parsehtml
+
+# The same URLs as benches/peers/main.rs.
+OP = "http://127.0.0.1:8901/op"
+CLAIMED_ID = "http://127.0.0.1:8901/id/alice"
+REALM = "http://127.0.0.1:8000/"
+RETURN_TO = "http://127.0.0.1:8000/return"
+BATCH = 2000
+CHUNK = 100
+
+
+class Failed(Exception):
+    """A call did not do what it must (a fresh nonce refused, a login that failed)."""
+
+
+def timed(target, batch, call):
+    """Calls `call` on the inputs `batch()` makes (untimed) until the timed chunks add up to
+    `target` seconds; (calls made, seconds they took). Chunks shrink when they are slow,
+    as in main.rs."""
+    calls = 0
+    took = 0.0
+    size = CHUNK
+    perf_counter = time.perf_counter
+    while took < target:
+        inputs = batch()
+        start = 0
+        while start < len(inputs) and took < target:
+            chunk = inputs[start:start + size]
+            start += len(chunk)
+            started = perf_counter()
+            for item in chunk:
+                call(item)
+            elapsed = perf_counter() - started
+            took += elapsed
+            calls += len(chunk)
+            # Slow calls (an fsync each) get smaller chunks, so a round ends near its target.
+            if elapsed > target / 20:
+                size = max(1, size // 2)
+    return calls, took
+
+
+class Peer:
+    def __init__(self, scratch, provider, documents, postgres):
+        self.scratch = scratch
+        self.provider = provider
+        self.documents = documents
+        self.postgres = postgres
+        self.counter = 0
+
+    def store(self, name, tag):
+        path = os.path.join(self.scratch, "reference-%s-%s" % (tag, name))
+        if name == "memory":
+            return MemoryStore()
+        if name in ("file", "file_nosync"):
+            return FileOpenIDStore(path)
+        if name == "sqlite":
+            store = SQLiteStore(sqlite3.connect(path + ".sqlite"))
+            store.createTables()
+            return store
+        if name == "postgres" and self.postgres:
+            import psycopg2
+            from openid.store.sqlstore import PostgreSQLStore
+            # Tables of this run's own (createTables is not idempotent here).
+            suffix = "%s_%d" % (tag, os.getpid())
+            store = PostgreSQLStore(psycopg2.connect(self.postgres),
+                                    associations_table="oid_associations_" + suffix,
+                                    nonces_table="oid_nonces_" + suffix)
+            store.createTables()
+            return store
+        raise ValueError("no store %r" % name)
+
+    def fresh(self):
+        self.counter += 1
+        return self.counter
+
+    def setup(self, operation):
+        kind, _, argument = operation.partition(":")
+        if kind == "use_nonce":
+            return self.use_nonce(self.store(argument, "nonces"))
+        if kind == "store_get":
+            return self.store_get(self.store(argument, "associations"))
+        if kind == "complete":
+            return complete()
+        if kind == "login":
+            return login(self.provider)
+        if kind in ("html", "meta"):
+            with open(os.path.join(self.documents, argument), encoding="utf-8") as f:
+                page = f.read()
+            return html_endpoints(page) if kind == "html" else yadis_meta(page)
+        if kind == "xrds":
+            with open(os.path.join(self.documents, argument), "rb") as f:
+                return xrds_endpoints(f.read())
+        raise ValueError("no operation %r" % operation)
+
+    def use_nonce(self, store):
+        def batch():
+            now = int(time.time())
+            return [(now, "salt%d" % self.fresh()) for _ in range(BATCH)]
+
+        def call(item):
+            if not store.useNonce(OP, item[0], item[1]):
+                raise Failed("a fresh nonce was refused")
+
+        return lambda target: timed(target, batch, call)
+
+    def store_get(self, store):
+        def batch():
+            return [
+                Association.fromExpiresIn(3600, "handle%d" % self.fresh(), b"\x07" * 32,
+                                          "HMAC-SHA256")
+                for _ in range(BATCH)
+            ]
+
+        def call(association):
+            store.storeAssociation(OP, association)
+            if store.getAssociation(OP, association.handle) is None:
+                raise Failed("a stored association was not found")
+
+        return lambda target: timed(target, batch, call)
+
+
+def complete():
+    """Consumer.complete on a fresh valid assertion each call, as benches/python/complete.py."""
+    store = MemoryStore()
+    association = Association.fromExpiresIn(3600, "bench-handle", b"\x01" * 32, "HMAC-SHA256")
+    store.storeAssociation(OP, association)
+
+    endpoint = OpenIDServiceEndpoint()
+    endpoint.claimed_id = CLAIMED_ID
+    endpoint.local_id = CLAIMED_ID
+    endpoint.server_url = OP
+    endpoint.type_uris = [OPENID_2_0_TYPE]
+
+    def assertion():
+        message = Message(OPENID2_NS)
+        message.updateArgs(OPENID2_NS, {
+            "mode": "id_res",
+            "op_endpoint": OP,
+            "claimed_id": CLAIMED_ID,
+            "identity": CLAIMED_ID,
+            "return_to": RETURN_TO,
+            "response_nonce": mkNonce(),
+            "assoc_handle": association.handle,
+        })
+        return association.signMessage(message).toPostArgs()
+
+    session = {}
+    consumer = Consumer(session, store)
+    token_key = consumer._token_key
+    consumer.beginWithoutDiscovery(endpoint)
+    saved = session[token_key]
+
+    def call(args):
+        session[token_key] = saved
+        response = consumer.complete(args, RETURN_TO)
+        if response.status != SUCCESS:
+            raise Failed("not a success: %r" % (response,))
+
+    return lambda target: timed(target, lambda: [assertion() for _ in range(BATCH)], call)
+
+
+def follow(url):
+    """GET url without following redirects; the Location it redirects to."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port)
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    if response.status not in (302, 303):
+        raise Failed("the provider answered %d, not a redirect" % response.status)
+    return response.getheader("Location")
+
+
+def login(base):
+    """A whole login against the provider, as benches/python/login.py."""
+    identity = base + "/id/alice"
+    store = MemoryStore()
+
+    def once(_):
+        session = {}
+        consumer = Consumer(session, store)
+        request = consumer.begin(identity)
+        back = follow(request.redirectURL(REALM, RETURN_TO))
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(back).query))
+        response = consumer.complete(query, back)
+        if response.status != SUCCESS:
+            raise Failed("not a success: %r" % (response,))
+
+    once(None)  # associate once, outside the timed part
+    return lambda target: timed(target, lambda: [None] * BATCH, once)
+
+
+def html_endpoints(page):
+    def call(_):
+        OpenIDServiceEndpoint.fromHTML(CLAIMED_ID, page)
+
+    if not OpenIDServiceEndpoint.fromHTML(CLAIMED_ID, page):
+        raise Failed("the page declares no endpoint")
+    return lambda target: timed(target, lambda: [None] * BATCH, call)
+
+
+def yadis_meta(page):
+    def call(_):
+        parsehtml.findHTMLMeta(io.StringIO(page))
+
+    if not parsehtml.findHTMLMeta(io.StringIO(page)):
+        raise Failed("the page has no X-XRDS-Location meta")
+    return lambda target: timed(target, lambda: [None] * BATCH, call)
+
+
+def xrds_endpoints(document):
+    def call(_):
+        OpenIDServiceEndpoint.fromXRDS(CLAIMED_ID, document)
+
+    if not OpenIDServiceEndpoint.fromXRDS(CLAIMED_ID, document):
+        raise Failed("the document declares no endpoint")
+    return lambda target: timed(target, lambda: [None] * BATCH, call)
+
+
+def main():
+    if len(sys.argv) != 5:
+        sys.exit("usage: reference.py SCRATCH PROVIDER DOCUMENTS PG")
+    peer = Peer(*sys.argv[1:])
+    rounds = {}
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        operation, seconds = words
+        if operation not in rounds:
+            rounds[operation] = peer.setup(operation)
+        calls, took = rounds[operation](float(seconds))
+        sys.stdout.write("%d %.9f\n" % (calls, took))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
