@@ -123,6 +123,24 @@ fn sign_message_refuses_another_handle() {
 }
 
 #[test]
+fn sign_message_takes_its_own_handle_and_refuses_either_half_of_a_signature() {
+    let a = assoc(AssociationType::HmacSha256);
+    // The association's own handle, already set, is kept.
+    let mut msg = Message::new(OpenIdVersion::V2_0);
+    msg.set_openid("mode", "id_res");
+    msg.set_openid("assoc_handle", "h");
+    sign_message(&mut msg, &a).unwrap();
+    assert_eq!(check_signature(&msg, &a), Ok(()));
+    // A message with only `sig`, or only `signed`, is already (half) signed.
+    for field in ["sig", "signed"] {
+        let mut msg = Message::new(OpenIdVersion::V2_0);
+        msg.set_openid("mode", "id_res");
+        msg.set_openid(field, "x");
+        assert_eq!(sign_message(&mut msg, &a), Err(SignatureError::AlreadySigned), "{field}");
+    }
+}
+
+#[test]
 fn keys_of_the_wrong_length_are_never_used() {
     // An empty or short key (from a broken or hostile association response) would let
     // anyone compute signatures: refused for checking and for signing alike.
