@@ -303,6 +303,34 @@ pub fn is_current<M>(steps: &[M], found: Option<i64>) -> Result<bool, NewerSchem
     }
 }
 
+/// What the store `package` built without migrating checks first: the schema version
+/// `found` in `table` of `target` is the one `steps` build, or the error says what to do
+/// ([`SchemaError::Behind`] with `fix`, [`SchemaError::TooNew`] naming `package`).
+///
+/// # Errors
+/// [`SchemaError::Behind`] or [`SchemaError::TooNew`].
+pub fn check_version<M, R: StdError + Send + Sync + 'static>(
+    steps: &[M],
+    found: Option<i64>,
+    target: &str,
+    table: &str,
+    fix: &'static str,
+    package: &'static str,
+) -> Result<(), SchemaError<R>> {
+    let (target, table) = (target.to_owned(), table.to_owned());
+    match is_current(steps, found) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(SchemaError::Behind {
+            target,
+            table,
+            found,
+            needed: i64::try_from(steps.len()).unwrap_or(i64::MAX),
+            fix,
+        }),
+        Err(newer) => Err(SchemaError::TooNew { target, table, newer, package }),
+    }
+}
+
 impl<R: StdError + Send + Sync + 'static> SchemaError<R> {
     /// A row of `table` in `target` is no association, because of `source`.
     pub fn bad_row(target: &str, table: &str, source: R) -> Self {
@@ -482,6 +510,25 @@ mod tests {
         assert_eq!(
             is_current(&steps, Some(3)).unwrap_err(),
             NewerSchema { found: 3, supported: 2 }
+        );
+    }
+
+    #[test]
+    fn a_store_built_without_migrating_opens_the_current_version_only() {
+        let steps = ["one", "two"];
+        let check = |found| check_version::<_, BadRow>(&steps, found, "db", "v", "run it", "pkg");
+        assert!(check(Some(2)).is_ok());
+        for found in [None, Some(1)] {
+            let error = check(found).unwrap_err();
+            assert!(
+                matches!(&error, SchemaError::Behind { needed: 2, fix: "run it", .. }),
+                "{error}"
+            );
+        }
+        let newer = check(Some(3)).unwrap_err();
+        assert_eq!(
+            newer.to_string(),
+            "db, tables v: schema version 3 is newer than this library's 2; upgrade pkg"
         );
     }
 

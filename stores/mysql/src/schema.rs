@@ -32,6 +32,9 @@ pub(crate) struct Names {
     nonces_v1: String,
     /// The nonces table of version 2 while it is filled.
     nonces_v2: String,
+    /// The name of the nonce table's check that each row is in its shard (MySQL names
+    /// constraints per database: named after the table's digest too).
+    shard_check: String,
 }
 
 impl Names {
@@ -47,6 +50,7 @@ impl Names {
             nonces_plain: tables.nonces().to_owned(),
             nonces_v1: format!("`openid_nonces_v1_{digest}`"),
             nonces_v2: format!("`openid_nonces_v2_{digest}`"),
+            shard_check: format!("`openid_nonce_shard_{digest}`"),
         })
     }
 }
@@ -145,7 +149,9 @@ pub(crate) fn migrations(names: &Names) -> Vec<Step> {
 /// filled beside the old one, swapped in by one atomic `RENAME TABLE`, and then the rows a
 /// process inserted into the old table between the copy and the swap are copied again;
 /// after the swap, a process still running the old code fails its inserts (no `shard`
-/// default), which fails its logins closed rather than forgetting nonces.
+/// default and, where the session is not in strict SQL mode and the server would insert
+/// shard 0 instead, the table's check that each row is in its shard), which fails its
+/// logins closed rather than recording a nonce where the new code does not look for it.
 ///
 /// Databases migrated by development builds already have the version 2 table under
 /// version 1; then only the version is recorded. Each phase checks what the tables hold,
@@ -168,7 +174,7 @@ pub(crate) fn shard_nonces(connection: &mut Conn, names: &Names) -> Result<(), m
     )?;
     if has_shard.unwrap_or(0) == 0 {
         connection.query_drop(format!("DROP TABLE IF EXISTS {v2}"))?;
-        connection.query_drop(sharded_nonces(v2))?;
+        connection.query_drop(sharded_nonces(v2, &names.shard_check))?;
         connection.query_drop(copy(n, v2))?;
         connection.query_drop(format!("RENAME TABLE {n} TO {v1}, {v2} TO {n}"))?;
     }
@@ -187,7 +193,12 @@ pub(crate) fn shard_nonces(connection: &mut Conn, names: &Names) -> Result<(), m
 
 /// The nonce table of version 2. The primary key leads with the shard, so concurrent
 /// inserts spread over [`NONCE_SHARDS`] ends of the index, and cleanup walks the key.
-fn sharded_nonces(table: &str) -> String {
+///
+/// The check `check` keeps every row in the shard the store computes: a nonce recorded
+/// under another shard (by version 1's code, which names no shard, in a session that is
+/// not in strict mode) would not be found by the store's insert, and would be accepted
+/// twice. MariaDB enforces checks since 10.2, MySQL since 8.0.16.
+fn sharded_nonces(table: &str, check: &str) -> String {
     format!(
         "CREATE TABLE {table} (
              shard TINYINT UNSIGNED NOT NULL,
@@ -195,7 +206,8 @@ fn sharded_nonces(table: &str) -> String {
              nonce_key BINARY(32) NOT NULL,
              server_url MEDIUMTEXT NOT NULL,
              salt MEDIUMTEXT NOT NULL,
-             PRIMARY KEY (shard, timestamp, nonce_key)
+             PRIMARY KEY (shard, timestamp, nonce_key),
+             CONSTRAINT {check} CHECK (shard = ASCII(nonce_key) % {NONCE_SHARDS})
          ) {TABLE_OPTIONS}"
     )
 }

@@ -9,7 +9,7 @@ use openid_store_kit::keys::{hex, nonce_digest, server_digest, sha256};
 use openid_store_kit::pool::{Connector as _, Pool};
 use openid_store_kit::settings::Settings;
 use openid_store_kit::sql::{
-    NewerSchema, SchemaError, Statements, TableNames, association_from_row, count, is_current,
+    NewerSchema, SchemaError, Statements, TableNames, association_from_row, check_version, count,
     pending,
 };
 use openid_store_kit::url::{StoreUrl, UrlOption};
@@ -194,26 +194,14 @@ impl MysqlStore {
     fn check_schema(&self) -> Result<(), StoreError> {
         let found = self.schema_version()?;
         let steps = schema::migrations(&self.names);
-        let table = self.names.versions.clone();
-        let target = self.target().to_owned();
-        match is_current(&steps, found) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(SchemaError::<RowError>::Behind {
-                target,
-                table,
-                found,
-                needed: i64::try_from(steps.len()).unwrap_or(i64::MAX),
-                fix: "run MysqlStore::migrate, or connect with ?migrate=true",
-            }
-            .into()),
-            Err(newer) => Err(SchemaError::<RowError>::TooNew {
-                target,
-                table,
-                newer,
-                package: "openid-store-mysql",
-            }
-            .into()),
-        }
+        Ok(check_version::<_, RowError>(
+            &steps,
+            found,
+            self.target(),
+            &self.names.versions,
+            "run MysqlStore::migrate, or connect with ?migrate=true",
+            "openid-store-mysql",
+        )?)
     }
 
     /// The server, for messages.

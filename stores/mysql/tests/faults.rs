@@ -245,3 +245,38 @@ fn a_version_1_database_with_the_sharded_table_is_only_renumbered() {
     assert!(!store.use_nonce("https://op.example/", t, "kept").unwrap());
     assert!(store.use_nonce("https://op.example/", t, "fresh").unwrap());
 }
+
+/// During a rolling upgrade, processes still running version 1's code insert nonces
+/// without a `shard`. The migration says they fail closed, which holds only in strict SQL
+/// mode: otherwise the server inserts shard 0 with a warning, and the new code, looking
+/// for the nonce under its real shard, accepted it a second time.
+#[test]
+fn an_insert_of_the_old_code_in_a_non_strict_session_cannot_record_a_nonce_twice() {
+    use openid_store_mysql::mysql::prelude::Queryable;
+    let Some(server) = shared(Backend::Mysql).unwrap() else { return };
+    let t = SystemClock.now();
+    version_1_tables(server.url(), "lax1_", &[], false);
+    let url = format!("{}?table_prefix=lax1_", server.url());
+    let store = MysqlStore::from_url(&format!("{url}&migrate=true")).unwrap();
+    // A salt whose nonce does not belong in shard 0.
+    let salt = (0..1000)
+        .map(|i| format!("salt-{i}"))
+        .find(|salt| {
+            !openid_store_kit::keys::nonce_digest("https://op.example/", t, salt)[0]
+                .is_multiple_of(16)
+        })
+        .unwrap();
+    let key = openid_store_kit::keys::nonce_digest("https://op.example/", t, &salt);
+    let mut old = raw(server.url());
+    old.query_drop("SET SESSION sql_mode = ''").unwrap();
+    let inserted = old.exec_drop(
+        "INSERT INTO lax1_nonces (nonce_key, server_url, timestamp, salt) VALUES (?, ?, ?, ?)",
+        (key.as_slice(), "https://op.example/", t, &salt),
+    );
+    if inserted.is_ok() {
+        assert!(
+            !store.use_nonce("https://op.example/", t, &salt).unwrap(),
+            "the old code recorded the nonce, and the new code accepted it again"
+        );
+    }
+}

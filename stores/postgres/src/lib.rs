@@ -52,6 +52,13 @@
 //!   operation also has a client-side deadline of the timeout (`tokio-postgres` on a
 //!   runtime per connection); the connection that ran out of time is dropped. TCP
 //!   keepalives and `tcp_user_timeout` (the timeout) find a dead host or a cut network.
+//!   An insert that ran out of time may still commit on the server after the call failed:
+//!   the nonce is then recorded though its login failed, so a retry of it is a replay
+//!   (closed, never open).
+//! - **Threads.** Like the rest of the library, call it from a thread that may block
+//!   (`spawn_blocking` in an async application): each connection drives its operations on
+//!   a runtime of its own, and tokio refuses (panics) to block on one inside an async task.
+//!   Dropping the store anywhere is fine, inside an async runtime included.
 //! - **Durability.** Whatever the server's settings give: a `true` from `use_nonce` is
 //!   committed before it is returned.
 //! - **Secrets.** `Debug` shows the server and tables, never the password or secrets.

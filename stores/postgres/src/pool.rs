@@ -27,7 +27,7 @@ use tokio_postgres::{Client, Config, NoTls};
 
 /// A connection, its runtime and the statements prepared on it.
 pub(crate) struct Connection {
-    runtime: Runtime,
+    runtime: OwnRuntime,
     client: Client,
     statements: HashMap<String, Statement>,
     deadline: Duration,
@@ -103,16 +103,40 @@ impl Connection {
     }
 }
 
+/// A connection's runtime, shut down without waiting when the connection is dropped.
+///
+/// A plain [`Runtime`] waits for its blocking pool when dropped, and panics when that
+/// happens inside an async context ("Cannot drop a runtime in a context where blocking is
+/// not allowed"): an application that keeps the store in the state of its async web
+/// framework drops it there at shutdown. [`Runtime::shutdown_background`] is documented
+/// for exactly that; the connection's task ends with the runtime either way.
+struct OwnRuntime(Option<Runtime>);
+
+impl OwnRuntime {
+    fn block_on<F: Future>(&self, future: F) -> Option<F::Output> {
+        self.0.as_ref().map(|runtime| runtime.block_on(future))
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// Drives `future` on `runtime` until it ends or `deadline` passes.
 fn wait<T>(
-    runtime: &Runtime,
+    runtime: &OwnRuntime,
     deadline: Duration,
     future: impl Future<Output = Result<T, postgres::Error>>,
 ) -> Result<T, PgError> {
     // The timer is made inside the runtime: it needs the runtime's clock.
+    // `None` only while the connection is being dropped, when nothing runs on it.
     match runtime.block_on(async { tokio::time::timeout(deadline, future).await }) {
-        Ok(result) => Ok(result?),
-        Err(_elapsed) => Err(PgError::Deadline(deadline)),
+        Some(Ok(result)) => Ok(result?),
+        Some(Err(_)) | None => Err(PgError::Deadline(deadline)),
     }
 }
 
@@ -130,18 +154,22 @@ impl openid_store_kit::pool::Connector for Connector {
     type Error = PgError;
 
     fn connect(&self) -> Result<Connection, PgError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(PgError::Runtime)?;
+        let runtime = OwnRuntime(Some(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(PgError::Runtime)?,
+        ));
         let (client, connection) = wait(&runtime, self.deadline, self.config.connect(NoTls))?;
         // On a current-thread runtime the connection's task makes progress only while an
         // operation blocks on it, as in the `postgres` crate; it ends with the runtime.
-        runtime.spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "PostgreSQL connection ended");
-            }
-        });
+        if let Some(inner) = &runtime.0 {
+            inner.spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "PostgreSQL connection ended");
+                }
+            });
+        }
         Ok(Connection { runtime, client, statements: HashMap::new(), deadline: self.deadline })
     }
 

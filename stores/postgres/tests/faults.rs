@@ -178,3 +178,18 @@ fn a_million_expired_nonces_are_cleaned_up_in_batches_under_a_short_statement_ti
     assert!(!store.use_nonce("https://op/", now, "live").unwrap(), "a live nonce was removed");
     assert_eq!(store.cleanup_nonces().unwrap(), 0);
 }
+
+/// A web application keeps the store in its state and drops it inside its async runtime
+/// (at shutdown, or when its startup fails after the store was built): each pooled
+/// connection owns a runtime, and a runtime dropped in an async context panicked
+/// ("Cannot drop a runtime in a context where blocking is not allowed").
+#[test]
+fn a_store_dropped_inside_an_async_runtime_does_not_panic() {
+    let Some(server) = shared(Backend::Postgres).unwrap() else { return };
+    let store =
+        PostgresStore::from_url(&format!("{}?schema=dropped_async&migrate=true", server.url()))
+            .unwrap();
+    assert!(store.use_nonce("https://op.example/", SystemClock.now(), "pooled").unwrap());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move { drop(store) });
+}
