@@ -20,7 +20,7 @@ const SERVER: &str = "https://op.example/server";
 fn a_held_lock_fails_association_writes_within_the_timeout_and_never_blocks_nonces() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(NOW));
-    let timeout = Duration::from_millis(200);
+    let timeout = Duration::from_millis(500);
     let store = FileStore::builder(dir.path())
         .clock(clock.clone())
         .timeout(timeout)
@@ -41,7 +41,8 @@ fn a_held_lock_fails_association_writes_within_the_timeout_and_never_blocks_nonc
     let took = started.elapsed();
     assert!(error.is_unavailable(), "{error}");
     assert!(error.to_string().contains("cannot lock"), "{error}");
-    assert!(took >= timeout && took < timeout * 5, "waited {took:?}");
+    // Slack for a loaded machine: the point is that the wait ends, and not before the limit.
+    assert!(took >= timeout && took < timeout * 10, "waited {took:?}");
     assert!(store.cleanup_associations().unwrap_err().is_unavailable());
 
     // Nonces and their cleanup take no lock.

@@ -70,7 +70,7 @@ fn a_hung_server_makes_calls_fail_within_the_timeout_and_they_work_when_it_resum
                 store.use_nonce("https://op/", now, &format!("hung-{attempt}")).unwrap_err();
             assert!(error.is_unavailable(), "{error}");
             assert!(error.to_string().contains("failing fast"), "{error}");
-            assert!(started.elapsed() < Duration::from_millis(100), "{:?}", started.elapsed());
+            assert!(started.elapsed() < Duration::from_millis(250), "{:?}", started.elapsed());
         }
     }));
     signal("-CONT");

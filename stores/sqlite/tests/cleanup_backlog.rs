@@ -38,10 +38,12 @@ fn a_million_expired_nonces_are_cleaned_up_while_another_process_keeps_writing()
     drop(conn);
     eprintln!("backlog of {BACKLOG} written in {:?}", started.elapsed());
 
-    // Another process's store, whose writes wait at most 1 s for the lock.
+    // Another process's store, whose writes wait at most 3 s for the lock: far longer than
+    // a batch takes, even with a slow fsync on a loaded machine, and shorter than one delete
+    // of the whole backlog (7.5 s in a debug build here).
     let other = SqliteStore::builder(&path)
         .clock(clock.clone())
-        .timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(3))
         .build()
         .unwrap();
     let done = AtomicBool::new(false);
@@ -65,7 +67,7 @@ fn a_million_expired_nonces_are_cleaned_up_while_another_process_keeps_writing()
     let took = started.elapsed();
     eprintln!("cleanup took {took:?}, {written} writes meanwhile");
     assert_eq!(removed, usize::try_from(BACKLOG).unwrap());
-    assert!(took < Duration::from_secs(30), "cleanup took {took:?}");
+    assert!(took < Duration::from_secs(120), "cleanup took {took:?}");
     assert!(written > 0);
     assert!(!cleaner.use_nonce("https://op.example/", NOW, "live").unwrap(), "kept");
     assert_eq!(cleaner.cleanup_nonces().unwrap(), 0);
