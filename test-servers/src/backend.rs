@@ -95,6 +95,24 @@ pub enum Variant {
     /// A Redis master (the URL's server, node 0) with one replica (node 1) that has
     /// caught up, for tests of what a store waits for. Redis only.
     Replicated,
+    /// A Redis server that speaks only TLS (`--port 0 --tls-port`), with a certificate
+    /// for 127.0.0.1 issued by a CA made for this instance when it starts. The URL is
+    /// `rediss://127.0.0.1:<port>/?tls_ca_file=<instance directory>/tls/ca.pem`, the
+    /// option that makes the Redis store trust that CA; [`Server::tls_ca_file`](crate::Server::tls_ca_file)
+    /// gives the path. Clients are not asked for certificates. Redis only.
+    Tls,
+}
+
+impl Variant {
+    /// A short name, for directory names.
+    pub(crate) fn suffix(self) -> &'static str {
+        match self {
+            Self::Standard => "",
+            Self::Evicting => "-evicting",
+            Self::Replicated => "-replicated",
+            Self::Tls => "-tls",
+        }
+    }
 }
 
 impl fmt::Display for Backend {

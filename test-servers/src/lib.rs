@@ -41,8 +41,8 @@ pub use backend::{Backend, Variant};
 pub use error::ServerError;
 pub use server::Server;
 
-/// Started servers (or why they could not start), by backend.
-type Registry = HashMap<Backend, Result<Arc<Server>, ServerError>>;
+/// Started servers (or why they could not start), by backend and variant.
+type Registry = HashMap<(Backend, Variant), Result<Arc<Server>, ServerError>>;
 
 /// The server of this backend shared by every test in the process, started on first use.
 /// A child process of a test process that started one (a cross-process test) gets the
@@ -54,16 +54,37 @@ type Registry = HashMap<Backend, Result<Arc<Server>, ServerError>>;
 /// # Errors
 /// [`ServerError`] when the binary is missing or the server does not start.
 pub fn shared(backend: Backend) -> Result<Option<Arc<Server>>, ServerError> {
+    shared_variant(backend, Variant::Standard)
+}
+
+/// As [`shared`], a server of this backend started with other settings than the tests'
+/// default (see [`Variant`]), shared by every test of the process that asks for this
+/// variant (and by a child process of it, as [`shared`]).
+///
+/// Returns `Ok(None)` when the backend is skipped, or, for a variant other than
+/// [`Variant::Standard`], when `OPENID_TEST_<BACKEND>_URL` points at an existing server
+/// (which has the settings it has; a `SKIPPED` line is printed).
+///
+/// # Errors
+/// As [`shared`], and [`ServerError::Failed`] when the backend has no such variant.
+pub fn shared_variant(
+    backend: Backend,
+    variant: Variant,
+) -> Result<Option<Arc<Server>>, ServerError> {
     static SHARED: Mutex<Option<Registry>> = Mutex::new(None);
     if backend.is_skipped() {
         backend.print_skipped("OPENID_TEST_SKIP names it");
         return Ok(None);
     }
+    if variant != Variant::Standard && backend.external_url().is_some() {
+        backend.print_skipped(&format!("an external server is not the {variant:?} variant"));
+        return Ok(None);
+    }
     let mut guard = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
     let map = guard.get_or_insert_with(HashMap::new);
     let entry = map
-        .entry(backend)
-        .or_insert_with(|| Server::launch(backend, Variant::Standard, true).map(Arc::new));
+        .entry((backend, variant))
+        .or_insert_with(|| Server::launch(backend, variant, true).map(Arc::new));
     entry.clone().map(Some)
 }
 

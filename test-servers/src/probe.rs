@@ -35,6 +35,13 @@ fn exchange(port: u16, request: &[u8]) -> Option<Vec<u8>> {
     (read > 0).then_some(buffer)
 }
 
+/// Something accepts connections on `port` (a TLS server, which a plain request cannot
+/// probe further).
+pub(crate) fn accepts(port: u16) -> bool {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    TcpStream::connect_timeout(&address, IO_TIMEOUT).is_ok()
+}
+
 pub(crate) fn redis_ping(port: u16) -> bool {
     exchange(port, b"PING\r\n").is_some_and(|answer| answer.starts_with(b"+PONG"))
 }

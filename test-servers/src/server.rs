@@ -14,6 +14,7 @@ use crate::start::{self, Launched, Probe};
 pub struct Server {
     backend: Backend,
     url: String,
+    tls_ca_file: Option<PathBuf>,
     managed: Option<Managed>,
 }
 
@@ -32,17 +33,19 @@ impl Server {
         shared: bool,
     ) -> Result<Self, ServerError> {
         if let Some(url) = backend.external_url() {
-            return Ok(Self { backend, url, managed: None });
+            return Ok(Self { backend, url, tls_ca_file: None, managed: None });
         }
         if shared {
             // A child of a test process that started this backend uses its parent's server,
             // so both race on the same data.
-            let parent = start::shared_dir(backend, std::os::unix::process::parent_id());
+            let parent = start::shared_dir(backend, variant, std::os::unix::process::parent_id());
             if let Ok(url) = std::fs::read_to_string(parent.join("url")) {
-                return Ok(Self { backend, url, managed: None });
+                let tls_ca_file = Some(start::tls_ca_file(&parent)).filter(|ca| ca.is_file());
+                return Ok(Self { backend, url, tls_ca_file, managed: None });
             }
         }
-        let Launched { url, dir, nodes, probe } = start::launch(backend, variant, shared)?;
+        let Launched { url, dir, nodes, probe, tls_ca_file } =
+            start::launch(backend, variant, shared)?;
         if shared {
             std::fs::write(dir.join("url"), &url).map_err(|e| ServerError::Failed {
                 backend: backend.name(),
@@ -55,6 +58,7 @@ impl Server {
         Ok(Self {
             backend,
             url,
+            tls_ca_file,
             managed: Some(Managed { dir, probe, specs, children: Mutex::new(children) }),
         })
     }
@@ -63,6 +67,12 @@ impl Server {
     /// `redis+cluster://host:port,...`, `memcache://`).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The CA certificate (PEM) that issued the server's certificate, for
+    /// [`Variant::Tls`](crate::Variant::Tls); `None` for a server without TLS.
+    pub fn tls_ca_file(&self) -> Option<&std::path::Path> {
+        self.tls_ca_file.as_deref()
     }
 
     /// Which backend this is.

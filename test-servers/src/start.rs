@@ -21,6 +21,8 @@ pub(crate) struct Launched {
     pub(crate) dir: PathBuf,
     pub(crate) nodes: Vec<(Spec, Child)>,
     pub(crate) probe: Probe,
+    /// The CA of a TLS server's certificate.
+    pub(crate) tls_ca_file: Option<PathBuf>,
 }
 
 /// How to tell a server is ready.
@@ -34,6 +36,11 @@ pub(crate) enum Probe {
         port: u16,
     },
     Redis {
+        port: u16,
+    },
+    /// A server that speaks only TLS: it accepts connections (a handshake needs a TLS
+    /// client; the server listens once it is set up, certificates loaded).
+    RedisTls {
         port: u16,
     },
     /// A master whose one replica is online.
@@ -57,6 +64,7 @@ impl Probe {
             ),
             Self::Mysql { port } => probe::mysql_greeting(*port),
             Self::Redis { port } => probe::redis_ping(*port),
+            Self::RedisTls { port } => probe::accepts(*port),
             Self::RedisReplicated { port } => probe::redis_replica_online(*port),
             Self::RedisCluster { ports } => ports.iter().all(|port| probe::redis_cluster_ok(*port)),
             Self::Memcache { port } => probe::memcached_version(*port),
@@ -70,7 +78,7 @@ pub(crate) fn launch(
     shared: bool,
 ) -> Result<Launched, ServerError> {
     let (evicting, replicated) = match (backend, variant) {
-        (_, Variant::Standard) => (false, false),
+        (_, Variant::Standard) | (Backend::Redis, Variant::Tls) => (false, false),
         (Backend::Redis | Backend::Memcache, Variant::Evicting) => (true, false),
         (Backend::Redis, Variant::Replicated) => (false, true),
         (_, variant) => {
@@ -81,11 +89,12 @@ pub(crate) fn launch(
             });
         }
     };
-    let dir =
-        temp_dir(backend, shared).map_err(|e| failed(backend, "creating a data directory", e))?;
+    let dir = temp_dir(backend, variant, shared)
+        .map_err(|e| failed(backend, "creating a data directory", e))?;
     let result = match backend {
         Backend::Postgres => postgres(&dir),
         Backend::Mysql => mysql(&dir),
+        Backend::Redis if variant == Variant::Tls => redis_tls(&dir),
         Backend::Redis => redis(&dir, evicting, replicated),
         Backend::RedisCluster => redis_cluster(&dir),
         Backend::Memcache => memcached(&dir, evicting),
@@ -155,6 +164,7 @@ fn postgres(dir: &Path) -> Result<Launched, ServerError> {
         dir: dir.to_path_buf(),
         nodes,
         probe,
+        tls_ca_file: None,
     })
 }
 
@@ -230,6 +240,7 @@ fn mysql(dir: &Path) -> Result<Launched, ServerError> {
         dir: dir.to_path_buf(),
         nodes,
         probe,
+        tls_ca_file: None,
     })
 }
 
@@ -290,7 +301,128 @@ fn redis(dir: &Path, evicting: bool, replicated: bool) -> Result<Launched, Serve
         Probe::Redis { port }
     };
     let nodes = start_nodes(backend, specs, &probe)?;
-    Ok(Launched { url: format!("redis://127.0.0.1:{port}/"), dir: dir.to_path_buf(), nodes, probe })
+    Ok(Launched {
+        url: format!("redis://127.0.0.1:{port}/"),
+        dir: dir.to_path_buf(),
+        nodes,
+        probe,
+        tls_ca_file: None,
+    })
+}
+
+/// Where a TLS server's CA certificate is, in its instance directory `dir`.
+pub(crate) fn tls_ca_file(dir: &Path) -> PathBuf {
+    dir.join("tls").join("ca.pem")
+}
+
+/// A Redis server on a TLS port only, with a CA and a certificate for 127.0.0.1 made now.
+fn redis_tls(dir: &Path) -> Result<Launched, ServerError> {
+    let backend = Backend::Redis;
+    let server = find_binary(backend, "redis-server")?;
+    let tls = dir.join("tls");
+    std::fs::create_dir(&tls).map_err(|e| failed(backend, "creating the TLS directory", e))?;
+    make_certificates(backend, &tls)?;
+    let port = reserve_port(backend, dir)?;
+    let mut spec = redis_spec(&server, dir, 0, false);
+    spec.args.extend(strings(&[
+        "--tls-port",
+        &port.to_string(),
+        "--tls-cert-file",
+        &path(&tls.join("server.pem")),
+        "--tls-key-file",
+        &path(&tls.join("server.key")),
+        "--tls-ca-cert-file",
+        &path(&tls_ca_file(dir)),
+        "--tls-auth-clients",
+        "no",
+    ]));
+    let probe = Probe::RedisTls { port };
+    let nodes = start_nodes(backend, vec![spec], &probe)?;
+    let ca = tls_ca_file(dir);
+    Ok(Launched {
+        url: format!("rediss://127.0.0.1:{port}/?tls_ca_file={}", path(&ca)),
+        dir: dir.to_path_buf(),
+        nodes,
+        probe,
+        tls_ca_file: Some(ca),
+    })
+}
+
+/// Makes, in `tls`, a CA (`ca.pem`, `ca.key`) and a server certificate for 127.0.0.1
+/// that it signed (`server.pem`, `server.key`), with `openssl`: P-256 keys, valid for
+/// two days.
+fn make_certificates(backend: Backend, tls: &Path) -> Result<(), ServerError> {
+    let openssl = find_openssl(backend)?;
+    let file = |name: &str| path(&tls.join(name));
+    let extensions = tls.join("server.ext");
+    std::fs::write(
+        &extensions,
+        "basicConstraints=critical,CA:FALSE\n\
+         keyUsage=critical,digitalSignature,keyEncipherment\n\
+         extendedKeyUsage=serverAuth\n\
+         subjectAltName=IP:127.0.0.1\n",
+    )
+    .map_err(|e| failed(backend, "writing the certificate extensions", e))?;
+    let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let steps: [Vec<String>; 3] = [
+        [
+            strings(&["req", "-x509"]),
+            strings(&key),
+            strings(&["-keyout", &file("ca.key"), "-out", &file("ca.pem"), "-days", "2"]),
+            strings(&["-subj", "/CN=openid-rs throwaway test CA"]),
+            strings(&["-addext", "basicConstraints=critical,CA:TRUE"]),
+            strings(&["-addext", "keyUsage=critical,keyCertSign,cRLSign"]),
+        ]
+        .concat(),
+        [
+            strings(&["req"]),
+            strings(&key),
+            strings(&["-keyout", &file("server.key"), "-out", &file("server.csr")]),
+            strings(&["-subj", "/CN=127.0.0.1"]),
+        ]
+        .concat(),
+        strings(&[
+            "x509",
+            "-req",
+            "-in",
+            &file("server.csr"),
+            "-CA",
+            &file("ca.pem"),
+            "-CAkey",
+            &file("ca.key"),
+            "-set_serial",
+            "2",
+            "-days",
+            "2",
+            "-extfile",
+            &path(&extensions),
+            "-out",
+            &file("server.pem"),
+        ]),
+    ];
+    for args in steps {
+        process::run(&openssl, &args, None, tls).map_err(|detail| ServerError::Failed {
+            backend: backend.name(),
+            step: "making the TLS certificates with openssl".into(),
+            detail,
+        })?;
+    }
+    Ok(())
+}
+
+/// `openssl`, on PATH or in /usr/bin.
+fn find_openssl(backend: Backend) -> Result<PathBuf, ServerError> {
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    dirs.push(PathBuf::from("/usr/bin"));
+    dirs.into_iter().map(|dir| dir.join("openssl")).find(|candidate| candidate.is_file()).ok_or(
+        ServerError::MissingBinary {
+            backend: backend.name(),
+            binary: "openssl",
+            package: "openssl",
+            variable: backend.url_variable(),
+        },
+    )
 }
 
 fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
@@ -351,6 +483,7 @@ fn redis_cluster(dir: &Path) -> Result<Launched, ServerError> {
         dir: dir.to_path_buf(),
         nodes,
         probe,
+        tls_ca_file: None,
     })
 }
 
@@ -384,6 +517,7 @@ fn memcached(dir: &Path, evicting: bool) -> Result<Launched, ServerError> {
         dir: dir.to_path_buf(),
         nodes,
         probe,
+        tls_ca_file: None,
     })
 }
 
@@ -460,10 +594,10 @@ fn reserve_port(backend: Backend, dir: &Path) -> Result<u16, ServerError> {
     ports::reserve(dir).map_err(|e| failed(backend, "reserving a port", e))
 }
 
-fn temp_dir(backend: Backend, shared: bool) -> std::io::Result<PathBuf> {
+fn temp_dir(backend: Backend, variant: Variant, shared: bool) -> std::io::Result<PathBuf> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let dir = if shared {
-        shared_dir(backend, std::process::id())
+        shared_dir(backend, variant, std::process::id())
     } else {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -483,8 +617,9 @@ fn temp_dir(backend: Backend, shared: bool) -> std::io::Result<PathBuf> {
 
 /// The data directory of the shared server of process `pid`: a child process (the
 /// conformance suite's cross-process case) finds its parent's server there.
-pub(crate) fn shared_dir(backend: Backend, pid: u32) -> PathBuf {
-    std::env::temp_dir().join(format!("openid-test-{}-{pid}-shared", backend.name()))
+pub(crate) fn shared_dir(backend: Backend, variant: Variant, pid: u32) -> PathBuf {
+    let (name, suffix) = (backend.name(), variant.suffix());
+    std::env::temp_dir().join(format!("openid-test-{name}{suffix}-{pid}-shared"))
 }
 
 /// Finds a program on PATH, in the sbin directories (not on a non-root PATH), or for
@@ -546,7 +681,7 @@ mod tests {
     use super::*;
 
     fn instance() -> PathBuf {
-        temp_dir(Backend::Memcache, false).unwrap()
+        temp_dir(Backend::Memcache, Variant::Standard, false).unwrap()
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! | `sqlite:///path/to/file.db`, `sqlite:relative.db`, `sqlite::memory:` | [`openid-store-sqlite`] | `sqlite` (default) |
 //! | `postgres://user:pw@host/db[?migrate=true]` | [`openid-store-postgres`] | `postgres` |
 //! | `mysql://user:pw@host/db[?migrate=true]` | [`openid-store-mysql`] | `mysql` |
-//! | `redis://host:port/`, `redis+unix:///path`, `redis+cluster://host:port,host:port` | [`openid-store-redis`] | `redis` |
+//! | `redis://host:port/`, `rediss://host:port/[?tls_ca_file=/path/ca.pem]` (TLS), `redis+unix:///path`, `redis+cluster://host:port,host:port` | [`openid-store-redis`] | `redis` |
 //! | `memcache://host:port[,host:port]` | [`openid-store-memcache`] | `memcache` |
 //!
 //! Each backend's own options go in the URL's query; see its crate. A scheme this crate
@@ -73,7 +73,7 @@ impl Backend {
             Some("file") => Ok(Self::File),
             Some("postgres" | "postgresql") => Ok(Self::Postgres),
             Some("mysql") => Ok(Self::Mysql),
-            // `rediss` reaches the Redis store, which explains that TLS is not supported.
+            // `rediss+cluster` reaches the Redis store, which explains that it is not supported.
             Some("redis" | "redis+unix" | "redis+cluster" | "rediss" | "rediss+cluster") => {
                 Ok(Self::Redis)
             }
@@ -81,7 +81,7 @@ impl Backend {
             _ => Err(StoreError::config(
                 format!(
                     "unknown store URL {}: use file://, sqlite://, sqlite::memory:, postgres://, \
-                     mysql://, redis://, redis+cluster:// or memcache://",
+                     mysql://, redis://, rediss://, redis+cluster:// or memcache://",
                     redact_url(url)
                 ),
                 None,
@@ -177,6 +177,7 @@ mod tests {
             ("postgresql://h/db", Backend::Postgres),
             ("mysql://h/db", Backend::Mysql),
             ("redis://h:1/", Backend::Redis),
+            ("rediss://h:1/?tls_ca_file=/ca.pem", Backend::Redis),
             ("redis+cluster://h:1,h:2", Backend::Redis),
             ("memcache://h:1", Backend::Memcache),
             ("sqlite:relative/path.db", Backend::Sqlite),

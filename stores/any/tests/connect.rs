@@ -67,3 +67,16 @@ fn backend_errors_come_through_without_passwords() {
     assert!(error.is_config(), "{error}");
     assert!(!format!("{error} {error:?}").contains("hunter2"));
 }
+
+#[test]
+#[cfg(feature = "redis")]
+fn rediss_urls_open_a_redis_store_over_tls() {
+    use openid_test_servers::{Backend, Variant, shared_variant};
+
+    let Some(server) = shared_variant(Backend::Redis, Variant::Tls).unwrap() else { return };
+    // The URL trusts the server's CA already (`tls_ca_file`).
+    let url = format!("{}&prefix=facade_tls:", server.url());
+    assert!(url.starts_with("rediss://"), "{url}");
+    let store = openid_stores::connect(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    works(&store, "redis-tls");
+}

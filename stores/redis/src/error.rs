@@ -28,6 +28,37 @@ pub(crate) enum RedisStoreError {
          accept the risk"
     )]
     Evicting { target: String, policy: String },
+    /// The CA file of `tls_ca_file` could not be read.
+    #[error("tls_ca_file={path}: cannot read the CA certificate file")]
+    TlsCaUnreadable {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CA file of `tls_ca_file` holds no usable PEM certificate.
+    #[error(
+        "tls_ca_file={path}: not a PEM CA certificate ({reason}); give the CA that signed the \
+         server's certificate, as PEM (-----BEGIN CERTIFICATE-----)"
+    )]
+    TlsCaInvalid { path: String, reason: String },
+    /// `tls_ca_file` for a connection without TLS.
+    #[error(
+        "{target}: tls_ca_file is set but the URL does not use TLS; use rediss:// (or remove \
+         tls_ca_file)"
+    )]
+    TlsCaWithoutTls { target: String },
+    /// A `rediss://` URL that turns certificate checks off (`#insecure`).
+    #[error(
+        "{target}: certificate checks cannot be turned off (#insecure); trust the server's CA \
+         with tls_ca_file=/path/to/ca.pem instead"
+    )]
+    TlsInsecure { target: String },
+    /// TLS was asked for a Redis Cluster.
+    #[error(
+        "{target}: TLS to a Redis Cluster (rediss+cluster://) is not supported yet; use \
+         rediss:// to one server, or redis+cluster:// on a trusted network"
+    )]
+    TlsOnCluster { target: String },
     /// `wait_replicas` was set for a cluster.
     #[error(
         "{target}: wait_replicas works on one server (a master and its replicas), not on a \
@@ -63,7 +94,14 @@ impl From<RedisStoreError> for StoreError {
             }
             RedisStoreError::Prefix { .. }
             | RedisStoreError::Evicting { .. }
+            | RedisStoreError::TlsCaInvalid { .. }
+            | RedisStoreError::TlsCaWithoutTls { .. }
+            | RedisStoreError::TlsInsecure { .. }
+            | RedisStoreError::TlsOnCluster { .. }
             | RedisStoreError::WaitOnCluster { .. } => StoreError::config(context, None),
+            RedisStoreError::TlsCaUnreadable { source, .. } => {
+                StoreError::config(context, Some(source.into()))
+            }
             RedisStoreError::NotReplicated { .. } => {
                 StoreError::unavailable(context, "too few replicas acknowledged the nonce")
             }

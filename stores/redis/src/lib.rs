@@ -9,6 +9,7 @@
 //! # let Some(server) = openid_test_servers::shared(openid_test_servers::Backend::Redis)? else { return Ok(()) };
 //! # let url = format!("{}?prefix=doc_example:", server.url());
 //! // e.g. "redis://:secret@cache.internal:6379/0?prefix=site:"
+//! // or "rediss://:secret@cache.internal:6380/0?tls_ca_file=/etc/redis/ca.pem" (TLS)
 //! // or "redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000"
 //! let store = RedisStore::from_url(&url)?;
 //! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
@@ -80,8 +81,28 @@
 //!   without persistence forgets associations and nonces when it restarts. Forgotten
 //!   associations are renegotiated; forgotten nonces could be replayed within the skew
 //!   window, so production servers should persist (`appendonly yes`).
+//! - **TLS.** `rediss://host:port/` connects over TLS (rustls, with ring as its crypto
+//!   provider, installed as the process's default when a TLS store is built and the
+//!   application installed none). The server's certificate is always checked, host name or
+//!   IP address included: by default against the public roots of `webpki-roots` (Mozilla's
+//!   list, compiled in, as the fetcher of `openid-consumer` trusts them); with
+//!   `tls_ca_file=/path/to/ca.pem` in the URL (or
+//!   [`RedisStoreBuilder::tls_ca_file`]), only against the CA certificates (PEM) in that
+//!   file, for a private or self-signed CA. The file is read when the store is built: a
+//!   missing or unreadable file, or one without a certificate, is
+//!   [`StoreError::Config`](openid_consumer::store::StoreError::Config) naming
+//!   `tls_ca_file` and the path. A certificate that is not trusted fails the build with a
+//!   configuration error that says so and what to set; a `rediss://` URL to a server
+//!   without TLS fails with one that says to use `redis://`. Certificate checks cannot be
+//!   turned off (a URL ending in `#insecure` is refused), and client certificates are not
+//!   supported. A Redis Cluster over TLS (`rediss+cluster://`) is refused, not supported
+//!   yet. Replicas found for the eviction check are reached with the same TLS settings.
+//!
+//!   ```text
+//!   rediss://:secret@cache.internal:6380/0?tls_ca_file=/etc/redis/tls/ca.pem
+//!   ```
 //! - **Secrets.** `Debug` and errors show the server, never the password or an
-//!   association's secret. TLS (`rediss://`) is not supported yet.
+//!   association's secret.
 
 #![deny(missing_docs)]
 

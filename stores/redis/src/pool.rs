@@ -112,6 +112,9 @@ impl openid_store_kit::pool::Connector for Connector {
 
 /// What to fix, when `error` says the configuration is wrong rather than the server away.
 fn configuration_problem(error: &RedisError) -> Option<&'static str> {
+    if let Some(problem) = tls_error(error) {
+        return Some(tls_problem(problem));
+    }
     if matches!(
         error.kind(),
         ErrorKind::AuthenticationFailed
@@ -130,4 +133,82 @@ fn configuration_problem(error: &RedisError) -> Option<&'static str> {
         return Some("the server is not a Redis Cluster: use a redis:// URL");
     }
     None
+}
+
+/// The TLS error inside `error`, if the connection failed on TLS: rustls reports it in an
+/// I/O error, which the driver's error holds.
+fn tls_error(error: &RedisError) -> Option<&rustls::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = next {
+        if let Some(tls) = as_tls_error(current) {
+            return Some(tls);
+        }
+        next = current.source();
+    }
+    None
+}
+
+/// `error` as a rustls error: itself, or inside the `Arc` the driver keeps its I/O errors
+/// in, or inside an I/O error (whose `source` skips the error it wraps).
+fn as_tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(shared) = error.downcast_ref::<Shared>() {
+        let inner: &(dyn std::error::Error + 'static) = &**shared;
+        return as_tls_error(inner);
+    }
+    let io = error.downcast_ref::<std::io::Error>()?;
+    let inner: &(dyn std::error::Error + 'static) = io.get_ref()?;
+    as_tls_error(inner)
+}
+
+/// What to check when the first connection to a server failed in a way that a TLS
+/// mismatch explains: a plain connection that the server closed (a TLS port closes on a
+/// request that is not a handshake), or a TLS handshake that got no answer (a plain
+/// server waits for the end of a command line).
+pub(crate) fn tls_mismatch_hint(error: &RedisError, tls: bool) -> Option<&'static str> {
+    if tls && error.is_timeout() && tls_error(error).is_none() {
+        Some("if the server does not use TLS on this port, use redis:// instead of rediss://")
+    } else if !tls && error.is_connection_dropped() {
+        Some("if the server expects TLS on this port, use rediss:// instead of redis://")
+    } else {
+        None
+    }
+}
+
+/// What to fix for a TLS failure: a certificate not trusted, or a server without TLS.
+fn tls_problem(error: &rustls::Error) -> &'static str {
+    use rustls::CertificateError;
+    match error {
+        rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer | CertificateError::BadSignature,
+        ) => {
+            "the server's TLS certificate was not trusted: no trusted CA signed it. For a \
+             private or self-signed CA, add tls_ca_file=/path/to/ca.pem to the URL (the CA's \
+             certificate, PEM)"
+        }
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => {
+            "the server's TLS certificate was not trusted: it does not name the host of the \
+             URL; connect with a host name or IP address the certificate lists"
+        }
+        rustls::Error::InvalidCertificate(
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. },
+        ) => "the server's TLS certificate was not trusted: it expired or is not valid yet",
+        rustls::Error::InvalidCertificate(_) => {
+            "the server's TLS certificate was not trusted; if a private CA issued it, add \
+             tls_ca_file=/path/to/ca.pem to the URL"
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            "the server did not answer in TLS: if it does not use TLS on this port, use \
+             redis:// instead of rediss://"
+        }
+        _ => "the TLS handshake with the server failed: check its TLS settings and the URL",
+    }
 }

@@ -1,6 +1,7 @@
 //! [`RedisStore`]: the [`OpenIdStore`] operations as Redis commands and scripts.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use openid_consumer::store::{Association, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
@@ -10,13 +11,16 @@ use openid_store_kit::url::{StoreUrl, UrlOption};
 use openid_store_kit::value::association_from_value;
 use redis::cluster::ClusterClient;
 use redis::{
-    ConnectionAddr, ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script, Value,
+    ConnectionAddr, ConnectionInfo, ConnectionLike, IntoConnectionInfo, RedisResult, Script,
+    TlsCertificates, Value,
 };
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 
 use crate::backoff::Backoff;
 use crate::error::RedisStoreError;
 use crate::keys::{self, Keys, ServerKeys};
-use crate::pool::{Client, Connector};
+use crate::pool::{Client, Connector, tls_mismatch_hint};
 /// Redirections (`MOVED`, `ASK`) a cluster call follows; each attempt gets a third of the
 /// timeout, so a call stays within it.
 const CLUSTER_RETRIES: u32 = 2;
@@ -33,6 +37,7 @@ const OPTIONS: &[UrlOption<RedisStoreBuilder>] = &[
     UrlOption::count("pool_size", RedisStoreBuilder::pool_size),
     UrlOption::flag("allow_eviction", RedisStoreBuilder::allow_eviction),
     UrlOption::count("wait_replicas", RedisStoreBuilder::wait_replicas),
+    UrlOption::text("tls_ca_file", |builder, path| builder.tls_ca_file(path)),
 ];
 
 /// Associations and nonces in Redis (one server or a Redis Cluster), shared by every
@@ -65,11 +70,13 @@ pub struct RedisStoreBuilder {
     keys: KeySettings,
     settings: Settings,
     wait_replicas: u32,
+    /// The CA that `rediss://` trusts instead of the public roots.
+    tls_ca_file: Option<PathBuf>,
 }
 
 #[derive(Clone)]
 enum Nodes {
-    Single(ConnectionInfo),
+    Single(Box<ConnectionInfo>),
     Cluster(Vec<ConnectionInfo>),
 }
 
@@ -95,7 +102,7 @@ impl RedisStore {
     /// # Ok::<(), openid_store_redis::redis::RedisError>(())
     /// ```
     pub fn builder(node: ConnectionInfo) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Nodes::Single(node))
+        RedisStoreBuilder::new(Nodes::Single(Box::new(node)))
     }
 
     /// Options for a store on a Redis Cluster; `nodes` are some of its masters (the others
@@ -107,6 +114,9 @@ impl RedisStore {
     /// A store from a URL:
     ///
     /// - `redis://[user:password@]host[:port][/db][?options]`: one server;
+    /// - `rediss://[user:password@]host[:port][/db][?options]`: one server over TLS
+    ///   (rustls); the server's certificate is always checked, against the public roots
+    ///   of `webpki-roots`, or only against the CA of `tls_ca_file`;
     /// - `redis+unix:///path/to/socket[?options]`: one server on a Unix socket;
     /// - `redis+cluster://[user:password@]host:port,host:port,...[/][?options]`: a Redis
     ///   Cluster, of which these are some masters.
@@ -114,7 +124,8 @@ impl RedisStore {
     /// Options: `prefix` (of every key, default `openid:`), `timeout_ms` (default 5000),
     /// `pool_size` (default 16), `nonce_retention_s` (seconds a nonce is kept past its
     /// window, default 300), `allow_eviction` (default false), `wait_replicas` (see
-    /// [`RedisStoreBuilder::wait_replicas`]). Any other option is an error.
+    /// [`RedisStoreBuilder::wait_replicas`]), `tls_ca_file` (see
+    /// [`RedisStoreBuilder::tls_ca_file`]). Any other option is an error.
     ///
     /// # Errors
     /// [`StoreError::Config`] for a bad URL or option (the password is never shown);
@@ -173,7 +184,13 @@ impl RedisStore {
 
 impl RedisStoreBuilder {
     fn new(nodes: Nodes) -> Self {
-        Self { nodes, keys: KeySettings::new(), settings: Settings::new(), wait_replicas: 0 }
+        Self {
+            nodes,
+            keys: KeySettings::new(),
+            settings: Settings::new(),
+            wait_replicas: 0,
+            tls_ca_file: None,
+        }
     }
 
     /// Options from a URL, as [`RedisStore::from_url`] takes it, to set more (a clock)
@@ -186,11 +203,11 @@ impl RedisStoreBuilder {
         let base = parsed.base();
         let Some((scheme, rest)) = base.split_once("://") else {
             return Err(parsed
-                .error("expected redis://, redis+unix:// or redis+cluster://")
+                .error("expected redis://, rediss://, redis+unix:// or redis+cluster://")
                 .into());
         };
         let builder = match scheme {
-            "redis" | "redis+unix" | "unix" => {
+            "redis" | "rediss" | "redis+unix" | "unix" => {
                 let node = base
                     .into_connection_info()
                     .map_err(|e| parsed.error_from("the driver refused it", e))?;
@@ -219,17 +236,19 @@ impl RedisStoreBuilder {
                 }
                 RedisStore::cluster_builder(nodes)
             }
-            "rediss" | "rediss+cluster" => {
+            "rediss+cluster" => {
                 return Err(parsed
                     .error(
-                        "TLS is not supported by this store yet; use redis:// or redis+cluster://",
+                        "TLS to a Redis Cluster is not supported yet; use rediss:// to one \
+                         server, or redis+cluster:// on a trusted network",
                     )
                     .into());
             }
             other => {
                 return Err(parsed
                     .error(format!(
-                        "unknown scheme {other:?}: use redis://, redis+unix:// or redis+cluster://"
+                        "unknown scheme {other:?}: use redis://, rediss://, redis+unix:// or \
+                         redis+cluster://"
                     ))
                     .into());
             }
@@ -258,13 +277,26 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts only the CA certificates (PEM) in the file at `path` for `rediss://`, instead
+    /// of the public roots (URL option `tls_ca_file=/path/to/ca.pem`): for a server whose
+    /// certificate a private or self-signed CA issued. The certificate is still checked,
+    /// name (or IP address) included: there is no option to turn the check off.
+    ///
+    /// The file is read by [`build`](Self::build); an unreadable file, or one without a
+    /// PEM certificate, is a [`StoreError::Config`] naming `tls_ca_file` and the path.
+    pub fn tls_ca_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.tls_ca_file = Some(path.as_ref().to_path_buf());
+        self
+    }
+
     /// Connects (one connection, to fail early) and makes the store. On a cluster each
     /// pooled connection holds a connection to every master.
     ///
     /// # Errors
     /// [`StoreError::Config`] for an invalid prefix or settings, credentials the server
-    /// refuses, or `wait_replicas` on a cluster; [`StoreError::Unavailable`] if the server
-    /// cannot be reached within the timeout.
+    /// refuses, `wait_replicas` on a cluster, an unusable `tls_ca_file`, or a TLS
+    /// certificate that is not trusted (the message says what to set);
+    /// [`StoreError::Unavailable`] if the server cannot be reached within the timeout.
     pub fn build(self) -> Result<RedisStore, StoreError> {
         self.settings.check("Redis")?;
         if self.wait_replicas > 0 && matches!(self.nodes, Nodes::Cluster(_)) {
@@ -273,42 +305,41 @@ impl RedisStoreBuilder {
         let keys = Keys::new(&self.keys.prefix)?;
         let timeout = self.settings.timeout;
         let target = self.nodes.describe();
+        let tls = self.nodes.tls()?;
         let client_error = |source| RedisStoreError::Client { target: target.clone(), source };
         let cluster_nodes = match &self.nodes {
             Nodes::Cluster(nodes) => Some(nodes.clone()),
             Nodes::Single(_) => None,
         };
-        // How to reach the nodes found later (credentials, database), at their addresses.
-        let template = match &self.nodes {
-            Nodes::Single(node) => Some(node.clone()),
-            Nodes::Cluster(nodes) => nodes.first().cloned(),
-        };
-        let client = match self.nodes {
-            Nodes::Single(node) => Client::Single(redis::Client::open(node).map_err(client_error)?),
-            Nodes::Cluster(nodes) => {
-                let attempt = timeout / (CLUSTER_RETRIES + 1);
-                let client = ClusterClient::builder(nodes)
-                    .connection_timeout(attempt)
-                    .response_timeout(attempt)
-                    .retries(CLUSTER_RETRIES)
-                    .min_retry_wait(10)
-                    .max_retry_wait(100)
-                    .build()
-                    .map_err(client_error)?;
-                Client::Cluster(client)
-            }
+        let client = self.nodes.client(tls, self.tls_ca_file.as_deref(), timeout)?;
+        // How to reach the nodes found later (credentials, database, TLS), at their
+        // addresses.
+        let template = match &client {
+            Client::Single(client) => Some(client.get_connection_info().clone()),
+            Client::Cluster(_) => cluster_nodes.as_ref().and_then(|nodes| nodes.first().cloned()),
         };
         let connector = Connector { client, timeout, target: target.clone() };
         let pool = Pool::new(connector, self.settings.pool_size, timeout);
         // One connection outside the pool, so that refused credentials are reported as
         // such rather than as the pool's timeout.
-        let mut probe = pool.connect()?;
+        // A TLS mismatch (rediss:// to a plain port, or the reverse) shows as a dropped
+        // connection or a timeout: the error says what to check.
+        let hinted = |action: &'static str, error: redis::RedisError| {
+            let hint = cluster_nodes.is_none().then(|| tls_mismatch_hint(&error, tls)).flatten();
+            match (pool.error(action, error), hint) {
+                (StoreError::Unavailable { context, source, .. }, Some(hint)) => {
+                    StoreError::unavailable(format!("{context} ({hint})"), source)
+                }
+                (error, _) => error,
+            }
+        };
+        let mut probe = pool.connector().connect().map_err(|e| hinted("connect", e))?;
         probe.check().map_err(|error| {
             let error = match &cluster_nodes {
                 Some(nodes) => not_a_cluster(nodes, timeout).unwrap_or(error),
                 None => error,
             };
-            pool.error("check the server", error)
+            hinted("check the server", error)
         })?;
         if !self.keys.allow_eviction {
             // A nonce lives on its master and on every replica a failover may promote: an
@@ -326,8 +357,8 @@ impl RedisStoreBuilder {
             })?;
             for (host, port) in found {
                 let address = format!("{host}:{port}");
-                let Some(info) = template.clone() else { break };
-                let info = info.set_addr(ConnectionAddr::Tcp(host, port));
+                let Some(template) = &template else { break };
+                let info = at_address(template, host, port);
                 let client = redis::Client::open(info).map_err(client_error)?;
                 let mut connection = client
                     .get_connection_with_timeout(timeout)
@@ -365,6 +396,9 @@ impl Nodes {
         match self {
             Self::Single(node) => match node.addr() {
                 redis::ConnectionAddr::Unix(path) => format!("redis+unix://{}", path.display()),
+                addr @ redis::ConnectionAddr::TcpTls { .. } => {
+                    format!("rediss://{addr}/{}", node.redis_settings().db())
+                }
                 addr => format!("redis://{addr}/{}", node.redis_settings().db()),
             },
             Self::Cluster(nodes) => {
@@ -373,6 +407,111 @@ impl Nodes {
             }
         }
     }
+
+    /// The client of these nodes: for one server over TLS, trusting the CA of `tls_ca_file`
+    /// if given (read now); for a cluster, with the timeout split between its attempts.
+    fn client(
+        self,
+        tls: bool,
+        tls_ca_file: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<Client, RedisStoreError> {
+        let target = self.describe();
+        if tls {
+            install_crypto_provider();
+        } else if tls_ca_file.is_some() {
+            return Err(RedisStoreError::TlsCaWithoutTls { target });
+        }
+        let certificates = tls_ca_file.map(read_ca_file).transpose()?;
+        let client_error = |source| RedisStoreError::Client { target, source };
+        Ok(match self {
+            Self::Single(node) => Client::Single(
+                match certificates {
+                    Some(certificates) => redis::Client::build_with_tls(*node, certificates),
+                    None => redis::Client::open(*node),
+                }
+                .map_err(client_error)?,
+            ),
+            Self::Cluster(nodes) => {
+                let attempt = timeout / (CLUSTER_RETRIES + 1);
+                let client = ClusterClient::builder(nodes)
+                    .connection_timeout(attempt)
+                    .response_timeout(attempt)
+                    .retries(CLUSTER_RETRIES)
+                    .min_retry_wait(10)
+                    .max_retry_wait(100)
+                    .build()
+                    .map_err(client_error)?;
+                Client::Cluster(client)
+            }
+        })
+    }
+
+    /// Whether the connection uses TLS; refuses certificate checks turned off, and TLS to a
+    /// cluster.
+    fn tls(&self) -> Result<bool, RedisStoreError> {
+        let target = || self.describe();
+        match self {
+            Self::Single(node) => match node.addr() {
+                ConnectionAddr::TcpTls { insecure: true, .. } => {
+                    Err(RedisStoreError::TlsInsecure { target: target() })
+                }
+                ConnectionAddr::TcpTls { .. } => Ok(true),
+                _ => Ok(false),
+            },
+            Self::Cluster(nodes) => {
+                if nodes.iter().any(|node| matches!(node.addr(), ConnectionAddr::TcpTls { .. })) {
+                    Err(RedisStoreError::TlsOnCluster { target: target() })
+                } else {
+                    Ok(false)
+                }
+            }
+        }
+    }
+}
+
+/// Makes ring the process's rustls crypto provider, unless the application installed one:
+/// rustls panics when it cannot tell which provider to use (several compiled in).
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may have installed one meanwhile: that one is kept, which is as
+        // good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// Reads the CA certificates of `tls_ca_file`: PEM, at least one certificate.
+fn read_ca_file(path: &Path) -> Result<TlsCertificates, RedisStoreError> {
+    let shown = path.display().to_string();
+    let pem = std::fs::read(path)
+        .map_err(|source| RedisStoreError::TlsCaUnreadable { path: shown.clone(), source })?;
+    let invalid = |reason: String| RedisStoreError::TlsCaInvalid { path: shown.clone(), reason };
+    let mut count = 0;
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        let certificate = certificate.map_err(|e| invalid(e.to_string()))?;
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(certificate).map_err(|e| invalid(format!("not a CA certificate: {e}")))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(invalid("no certificate in it".into()));
+    }
+    Ok(TlsCertificates { client_tls: None, root_cert: Some(pem) })
+}
+
+/// How to reach a node found later: `template` (credentials, database, TLS and its
+/// trusted CA) at another address.
+fn at_address(template: &ConnectionInfo, host: String, port: u16) -> ConnectionInfo {
+    let addr = match template.addr() {
+        ConnectionAddr::TcpTls { insecure, tls_params, .. } => ConnectionAddr::TcpTls {
+            host,
+            port,
+            insecure: *insecure,
+            tls_params: tls_params.clone(),
+        },
+        _ => ConnectionAddr::Tcp(host, port),
+    };
+    template.clone().set_addr(addr)
 }
 
 /// Refuses a server that may evict keys before their TTL: `maxmemory` set with a policy
@@ -591,6 +730,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("keys", &self.keys)
             .field("settings", &self.settings)
             .field("wait_replicas", &self.wait_replicas)
+            .field("tls_ca_file", &self.tls_ca_file)
             .finish()
     }
 }
@@ -608,7 +748,10 @@ mod tests {
             "redis://u:hunter2@127.0.0.1:1/?timeout_ms=0",
             "redis://u:hunter2@127.0.0.1:1/?pool_size=0",
             "redis://u:hunter2@127.0.0.1:1/notadb",
-            "rediss://u:hunter2@127.0.0.1:1/",
+            "rediss+cluster://u:hunter2@127.0.0.1:1,127.0.0.1:2/",
+            "rediss://u:hunter2@127.0.0.1:1/#insecure",
+            "redis://u:hunter2@127.0.0.1:1/?tls_ca_file=/nonexistent/ca.pem",
+            "rediss://u:hunter2@127.0.0.1:1/?tls_ca_file=/nonexistent/ca.pem",
             "memcache://u:hunter2@127.0.0.1:1/",
             "u:hunter2@127.0.0.1:1",
             "redis+cluster://u:hunter2@127.0.0.1:1,127.0.0.1:2/3",

@@ -1,4 +1,4 @@
-//! The factory of the two conformance suites (one server, a cluster).
+//! The factory of the conformance suites (one server, a cluster, one server over TLS).
 
 use openid_store_conformance::{Fixture, StoreError};
 use openid_store_redis::{RedisStore, RedisStoreBuilder};
