@@ -16,6 +16,8 @@ skipped postgres || have initdb || missing+=(postgresql)
 skipped mysql || { have mariadbd && have mariadb-install-db && have mariadb; } || missing+=(mariadb-server)
 { skipped redis && skipped redis-cluster; } || { have redis-server && have redis-cli; } || missing+=(redis-server)
 skipped memcache || have memcached || missing+=(memcached)
+# The TLS Redis server's certificates are made with the openssl command.
+skipped redis || have openssl || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "all test server packages present"
