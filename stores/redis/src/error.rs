@@ -47,10 +47,11 @@ pub(crate) enum RedisStoreError {
          tls_ca_file)"
     )]
     TlsCaWithoutTls { target: String },
-    /// A `rediss://` URL that turns certificate checks off (`#insecure`).
+    /// A `rediss://` URL that turns certificate checks off (`#insecure`), or a connection
+    /// whose host name check was turned off.
     #[error(
-        "{target}: certificate checks cannot be turned off (#insecure); trust the server's CA \
-         with tls_ca_file=/path/to/ca.pem instead"
+        "{target}: certificate checks cannot be turned off (#insecure, or host names not \
+         checked); trust the server's CA with tls_ca_file=/path/to/ca.pem instead"
     )]
     TlsInsecure { target: String },
     /// TLS was asked for a Redis Cluster.

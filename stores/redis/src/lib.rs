@@ -83,9 +83,11 @@
 //!   window, so production servers should persist (`appendonly yes`).
 //! - **TLS.** `rediss://host:port/` connects over TLS (rustls, with ring as its crypto
 //!   provider, installed as the process's default when a TLS store is built and the
-//!   application installed none). The server's certificate is always checked, host name or
-//!   IP address included: by default against the public roots of `webpki-roots` (Mozilla's
-//!   list, compiled in, as the fetcher of `openid-consumer` trusts them); with
+//!   application installed none; an application that wants another provider installs it
+//!   before it builds the store, as rustls refuses a second default). The server's
+//!   certificate is always checked, host name or IP address included: by default
+//!   against the public roots of `webpki-roots` (Mozilla's list, compiled in, as the
+//!   fetcher of `openid-consumer` trusts them); with
 //!   `tls_ca_file=/path/to/ca.pem` in the URL (or
 //!   [`RedisStoreBuilder::tls_ca_file`]), only against the CA certificates (PEM) in that
 //!   file, for a private or self-signed CA. The file is read when the store is built: a
@@ -94,7 +96,9 @@
 //!   `tls_ca_file` and the path. A certificate that is not trusted fails the build with a
 //!   configuration error that says so and what to set; a `rediss://` URL to a server
 //!   without TLS fails with one that says to use `redis://`. Certificate checks cannot be
-//!   turned off (a URL ending in `#insecure` is refused), and client certificates are not
+//!   turned off (a URL ending in `#insecure` is refused, and so is a `ConnectionInfo`
+//!   given to [`RedisStore::builder`] with the driver's
+//!   `set_danger_accept_invalid_hostnames(true)`), and client certificates are not
 //!   supported. A Redis Cluster over TLS (`rediss+cluster://`) is refused, not supported
 //!   yet. Replicas found for the eviction check are reached with the same TLS settings.
 //!

@@ -456,6 +456,9 @@ impl Nodes {
                 ConnectionAddr::TcpTls { insecure: true, .. } => {
                     Err(RedisStoreError::TlsInsecure { target: target() })
                 }
+                addr @ ConnectionAddr::TcpTls { .. } if accepts_any_host_name(addr) => {
+                    Err(RedisStoreError::TlsInsecure { target: target() })
+                }
                 ConnectionAddr::TcpTls { .. } => Ok(true),
                 _ => Ok(false),
             },
@@ -470,6 +473,15 @@ impl Nodes {
     }
 }
 
+/// Whether `addr` turns the host name check off: a `ConnectionInfo` given to
+/// [`RedisStore::builder`] whose address had `set_danger_accept_invalid_hostnames(true)`
+/// (which the driver offers when some crate of the application enables its
+/// `tls-rustls-insecure` feature). The flag is crate-private in the driver; its `Debug`
+/// shows it.
+fn accepts_any_host_name(addr: &ConnectionAddr) -> bool {
+    format!("{addr:?}").contains("danger_accept_invalid_hostnames: true")
+}
+
 /// Makes ring the process's rustls crypto provider, unless the application installed one:
 /// rustls panics when it cannot tell which provider to use (several compiled in).
 fn install_crypto_provider() {
@@ -480,12 +492,29 @@ fn install_crypto_provider() {
     }
 }
 
-/// Reads the CA certificates of `tls_ca_file`: PEM, at least one certificate.
+/// The largest `tls_ca_file` read (bytes): far more than a bundle of CA certificates.
+const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads the CA certificates of `tls_ca_file`: a regular file, PEM, at least one
+/// certificate.
 fn read_ca_file(path: &Path) -> Result<TlsCertificates, RedisStoreError> {
+    use std::io::Read as _;
     let shown = path.display().to_string();
-    let pem = std::fs::read(path)
-        .map_err(|source| RedisStoreError::TlsCaUnreadable { path: shown.clone(), source })?;
     let invalid = |reason: String| RedisStoreError::TlsCaInvalid { path: shown.clone(), reason };
+    // A regular file of bounded size: a FIFO would block the build forever (opening it
+    // waits for a writer), and a device such as /dev/zero would be read until memory ran out.
+    let unreadable = |source| RedisStoreError::TlsCaUnreadable { path: shown.clone(), source };
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if !metadata.is_file() {
+        return Err(invalid("not a regular file".into()));
+    }
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
+        .map_err(unreadable)?;
+    if u64::try_from(pem.len()).unwrap_or(u64::MAX) > MAX_CA_FILE_BYTES {
+        return Err(invalid(format!("larger than {MAX_CA_FILE_BYTES} bytes")));
+    }
     let mut count = 0;
     for certificate in CertificateDer::pem_slice_iter(&pem) {
         let certificate = certificate.map_err(|e| invalid(e.to_string()))?;

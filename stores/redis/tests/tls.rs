@@ -164,3 +164,88 @@ fn certificate_checks_cannot_be_turned_off_and_tls_clusters_are_refused_clearly(
     let error = RedisStore::from_url("rediss://127.0.0.1:1/#insecure").unwrap_err();
     assert!(chain(&error).contains("tls_ca_file"), "{error}");
 }
+
+/// A `ConnectionInfo` for the server at `host` (its port), trusting the server's CA through
+/// the driver's own TLS parameters, as an application may hand one to the builder.
+fn trusting_info(
+    server: &Server,
+    host: &str,
+) -> Result<redis::ConnectionInfo, Box<dyn std::error::Error>> {
+    let port = address(server).trim_end_matches('/').rsplit(':').next().unwrap_or_default();
+    let pem = std::fs::read(server.tls_ca_file().ok_or("no CA file")?)?;
+    let certificates = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+    let client = redis::Client::build_with_tls(format!("rediss://{host}:{port}/"), certificates)?;
+    Ok(client.get_connection_info().clone())
+}
+
+#[test]
+fn the_host_name_is_checked_against_the_certificate() {
+    let Some(server) = tls_server().unwrap() else { return };
+    // The certificate names IP address 127.0.0.1 only; `localhost` reaches the same server.
+    let trusted =
+        RedisStore::builder(trusting_info(&server, "127.0.0.1").unwrap()).prefix("tls_name:");
+    trusted.build().unwrap();
+    let error = RedisStore::builder(trusting_info(&server, "localhost").unwrap())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap_err();
+    let message = chain(&error);
+    assert!(error.is_config(), "{message}");
+    assert!(message.contains("does not name the host"), "{message}");
+}
+
+#[test]
+fn a_connection_that_skips_the_host_name_check_is_refused() {
+    let Some(server) = tls_server().unwrap() else { return };
+    // The driver (its `tls-rustls-insecure` feature on, as another crate may turn it on)
+    // would connect to `localhost` with the certificate of 127.0.0.1.
+    let mut info = trusting_info(&server, "localhost").unwrap();
+    let mut addr = info.addr().clone();
+    addr.set_danger_accept_invalid_hostnames(true);
+    info = info.set_addr(addr);
+    let result = RedisStore::builder(info).timeout(Duration::from_secs(2)).build();
+    let error = result.map(|_| ()).unwrap_err();
+    let message = chain(&error);
+    assert!(error.is_config(), "{message}");
+    assert!(message.contains("cannot be turned off"), "{message}");
+}
+
+#[test]
+fn insecure_urls_are_refused_even_where_the_driver_supports_them() {
+    let Some(server) = tls_server().unwrap() else { return };
+    // The driver, its insecure mode compiled in, would accept the untrusted certificate.
+    let url = format!("{}#insecure", address(&server));
+    let result = RedisStore::from_url(&format!("{url}?timeout_ms=2000"));
+    let error = result.map(|_| ()).unwrap_err();
+    let message = chain(&error);
+    assert!(error.is_config(), "{message}");
+    assert!(message.contains("cannot be turned off"), "{message}");
+}
+
+#[test]
+fn a_ca_file_that_is_not_a_regular_file_or_too_large_is_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("openid-redis-tls-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("ca.pem");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let large = dir.join("large.pem");
+    std::fs::write(&large, vec![b'\n'; 5 * 1024 * 1024]).unwrap();
+    // (Not /dev/zero, which a reader without a bound would read until memory ran out.)
+    for (path, reason) in [(&fifo, "not a regular file"), (&large, "larger than")] {
+        let url = format!("rediss://127.0.0.1:1/?tls_ca_file={}", path.display());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        // Without the check, opening the FIFO waits for a writer.
+        std::thread::spawn(move || {
+            let _ = sender.send(RedisStore::from_url(&url).map(|_| ()));
+        });
+        let result = receiver.recv_timeout(Duration::from_secs(10));
+        let error = result.unwrap_or_else(|_| panic!("{}: still reading", path.display()));
+        let error = error.unwrap_err();
+        let message = chain(&error);
+        assert!(error.is_config(), "{message}");
+        assert!(message.contains(&format!("tls_ca_file={}", path.display())), "{message}");
+        assert!(message.contains(reason), "{message}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
