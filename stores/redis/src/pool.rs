@@ -170,7 +170,13 @@ fn as_tls_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
 /// server waits for the end of a command line).
 pub(crate) fn tls_mismatch_hint(error: &RedisError, tls: bool) -> Option<&'static str> {
     if tls && error.is_timeout() && tls_error(error).is_none() {
-        Some("if the server does not use TLS on this port, use redis:// instead of rediss://")
+        // Worded as a question: a TLS server that is merely unreachable times out the same
+        // way, and plaintext is the wrong fix for that.
+        Some(
+            "no TLS handshake completed in time: the server is down or unreachable, or does \
+             not use TLS on this port (then enable TLS on it, or use redis:// only on a \
+             network you trust)",
+        )
     } else if !tls && error.is_connection_dropped() {
         Some("if the server expects TLS on this port, use rediss:// instead of redis://")
     } else {
