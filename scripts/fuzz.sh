@@ -86,8 +86,9 @@ echo "building ${#targets[@]} fuzz targets (release, nightly)"
 summary=()
 status=0
 for target in "${targets[@]}"; do
-    log="fuzz/artifacts/$target.log"
-    mkdir -p fuzz/artifacts "$corpus/$target"
+    # The CI runs log apart: a CI run beside a long exploration must not overwrite its stats.
+    if [ -n "$ci_runs" ]; then log="target/fuzz-ci/$target.log"; else log="fuzz/artifacts/$target.log"; fi
+    mkdir -p fuzz/artifacts target/fuzz-ci "$corpus/$target"
     if [ -n "$ci_runs" ]; then
         echo "==> $target: $ci_runs inputs, seed 1"
         limits=(-runs="$ci_runs" -seed=1)
