@@ -91,47 +91,32 @@ fn use_nonce(criterion: &mut Criterion, dir: &Path) {
 fn store_then_get(criterion: &mut Criterion, dir: &Path) {
     let mut group = criterion.benchmark_group("store_then_get_association");
     let now = SystemClock.now();
-    for (name, store) in stores(dir, "assoc") {
-        let mut n = 0u64;
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                // 64 handles in turn: replaces, as a site re-associating with one provider.
-                n = (n + 1) % 64;
-                let handle = format!("handle-{n}");
-                let association = Association::new(
-                    handle.as_str(),
-                    vec![7; 32],
-                    now,
-                    3_600,
-                    AssociationType::HmacSha256,
-                )
-                .unwrap();
-                store.store_association(SERVER, &association).unwrap();
-                black_box(store.get_association(SERVER, Some(&handle)).unwrap().unwrap());
-            });
-        });
-    }
-    // A new handle every call, as issue 17 measured against python3-openid and as
+    // 64 handles in turn: replaces, as a site re-associating with one provider. Then a new
+    // handle every call, as issue 17 measured against python3-openid and as
     // scripts/bench-peers.sh compares it: the server's associations grow, so a store that
     // walked them on every call would slow down as they fill.
-    for (name, store) in stores(dir, "fresh") {
-        let mut n = 0u64;
-        group.bench_function(format!("{name} (a new handle each call)"), |b| {
-            b.iter(|| {
-                n += 1;
-                let handle = format!("handle-{n}");
-                let association = Association::new(
-                    handle.as_str(),
-                    vec![7; 32],
-                    now,
-                    3_600,
-                    AssociationType::HmacSha256,
-                )
-                .unwrap();
-                store.store_association(SERVER, &association).unwrap();
-                black_box(store.get_association(SERVER, Some(&handle)).unwrap().unwrap());
+    for (tag, suffix, handles) in
+        [("assoc", "", Some(64)), ("fresh", " (a new handle each call)", None)]
+    {
+        for (name, store) in stores(dir, tag) {
+            let mut n = 0u64;
+            group.bench_function(format!("{name}{suffix}"), |b| {
+                b.iter(|| {
+                    n = handles.map_or(n + 1, |count| (n + 1) % count);
+                    let handle = format!("handle-{n}");
+                    let association = Association::new(
+                        handle.as_str(),
+                        vec![7; 32],
+                        now,
+                        3_600,
+                        AssociationType::HmacSha256,
+                    )
+                    .unwrap();
+                    store.store_association(SERVER, &association).unwrap();
+                    black_box(store.get_association(SERVER, Some(&handle)).unwrap().unwrap());
+                });
             });
-        });
+        }
     }
     group.finish();
 }

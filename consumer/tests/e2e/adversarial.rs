@@ -305,16 +305,16 @@ fn an_expired_association_fails_without_asking_the_provider() {
         "{reason:?}"
     );
     // With a longer login allowance the association's expiry is what fails.
-    let rp = super::support::Rp {
-        consumer: Consumer::builder()
+    let patient = |store: Arc<dyn OpenIdStore>| {
+        Consumer::builder()
             .policy(policy())
-            .store(rp.store.clone().unwrap())
+            .store(store)
             .clock(clock.clone())
             .pending_max_age(10 * 1_209_600)
             .build()
-            .unwrap(),
-        ..rp
+            .unwrap()
     };
+    let rp = super::support::Rp { consumer: patient(rp.store.clone().unwrap()), ..rp };
     let reason = failure(finish(&rp, Some(&started.pending), &started.callback));
     assert!(matches!(reason, FailureReason::AssociationExpired { .. }), "{reason:?}");
     // A store on a clock that lags (another machine's) still hands the association out:
@@ -326,16 +326,7 @@ fn an_expired_association_fails_without_asking_the_provider() {
     let lagging =
         openid_consumer::store::MemoryStore::new().with_clock(Arc::new(ManualClock::new(began)));
     lagging.store_association(&endpoint, &association).unwrap();
-    let rp = super::support::Rp {
-        consumer: Consumer::builder()
-            .policy(policy())
-            .store(Arc::new(lagging))
-            .clock(clock.clone())
-            .pending_max_age(10 * 1_209_600)
-            .build()
-            .unwrap(),
-        ..rp
-    };
+    let rp = super::support::Rp { consumer: patient(Arc::new(lagging)), ..rp };
     let reason = failure(finish(&rp, Some(&started.pending), &started.callback));
     assert!(matches!(reason, FailureReason::AssociationExpired { .. }), "{reason:?}");
     assert!(provider.requests().is_empty());
