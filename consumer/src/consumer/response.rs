@@ -176,17 +176,12 @@ impl AnonymousResponse {
 #[derive(Debug, Clone)]
 pub struct SignedFields {
     message: Message,
-    signed: Vec<String>,
 }
 
 impl SignedFields {
     /// `message`'s fields that its `openid.signed` lists.
     pub(crate) fn of(message: Message) -> Self {
-        let signed = message
-            .get_openid("signed")
-            .map(|list| list.split(',').map(str::to_owned).collect())
-            .unwrap_or_default();
-        Self { message, signed }
+        Self { message }
     }
 
     /// Whether `key` in `namespace` is covered by the signature. For an extension, its
@@ -257,8 +252,8 @@ impl SignedFields {
     }
 
     /// The keys `openid.signed` lists (without `openid.`), in its order.
-    pub fn list(&self) -> &[String] {
-        &self.signed
+    pub fn list(&self) -> impl Iterator<Item = &str> {
+        self.message.get_openid("signed").into_iter().flat_map(|list| list.split(','))
     }
 
     /// The whole message as received, signed and unsigned fields alike: read it only
@@ -268,7 +263,7 @@ impl SignedFields {
     }
 
     fn lists(&self, key: &str) -> bool {
-        self.signed.iter().any(|signed| signed == key)
+        self.list().any(|signed| signed == key)
     }
 }
 
@@ -322,7 +317,7 @@ mod tests {
         assert!(fields.namespace(&sreg).is_none());
         assert_eq!(fields.get(&sreg, "nickname"), None);
         assert!(!fields.is_signed(&Namespace::Bare, "anything"));
-        assert_eq!(fields.list(), ["ns.sreg", "sreg.email"]);
+        assert_eq!(fields.list().collect::<Vec<_>>(), ["ns.sreg", "sreg.email"]);
     }
 
     // Alias tricks a user can play on their own callback: every one voids or hides the

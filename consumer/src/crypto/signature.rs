@@ -1,6 +1,7 @@
 //! Message signatures (OpenID 2.0 section 6): the fields named in `openid.signed`, in that
 //! order, as KV form, MACed with the association's key, base64-encoded in `openid.sig`.
 
+use base64::DecodeSliceError;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -101,13 +102,19 @@ pub fn signature_for(
 /// ```
 pub fn check_signature(message: &Message, association: &Association) -> Result<(), SignatureError> {
     let sig = message.get_openid("sig").ok_or(SignatureError::MissingSignature)?;
-    let expected = STANDARD.decode(sig).map_err(|_| SignatureError::BadEncoding)?;
-    let data = signed_text(message)?;
+    // Longer than any MAC: it cannot match, whatever it decodes to.
+    let mut decoded = [0u8; 64];
+    let length = match STANDARD.decode_slice(sig, &mut decoded) {
+        Ok(length) => length,
+        Err(DecodeSliceError::OutputSliceTooSmall) => return Err(SignatureError::Mismatch),
+        Err(DecodeSliceError::DecodeError(_)) => return Err(SignatureError::BadEncoding),
+    };
+    let expected = decoded.get(..length).unwrap_or_default();
     let secret = checked_secret(association)?;
     let verified = match association.assoc_type() {
-        AssociationType::HmacSha1 => new_mac::<Hmac<Sha1>>(secret, &data)?.verify_slice(&expected),
+        AssociationType::HmacSha1 => mac_of::<Hmac<Sha1>>(secret, message)?.verify_slice(expected),
         AssociationType::HmacSha256 => {
-            new_mac::<Hmac<Sha256>>(secret, &data)?.verify_slice(&expected)
+            mac_of::<Hmac<Sha256>>(secret, message)?.verify_slice(expected)
         }
     };
     verified.map_err(|_| SignatureError::Mismatch)
@@ -153,29 +160,36 @@ pub fn sign_message(
 }
 
 fn compute_mac(message: &Message, association: &Association) -> Result<Vec<u8>, SignatureError> {
-    let data = signed_text(message)?;
     let secret = checked_secret(association)?;
     Ok(match association.assoc_type() {
         AssociationType::HmacSha1 => {
-            new_mac::<Hmac<Sha1>>(secret, &data)?.finalize().into_bytes().to_vec()
+            mac_of::<Hmac<Sha1>>(secret, message)?.finalize().into_bytes().to_vec()
         }
         AssociationType::HmacSha256 => {
-            new_mac::<Hmac<Sha256>>(secret, &data)?.finalize().into_bytes().to_vec()
+            mac_of::<Hmac<Sha256>>(secret, message)?.finalize().into_bytes().to_vec()
         }
     })
 }
 
-/// The KV form of the fields `openid.signed` lists, in its order.
-fn signed_text(message: &Message) -> Result<String, SignatureError> {
+/// The MAC of the fields `openid.signed` lists, in its order, as KV form. The KV form is
+/// fed to the MAC line by line rather than built first: the same bytes, no copy of the
+/// message.
+fn mac_of<M: Mac + KeyInit>(secret: &[u8], message: &Message) -> Result<M, SignatureError> {
     let list = message.get_openid("signed").ok_or(SignatureError::MissingSignedList)?;
-    let mut pairs = Vec::new();
+    // HMAC takes keys of any length (RFC 2104 hashes long ones); the error is kept typed
+    // rather than assumed away.
+    let mut mac = <M as KeyInit>::new_from_slice(secret).map_err(|_| SignatureError::InvalidKey)?;
     for field in list.split(',') {
         let value = message
             .openid_field(field)
             .ok_or_else(|| SignatureError::SignedFieldMissing { field: field.to_owned() })?;
-        pairs.push((field, value));
+        kvform::check_pair(field, value)?;
+        mac.update(field.as_bytes());
+        mac.update(b":");
+        mac.update(value.as_bytes());
+        mac.update(b"\n");
     }
-    Ok(kvform::encode(pairs)?)
+    Ok(mac)
 }
 
 /// The association's key, if it has the length its type requires (OpenID 2.0 section 8.3).
@@ -186,14 +200,6 @@ fn checked_secret(association: &Association) -> Result<&[u8], SignatureError> {
     } else {
         Err(SignatureError::InvalidKey)
     }
-}
-
-fn new_mac<M: Mac + KeyInit>(secret: &[u8], data: &str) -> Result<M, SignatureError> {
-    // HMAC takes keys of any length (RFC 2104 hashes long ones); the error is kept typed
-    // rather than assumed away.
-    let mut mac = <M as KeyInit>::new_from_slice(secret).map_err(|_| SignatureError::InvalidKey)?;
-    mac.update(data.as_bytes());
-    Ok(mac)
 }
 
 #[cfg(test)]

@@ -178,15 +178,7 @@ where
     let mut out = String::new();
     for (key, value) in pairs {
         let (key, value) = (key.as_ref(), value.as_ref());
-        if key.contains('\n') {
-            return Err(KvEncodeError::NewlineInKey { key: key.to_owned() });
-        }
-        if key.contains(':') {
-            return Err(KvEncodeError::ColonInKey { key: key.to_owned() });
-        }
-        if value.contains('\n') {
-            return Err(KvEncodeError::NewlineInValue { key: key.to_owned() });
-        }
+        check_pair(key, value)?;
         out.reserve(key.len() + value.len() + 2);
         out.push_str(key);
         out.push(':');
@@ -194,6 +186,24 @@ where
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Whether a key and value can be one line of KV form: no newline in either, no colon in
+/// the key.
+///
+/// # Errors
+/// As [`encode`].
+pub fn check_pair(key: &str, value: &str) -> Result<(), KvEncodeError> {
+    if key.contains('\n') {
+        return Err(KvEncodeError::NewlineInKey { key: key.to_owned() });
+    }
+    if key.contains(':') {
+        return Err(KvEncodeError::ColonInKey { key: key.to_owned() });
+    }
+    if value.contains('\n') {
+        return Err(KvEncodeError::NewlineInValue { key: key.to_owned() });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,20 +6,23 @@
 //! `(namespace, key)`; and it renders back to the wire ([`Message::to_url`],
 //! [`Message::to_form_pairs`], [`Message::to_kvform`]) with arguments sorted by key.
 
+mod args;
 pub mod kvform;
 mod namespace;
 mod query;
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 pub use namespace::{
     AliasError, AliasMap, Namespace, OPENID1_NS, OPENID2_NS, OPENID11_NS, OpenIdVersion,
     PROTOCOL_FIELDS, SREG_1_1_NS,
 };
 pub use query::QueryError;
+use query::Spans;
 pub(crate) use query::decode as decode_query;
 
+use self::args::{Args, BARE, NsRef, OPENID};
 use self::kvform::KvEncodeError;
 
 /// Why a message could not be built or rendered.
@@ -80,7 +83,7 @@ pub struct Message {
     /// arrived without it.
     implicit_version: bool,
     aliases: AliasMap,
-    args: BTreeMap<Namespace, BTreeMap<String, String>>,
+    args: Args,
 }
 
 impl Message {
@@ -90,7 +93,7 @@ impl Message {
             version,
             implicit_version: version.is_openid1(),
             aliases: AliasMap::default(),
-            args: BTreeMap::new(),
+            args: Args::default(),
         }
     }
 
@@ -118,7 +121,9 @@ impl Message {
     /// # Ok::<(), openid_consumer::message::MessageError>(())
     /// ```
     pub fn from_query(raw: &str) -> Result<Self, MessageError> {
-        Self::from_pairs(query::decode(raw)?)
+        let mut text = String::with_capacity(raw.len());
+        let pairs = query::decode_into(raw, &mut text)?;
+        Self::from_text(text, &pairs, false)
     }
 
     /// Builds a message from decoded `(key, value)` pairs, such as a web framework's form
@@ -131,65 +136,83 @@ impl Message {
     pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, MessageError>
     where
         I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
+        K: AsRef<str>,
+        V: AsRef<str>,
     {
-        let mut openid_args = Vec::new();
-        let mut bare_args = BTreeMap::new();
+        let mut text = String::new();
+        let ranges = push_pairs(&mut text, pairs);
+        Self::from_text(text, &ranges, false)
+    }
+
+    /// The message whose wire keys and values are the `pairs` ranges of `text`; with
+    /// `kv_form`, every key is a protocol key without its `openid.` prefix.
+    fn from_text(
+        text: String,
+        pairs: &[(Range<usize>, Range<usize>)],
+        kv_form: bool,
+    ) -> Result<Self, MessageError> {
+        let slice = |range: &Range<usize>| text.get(range.clone()).unwrap_or_default();
+        let mut openid_args = Vec::with_capacity(pairs.len());
+        let mut bare_args = Vec::new();
         let mut version = None;
-        let mut declarations: BTreeMap<String, String> = BTreeMap::new();
+        let mut declarations = Vec::new();
         for (key, value) in pairs {
-            let (mut key, value): (String, String) = (key.into(), value.into());
-            if !key.starts_with("openid.") {
-                if bare_args.contains_key(&key) {
-                    return Err(MessageError::DuplicateKey { key });
-                }
-                bare_args.insert(key, value);
-                continue;
-            }
-            if key == "openid.ns" {
-                if version.is_some() {
-                    return Err(MessageError::DuplicateKey { key });
-                }
-                version = Some(
-                    OpenIdVersion::from_namespace(&value)
-                        .ok_or(MessageError::UnknownOpenIdNamespace { uri: value })?,
-                );
-                continue;
-            }
-            // The key without `openid.`, in place: no new allocation per argument.
-            key.drain(..OPENID_PREFIX.len());
-            if let Some(alias) = key.strip_prefix("ns.") {
-                if declarations.contains_key(alias) {
-                    return Err(MessageError::DuplicateKey { key: format!("openid.{key}") });
-                }
-                declarations.insert(alias.to_owned(), value);
+            let rest = if kv_form {
+                key.clone()
+            } else if slice(key).starts_with(OPENID_PREFIX) {
+                key.start + OPENID_PREFIX.len()..key.end
             } else {
-                openid_args.push((key, value));
+                bare_args.push((key.clone(), value.clone()));
+                continue;
+            };
+            match slice(&rest) {
+                "ns" => {
+                    if version.is_some() {
+                        return Err(MessageError::DuplicateKey { key: "openid.ns".to_owned() });
+                    }
+                    let uri = slice(value);
+                    version = Some(OpenIdVersion::from_namespace(uri).ok_or_else(|| {
+                        MessageError::UnknownOpenIdNamespace { uri: uri.to_owned() }
+                    })?);
+                }
+                field if field.starts_with("ns.") => {
+                    declarations.push((rest.start + "ns.".len()..rest.end, value.clone()));
+                }
+                _ => openid_args.push((rest, value.clone())),
             }
         }
         let mut message = Self::new(version.unwrap_or(OpenIdVersion::V1_0));
         message.implicit_version = version.is_none();
-        for (alias, uri) in declarations {
-            message.aliases.bind(&uri, &alias, false)?;
+        declarations.sort_by(|(a, _), (b, _)| slice(a).cmp(slice(b)));
+        if let Some([(alias, _), _]) = declarations
+            .windows(2)
+            .find(|pair| matches!(pair, [(a, _), (b, _)] if slice(a) == slice(b)))
+        {
+            return Err(MessageError::DuplicateKey { key: format!("openid.ns.{}", slice(alias)) });
         }
+        for (alias, uri) in &declarations {
+            message.aliases.bind(slice(uri), slice(alias), false)?;
+        }
+        message.args = Args::from_text(text, pairs.len());
         for (rest, value) in openid_args {
-            let (namespace, key) = message.classify(rest);
-            // Distinct wire keys are distinct (namespace, key) pairs (the alias map is a
-            // bijection), so a clash here is the same wire key twice.
-            if message.get(&namespace, &key).is_some() {
-                let wire = match &namespace {
-                    Namespace::Extension(uri) => {
-                        format!("openid.{}.{key}", message.aliases.alias(uri).unwrap_or_default())
-                    }
-                    _ => format!("openid.{key}"),
-                };
-                return Err(MessageError::DuplicateKey { key: wire });
-            }
-            message.args.entry(namespace).or_default().insert(key, value);
+            let (namespace, key) =
+                classify(&mut message.aliases, &mut message.args, message.version, rest);
+            message.args.push_unsorted(namespace, key, value);
         }
-        if !bare_args.is_empty() {
-            message.args.insert(Namespace::Bare, bare_args);
+        for (key, value) in bare_args {
+            message.args.push_unsorted(BARE, key, value);
+        }
+        // Distinct wire keys are distinct (namespace, key) pairs (the alias map is a
+        // bijection), so a clash here is the same wire key twice.
+        if let Some((namespace, key)) = message.args.sort_and_find_duplicate() {
+            let key = match namespace {
+                NsRef::OpenId => format!("openid.{key}"),
+                NsRef::Bare => key.to_owned(),
+                NsRef::Extension(uri) => {
+                    format!("openid.{}.{key}", message.aliases.alias(uri).unwrap_or_default())
+                }
+            };
+            return Err(MessageError::DuplicateKey { key });
         }
         Ok(message)
     }
@@ -215,7 +238,9 @@ impl Message {
         if let Some(first) = parsed.issues.first() {
             tracing::debug!(issues = parsed.issues.len(), %first, "irregular KV form");
         }
-        Self::from_pairs(parsed.pairs.into_iter().map(|(k, v)| (format!("openid.{k}"), v)))
+        let mut text = String::with_capacity(text.len());
+        let ranges = push_pairs(&mut text, parsed.pairs);
+        Self::from_text(text, &ranges, true)
     }
 
     /// The protocol version.
@@ -230,12 +255,12 @@ impl Message {
 
     /// The value of `key` in `namespace`.
     pub fn get(&self, namespace: &Namespace, key: &str) -> Option<&str> {
-        self.args.get(namespace)?.get(key).map(String::as_str)
+        self.args.get(namespace, key)
     }
 
     /// The value of protocol field `openid.<key>`.
     pub fn get_openid(&self, key: &str) -> Option<&str> {
-        self.get(&Namespace::OpenId, key)
+        self.args.get_at(OPENID, key)
     }
 
     /// Whether `key` is present in `namespace`.
@@ -245,26 +270,21 @@ impl Message {
 
     /// Sets `key` in `namespace`, replacing any value. An extension namespace without an
     /// alias gets one (`ext0`, `ext1`, ...).
-    pub fn set(&mut self, namespace: Namespace, key: impl Into<String>, value: impl Into<String>) {
+    pub fn set(&mut self, namespace: Namespace, key: impl AsRef<str>, value: impl AsRef<str>) {
         if let Namespace::Extension(uri) = &namespace {
             self.aliases.alias_or_bind(uri);
         }
-        self.args.entry(namespace).or_default().insert(key.into(), value.into());
+        self.args.set(namespace, key.as_ref(), value.as_ref());
     }
 
     /// Sets protocol field `openid.<key>`.
-    pub fn set_openid(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.set(Namespace::OpenId, key, value);
+    pub fn set_openid(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) {
+        self.args.set(Namespace::OpenId, key.as_ref(), value.as_ref());
     }
 
     /// Removes `key` from `namespace`, returning its value.
     pub fn remove(&mut self, namespace: &Namespace, key: &str) -> Option<String> {
-        let args = self.args.get_mut(namespace)?;
-        let removed = args.remove(key);
-        if args.is_empty() {
-            self.args.remove(namespace);
-        }
-        removed
+        self.args.remove(namespace, key)
     }
 
     /// Binds an extension namespace URI to a chosen alias.
@@ -296,7 +316,7 @@ impl Message {
         &'a self,
         namespace: &'a Namespace,
     ) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.args.get(namespace).into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.args.iter_in(namespace)
     }
 
     /// Every argument as it goes on the wire (`openid.ns`, `openid.ns.<alias>`,
@@ -311,15 +331,15 @@ impl Message {
                 out.push((format!("openid.ns.{alias}"), uri.to_owned()));
             }
         }
-        for (namespace, args) in &self.args {
-            let prefix = match namespace {
-                Namespace::OpenId => "openid.".to_owned(),
-                Namespace::Bare => String::new(),
-                Namespace::Extension(uri) => {
-                    format!("openid.{}.", self.aliases.alias(uri).unwrap_or_default())
+        for (namespace, key, value) in self.args.iter() {
+            let key = match namespace {
+                NsRef::OpenId => format!("openid.{key}"),
+                NsRef::Bare => key.to_owned(),
+                NsRef::Extension(uri) => {
+                    format!("openid.{}.{key}", self.aliases.alias(uri).unwrap_or_default())
                 }
             };
-            out.extend(args.iter().map(|(key, value)| (format!("{prefix}{key}"), value.clone())));
+            out.push((key, value.to_owned()));
         }
         out.sort();
         out
@@ -346,16 +366,11 @@ impl Message {
         }
         if let Some((alias, key)) = field.split_once('.')
             && let Some(uri) = self.aliases.uri(alias)
+            && let Some(value) = self.args.get_in_extension(uri, key)
         {
-            let extension = self.args.iter().find_map(|(namespace, args)| match namespace {
-                Namespace::Extension(u) if u == uri => Some(args),
-                _ => None,
-            });
-            if let Some(value) = extension.and_then(|args| args.get(key)) {
-                return Some(value);
-            }
+            return Some(value);
         }
-        self.get(&Namespace::OpenId, field)
+        self.get_openid(field)
     }
 
     /// The message as a query string, sorted by key.
@@ -402,25 +417,46 @@ impl Message {
         }
         Ok(kvform::encode(pairs)?)
     }
+}
 
-    /// Splits `rest` (a key after `openid.`) into its namespace and key.
-    fn classify(&mut self, rest: String) -> (Namespace, String) {
-        if let Some((alias, key)) = rest.split_once('.') {
-            if let Some(uri) = self.aliases.uri(alias) {
-                return (Namespace::Extension(uri.to_owned()), key.to_owned());
-            }
-            // OpenID 1 had no namespace declarations; Simple Registration used `sreg`.
-            if self.is_openid1()
-                && alias == "sreg"
-                && self.aliases.bind(SREG_1_1_NS, "sreg", true).is_ok()
-            {
-                return (Namespace::extension(SREG_1_1_NS), key.to_owned());
-            }
+/// Appends every key and value to `text`: their ranges.
+fn push_pairs<K: AsRef<str>, V: AsRef<str>>(
+    text: &mut String,
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Spans {
+    let mut push = |part: &str| {
+        let start = text.len();
+        text.push_str(part);
+        start..text.len()
+    };
+    pairs.into_iter().map(|(key, value)| (push(key.as_ref()), push(value.as_ref()))).collect()
+}
+
+/// Splits `rest` (the range of a key after `openid.`) into its namespace and key.
+fn classify(
+    aliases: &mut AliasMap,
+    args: &mut Args,
+    version: OpenIdVersion,
+    rest: Range<usize>,
+) -> (usize, Range<usize>) {
+    if let Some(dot) = args.text(&rest).find('.') {
+        let alias = args.text(&(rest.start..rest.start + dot));
+        let key = rest.start + dot + 1..rest.end;
+        if let Some(uri) = aliases.uri(alias) {
+            let uri = uri.to_owned();
+            return (args.uri_index_or_add(&uri), key);
         }
-        // An undeclared alias stays a protocol key containing a dot, as in the reference
-        // implementation: nothing reads it as extension data.
-        (Namespace::OpenId, rest)
+        // OpenID 1 had no namespace declarations; Simple Registration used `sreg`.
+        if version.is_openid1()
+            && alias == "sreg"
+            && aliases.bind(SREG_1_1_NS, "sreg", true).is_ok()
+        {
+            return (args.uri_index_or_add(SREG_1_1_NS), key);
+        }
     }
+    // An undeclared alias stays a protocol key containing a dot, as in the reference
+    // implementation: nothing reads it as extension data.
+    (OPENID, rest)
 }
 
 impl fmt::Debug for Message {
@@ -445,16 +481,21 @@ pub(crate) fn is_secret(key: &str) -> bool {
 
 /// A message's arguments for its `Debug` form, [`SECRET_FIELDS`] of the OpenID namespace
 /// hidden (the same key in an extension is the extension's business).
-struct RedactedArgs<'a>(&'a BTreeMap<Namespace, BTreeMap<String, String>>);
+struct RedactedArgs<'a>(&'a Args);
 
 impl fmt::Debug for RedactedArgs<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut namespaces: Vec<NsRef<'_>> = Vec::new();
+        for (namespace, _, _) in self.0.iter() {
+            if namespaces.last() != Some(&namespace) {
+                namespaces.push(namespace);
+            }
+        }
+        namespaces.sort_by(args::namespace_order);
         let mut map = f.debug_map();
-        for (namespace, args) in self.0 {
-            map.entry(
-                namespace,
-                &RedactedNamespace { args, hide: *namespace == Namespace::OpenId },
-            );
+        for namespace in namespaces {
+            let args = RedactedNamespace { args: self.0, namespace };
+            map.entry(&namespace.to_namespace(), &args);
         }
         map.finish()
     }
@@ -462,15 +503,20 @@ impl fmt::Debug for RedactedArgs<'_> {
 
 /// The arguments of one namespace for a `Debug` form.
 struct RedactedNamespace<'a> {
-    args: &'a BTreeMap<String, String>,
-    hide: bool,
+    args: &'a Args,
+    namespace: NsRef<'a>,
 }
 
 impl fmt::Debug for RedactedNamespace<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secret = |key: &str| self.hide && is_secret(key);
+        let hide = self.namespace == NsRef::OpenId;
         f.debug_map()
-            .entries(self.args.iter().map(|(key, value)| (key, Redacted::new(value, secret(key)))))
+            .entries(
+                self.args
+                    .iter()
+                    .filter(|(ns, _, _)| *ns == self.namespace)
+                    .map(|(_, key, value)| (key, Redacted::new(value, hide && is_secret(key)))),
+            )
             .finish()
     }
 }

@@ -5,6 +5,8 @@
 //! U+FFFD. For a signed message either would make the relying party verify something other
 //! than what arrived, so decoding is done here and refuses both; encoding uses the crate.
 
+use std::ops::Range;
+
 use crate::urinorm::hex_pair;
 
 /// Why a query string could not be decoded.
@@ -28,56 +30,90 @@ pub enum QueryError {
 /// Decodes a raw query string (a leading `?` is ignored) into pairs, in order. Empty
 /// segments (`a=1&&b=2`) are skipped; a segment without `=` is a key with an empty value.
 pub(crate) fn decode(raw: &str) -> Result<Vec<(String, String)>, QueryError> {
+    let mut text = String::new();
+    let ranges = decode_into(raw, &mut text)?;
+    let owned = |range: Range<usize>| text.get(range).unwrap_or_default().to_owned();
+    Ok(ranges.into_iter().map(|(key, value)| (owned(key), owned(value))).collect())
+}
+
+/// The ranges of keys and values in a text buffer, pair by pair.
+pub(crate) type Spans = Vec<(Range<usize>, Range<usize>)>;
+
+/// Decodes as [`decode`] does, appending every key and value to `text`: their ranges in it.
+///
+/// Separators and escapes are found with `memchr`'s vectorised search, so the many
+/// components without escapes are copied as they are.
+pub(crate) fn decode_into(raw: &str, text: &mut String) -> Result<Spans, QueryError> {
     let (query, base) = match raw.strip_prefix('?') {
         Some(rest) => (rest, 1),
         None => (raw, 0),
     };
-    let mut pairs = Vec::new();
-    let mut offset = base;
-    for segment in query.split('&') {
-        if !segment.is_empty() {
-            let (key, value, value_offset) = match segment.split_once('=') {
-                Some((k, v)) => (k, v, offset + k.len() + 1),
-                None => (segment, "", offset + segment.len()),
-            };
-            pairs.push((decode_component(key, offset)?, decode_component(value, value_offset)?));
+    let bytes = query.as_bytes();
+    let mut pairs = Vec::with_capacity(memchr::memchr_iter(b'&', bytes).count() + 1);
+    // Decoded bytes wait here until they are known to be UTF-8.
+    let mut scratch = Vec::new();
+    let mut start = 0;
+    while start <= bytes.len() {
+        let rest = bytes.get(start..).unwrap_or_default();
+        let end = memchr::memchr(b'&', rest).map_or(bytes.len(), |i| start + i);
+        if end > start {
+            let segment = bytes.get(start..end).unwrap_or_default();
+            let (key_end, value_start) =
+                memchr::memchr(b'=', segment).map_or((end, end), |i| (start + i, start + i + 1));
+            let mut decode = |from, to| decode_component(query, from..to, base, text, &mut scratch);
+            let key = decode(start, key_end)?;
+            let value = decode(value_start, end)?;
+            pairs.push((key, value));
         }
-        offset += segment.len() + 1;
+        start = end + 1;
     }
     Ok(pairs)
 }
 
-fn decode_component(text: &str, offset: usize) -> Result<String, QueryError> {
-    let bytes = text.as_bytes();
-    // Most keys, and many values, have nothing to decode: one copy, no checks.
-    let Some(first) = bytes.iter().position(|&b| b == b'%' || b == b'+') else {
-        return Ok(text.to_owned());
+/// Appends the `range` of `query`, decoded, to `text`: its range there.
+fn decode_component(
+    query: &str,
+    range: Range<usize>,
+    base: usize,
+    text: &mut String,
+    scratch: &mut Vec<u8>,
+) -> Result<Range<usize>, QueryError> {
+    let from = text.len();
+    let offset = base + range.start;
+    let component = query.get(range).unwrap_or_default();
+    let bytes = component.as_bytes();
+    let Some(first) = memchr::memchr2(b'%', b'+', bytes) else {
+        text.push_str(component);
+        return Ok(from..text.len());
     };
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(bytes.get(..first).unwrap_or_default());
+    scratch.clear();
+    scratch.extend_from_slice(bytes.get(..first).unwrap_or_default());
     let mut i = first;
     while let Some(&byte) = bytes.get(i) {
         match byte {
             b'+' => {
-                out.push(b' ');
+                scratch.push(b' ');
                 i += 1;
             }
             b'%' => {
                 let value = hex_pair(bytes.get(i + 1..i + 3))
                     .ok_or(QueryError::InvalidPercentEncoding { position: offset + i })?;
-                out.push(value);
+                scratch.push(value);
                 i += 3;
             }
             _ => {
                 // Copy the run up to the next escape at once.
                 let rest = bytes.get(i..).unwrap_or_default();
-                let run = rest.iter().position(|&b| b == b'%' || b == b'+').unwrap_or(rest.len());
-                out.extend_from_slice(rest.get(..run).unwrap_or_default());
+                let run = memchr::memchr2(b'%', b'+', rest).unwrap_or(rest.len());
+                scratch.extend_from_slice(rest.get(..run).unwrap_or_default());
                 i += run;
             }
         }
     }
-    String::from_utf8(out).map_err(|_| QueryError::NotUtf8 { position: offset })
+    let decoded =
+        std::str::from_utf8(scratch).map_err(|_| QueryError::NotUtf8 { position: offset })?;
+    text.push_str(decoded);
+    Ok(from..text.len())
 }
 
 /// Encodes pairs as a query string (`a=1&b=x+y`).

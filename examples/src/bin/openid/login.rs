@@ -183,7 +183,7 @@ fn human(success: &SuccessResponse) -> String {
     for (field, value) in profile.values() {
         rows.push((field.as_str(), format!("{} (from {})", value.value(), value.signed_field())));
     }
-    rows.push(("signed", success.signed().list().join(", ")));
+    rows.push(("signed", success.signed().list().collect::<Vec<_>>().join(", ")));
     Table::pairs(rows).render()
 }
 
@@ -217,8 +217,7 @@ impl<'a> Verified<'a> {
             signed: success
                 .signed()
                 .list()
-                .iter()
-                .filter_map(|key| Some((key.as_str(), message.openid_field(key)?)))
+                .filter_map(|key| Some((key, message.openid_field(key)?)))
                 .collect(),
         }
     }
