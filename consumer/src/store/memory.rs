@@ -4,6 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use sha2::digest::consts::U16;
+use sha2::{Digest, Sha256};
+
 use super::{Association, Clock, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
 use crate::nonce::within_skew;
 
@@ -27,6 +30,12 @@ use crate::nonce::within_skew;
 ///   recorded nonce first drops the nonces older than the window plus the retention margin
 ///   ([`Timing::oldest_kept`]; oldest first, each dropped once), so the set holds at most
 ///   the nonces of the last `2 * skew + retention` seconds.
+/// - A nonce is kept as (timestamp, 128-bit digest of its server URL and salt), not as the
+///   two strings: fixed-size keys mean no walk over the shared URL in every comparison and
+///   no allocation per nonce. The URL is length-prefixed, so another split of the same
+///   bytes into URL and salt is another nonce. A digest collision could only make a fresh nonce look used (a
+///   refused login, never an accepted replay), and forcing one on a given nonce takes a
+///   second preimage of SHA-256 truncated to 128 bits (2^128 work).
 /// - Cleanup counts what it removes (exactly).
 /// - A poisoned mutex is recovered: every operation leaves the maps consistent before it
 ///   can panic, so a panic elsewhere cannot leave half-written state.
@@ -51,8 +60,8 @@ pub struct MemoryStore {
 struct Inner {
     /// server URL -> its associations.
     associations: HashMap<String, Handles>,
-    /// (timestamp, server URL, salt), ordered by time so expired ones are at the front.
-    nonces: BTreeSet<(i64, String, String)>,
+    /// Ordered by time first, so the ones to prune are at the front.
+    nonces: BTreeSet<NonceKey>,
 }
 
 impl MemoryStore {
@@ -241,13 +250,28 @@ impl Handles {
 /// `true` if it was new.
 fn record_locked(inner: &mut Inner, nonce: &NonceRecord<'_>) -> bool {
     prune_nonces(&mut inner.nonces, nonce.oldest_kept());
-    inner.nonces.insert((nonce.timestamp, nonce.server_url.to_owned(), nonce.salt.to_owned()))
+    inner.nonces.insert((nonce.timestamp, nonce_digest(nonce.server_url, nonce.salt)))
+}
+
+/// A recorded nonce: its timestamp and [`nonce_digest`].
+type NonceKey = (i64, [u8; 16]);
+
+/// SHA-256 of (URL length, URL, salt), truncated to 128 bits. Without the length, ("ab",
+/// "c") and ("a", "bc") would be one nonce; the salt needs none, as it runs to the end.
+fn nonce_digest(server_url: &str, salt: &str) -> [u8; 16] {
+    let digest = Sha256::new()
+        .chain_update((server_url.len() as u64).to_le_bytes())
+        .chain_update(server_url)
+        .chain_update(salt)
+        .finalize();
+    let (head, _) = digest.split::<U16>();
+    head.into()
 }
 
 /// Drops the nonces with a timestamp before `oldest` and returns how many.
-fn prune_nonces(nonces: &mut BTreeSet<(i64, String, String)>, oldest: i64) -> usize {
+fn prune_nonces(nonces: &mut BTreeSet<NonceKey>, oldest: i64) -> usize {
     let mut removed = 0;
-    while nonces.first().is_some_and(|(timestamp, _, _)| *timestamp < oldest) {
+    while nonces.first().is_some_and(|(timestamp, _)| *timestamp < oldest) {
         nonces.pop_first();
         removed += 1;
     }
@@ -362,6 +386,29 @@ mod tests {
         let shown = format!("{store:?}");
         assert!(shown.contains("associations: 1"), "{shown}");
         assert!(!shown.contains("topsecret") && !shown.contains("116"), "{shown}");
+    }
+
+    #[test]
+    fn the_boundary_between_url_and_salt_is_not_ambiguous() {
+        let store = MemoryStore::new();
+        let now = SystemClock.now();
+        assert!(store.use_nonce("https://op.example/ab", now, "c").unwrap());
+        assert!(
+            store.use_nonce("https://op.example/a", now, "bc").unwrap(),
+            "same bytes, other split"
+        );
+        assert!(!store.use_nonce("https://op.example/a", now, "bc").unwrap());
+    }
+
+    #[test]
+    fn a_salt_used_at_one_server_is_fresh_at_another() {
+        let store = MemoryStore::new();
+        let now = SystemClock.now();
+        assert!(store.use_nonce("https://a.example/", now, "salt").unwrap());
+        assert!(store.use_nonce("https://b.example/", now, "salt").unwrap());
+        assert!(!store.use_nonce("https://a.example/", now, "salt").unwrap());
+        assert!(!store.use_nonce("https://b.example/", now, "salt").unwrap());
+        assert_eq!(store.len(), (0, 2));
     }
 
     #[test]
