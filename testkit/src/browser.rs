@@ -10,6 +10,12 @@
 //! WHATWG tokenizer (html5gum), so character references in attributes are decoded as a
 //! browser decodes them.
 //!
+//! As a browser does, it keeps connections alive between calls (one client for the whole
+//! process). A kept-alive connection to a dropped [`Provider`](crate::Provider) keeps that
+//! provider's port taken, so a new provider on a free port never gets it; one started on the
+//! same fixed port could, and a call to it may then wait out the 60 s timeout on the old
+//! connection.
+//!
 //! # Example
 //! ```
 //! use openid_testkit::Provider;
@@ -30,9 +36,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use url::Url;
 
 /// The HTTP method of a [`Callback`].
@@ -287,16 +297,60 @@ fn parse_form(html: &str) -> Option<Form> {
     form
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        // Environment proxies would send loopback traffic elsewhere.
-        .proxy(None)
-        .timeout_connect(Some(CONNECT_TIMEOUT))
-        .timeout_global(Some(TOTAL_TIMEOUT))
-        .build()
-        .into()
+/// The one client of the process, so that its connection pool is shared by every call.
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        let config = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            // Environment proxies would send loopback traffic elsewhere.
+            .proxy(None)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(TOTAL_TIMEOUT))
+            .build();
+        ureq::Agent::with_parts(config, DefaultConnector::default(), LiteralResolver::default())
+    })
+}
+
+/// ureq's resolver, except for an IP literal, whose address is taken as it is.
+///
+/// ureq resolves before every request, even one sent on a pooled connection, and with a
+/// timeout set its resolver starts a thread per lookup: for the `127.0.0.1` of every provider
+/// URL that thread costs more than the request.
+#[derive(Debug, Default)]
+struct LiteralResolver(DefaultResolver);
+
+impl Resolver for LiteralResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let Some(address) = literal_socket(uri) else {
+            return self.0.resolve(uri, config, timeout);
+        };
+        let mut resolved = self.empty();
+        resolved.push(address);
+        Ok(resolved)
+    }
+}
+
+/// The address of `uri` when its host is an IPv4 literal or a bracketed IPv6 literal, with
+/// the port given or the scheme's default; `None` otherwise.
+fn literal_socket(uri: &ureq::http::Uri) -> Option<SocketAddr> {
+    let default_port = match uri.scheme_str()? {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let host = uri.host()?;
+    let ip = match host.strip_prefix('[').and_then(|inner| inner.strip_suffix(']')) {
+        Some(v6) => IpAddr::V6(v6.parse().ok()?),
+        None => IpAddr::V4(host.parse().ok()?),
+    };
+    Some(SocketAddr::new(ip, uri.port_u16().unwrap_or(default_port)))
 }
 
 fn parse_url(url: &str) -> Result<Url, BrowserError> {
@@ -347,6 +401,16 @@ mod tests {
                 ("plain".to_owned(), String::new()),
             ]
         );
+    }
+
+    #[test]
+    fn literals_are_addresses_and_names_are_not() {
+        let socket = |uri: &str| literal_socket(&uri.parse().unwrap());
+        assert_eq!(socket("http://127.0.0.1:8001/op"), Some("127.0.0.1:8001".parse().unwrap()));
+        assert_eq!(socket("https://[::1]/"), Some("[::1]:443".parse().unwrap()));
+        assert_eq!(socket("http://10.0.0.1/"), Some("10.0.0.1:80".parse().unwrap()));
+        assert_eq!(socket("http://localhost:8001/"), None);
+        assert_eq!(socket("ftp://127.0.0.1/"), None);
     }
 
     #[test]

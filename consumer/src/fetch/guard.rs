@@ -149,7 +149,10 @@ fn embedded_v4(high: u16, low: u16) -> Ipv4Addr {
 /// another one with [`UreqFetcher::with_resolver`](super::UreqFetcher::with_resolver); whatever
 /// it returns still goes through the guard.
 pub trait HostResolver: fmt::Debug + Send + Sync + 'static {
-    /// Resolves `host` (a name or an IP literal without brackets) for `port`.
+    /// Resolves the host name `host` for `port`.
+    ///
+    /// A URL whose host is an IP literal (`127.0.0.1`, `[::1]`) does not come here: its
+    /// address is the literal itself, which the guard checks like any resolved address.
     fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>>;
 }
 
@@ -238,9 +241,20 @@ impl Resolver for GuardedResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let resolved = match &self.inner {
-            Some(inner) => self.resolve_custom(inner, uri, timeout)?,
-            None => self.system.resolve(uri, config, timeout)?,
+        // ureq resolves before every request, a pooled connection's too, and with a timeout
+        // (there always is one) both resolvers take a thread per lookup: for a literal that
+        // is a thread spawn to learn nothing. Its address is checked below all the same.
+        let resolved = match (literal_socket(uri), &self.inner) {
+            (Some(address), _) => {
+                if config.ip_family().keep_wanted(std::iter::once(address)).next().is_none() {
+                    return Err(ureq::Error::HostNotFound);
+                }
+                let mut resolved = self.empty();
+                resolved.push(address);
+                resolved
+            }
+            (None, Some(inner)) => self.resolve_custom(inner, uri, timeout)?,
+            (None, None) => self.system.resolve(uri, config, timeout)?,
         };
         let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
         let mut allowed = self.empty();
@@ -262,6 +276,25 @@ impl Resolver for GuardedResolver {
         }
         Ok(allowed)
     }
+}
+
+/// The address of `uri` when its host is an IP literal (IPv4, or IPv6 in brackets): that
+/// address and the port given, or the scheme's default. `None` for a host name, and for a
+/// scheme other than `http` and `https`, which the resolvers refuse as they always have.
+fn literal_socket(uri: &ureq::http::Uri) -> Option<SocketAddr> {
+    let default_port = match uri.scheme_str()? {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let host = uri.host()?;
+    // Only the strict forms: anything else (`127.1`, a zone index) is left to the resolver,
+    // whose answer the guard checks as before.
+    let ip = match host.strip_prefix('[').and_then(|inner| inner.strip_suffix(']')) {
+        Some(v6) => IpAddr::V6(v6.parse().ok()?),
+        None => IpAddr::V4(host.parse().ok()?),
+    };
+    Some(SocketAddr::new(ip, uri.port_u16().unwrap_or(default_port)))
 }
 
 /// One of the [`MAX_RESOLVER_THREADS`], taken; given back when dropped.
@@ -334,6 +367,121 @@ mod tests {
         assert_eq!(class("2002:7f00:0001::1"), Some(AddressClass::Loopback));
         assert_eq!(class("::127.0.0.1"), Some(AddressClass::Reserved));
         assert_eq!(class("::ffff:8.8.8.8"), None);
+    }
+
+    /// An application resolver that counts its calls and answers every name with loopback.
+    #[derive(Debug, Default)]
+    struct CountingResolver(AtomicUsize);
+
+    impl HostResolver for CountingResolver {
+        fn resolve(&self, _: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![SocketAddr::from((Ipv4Addr::LOCALHOST, port))])
+        }
+    }
+
+    fn guarded(policy: NetworkPolicy) -> (GuardedResolver, Arc<CountingResolver>) {
+        let counter = Arc::new(CountingResolver::default());
+        let inner: Arc<dyn HostResolver> = counter.clone();
+        let resolver = GuardedResolver::new(policy, Some(inner), Arc::default());
+        (resolver, counter)
+    }
+
+    fn resolve(resolver: &GuardedResolver, uri: &str) -> Result<Vec<SocketAddr>, ureq::Error> {
+        let timeout = NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::from_secs(5),
+            reason: ureq::Timeout::Resolve,
+            per_read: None,
+            per_write: None,
+        };
+        let config = ureq::config::Config::default();
+        resolver
+            .resolve(&uri.parse().unwrap(), &config, timeout)
+            .map(|addresses| addresses.iter().copied().collect())
+    }
+
+    fn refusal(error: ureq::Error) -> PolicyViolation {
+        match error {
+            ureq::Error::Other(source) => *source.downcast::<PolicyViolation>().unwrap(),
+            other => panic!("not a refusal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_literal_is_its_own_address_without_a_resolver() {
+        let (resolver, counter) = guarded(NetworkPolicy::default().allow_loopback());
+        let cases = [
+            ("http://127.0.0.1:8080/x", "127.0.0.1:8080"),
+            ("http://127.0.0.1/", "127.0.0.1:80"),
+            ("https://127.0.0.1/", "127.0.0.1:443"),
+            ("http://[::1]:8080/", "[::1]:8080"),
+            ("https://[::1]/", "[::1]:443"),
+        ];
+        for (uri, expected) in cases {
+            assert_eq!(resolve(&resolver, uri).unwrap(), vec![expected.parse().unwrap()], "{uri}");
+        }
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        // A name still goes to the resolver.
+        assert_eq!(
+            resolve(&resolver, "http://op.test:81/").unwrap(),
+            vec!["127.0.0.1:81".parse().unwrap()]
+        );
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_denied_literal_is_refused_without_a_resolver() {
+        let (resolver, counter) = guarded(NetworkPolicy::default());
+        let cases = [
+            ("http://127.0.0.1:8080/", AddressClass::Loopback),
+            ("http://[::1]/", AddressClass::Loopback),
+            ("http://[::ffff:127.0.0.1]/", AddressClass::Loopback),
+            ("http://10.0.0.1/", AddressClass::Private),
+            ("https://169.254.169.254/", AddressClass::LinkLocal),
+            ("http://[fe80::1]/", AddressClass::LinkLocal),
+        ];
+        for (uri, expected) in cases {
+            let violation = refusal(resolve(&resolver, uri).unwrap_err());
+            assert!(
+                matches!(violation, PolicyViolation::InternalAddress { class, .. } if class == expected),
+                "{uri}: {violation:?}"
+            );
+        }
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+        // The policy's networks and host lists apply to a literal as to a resolved name.
+        let policy = NetworkPolicy::default().deny_network("8.8.8.0/24".parse().unwrap());
+        let (resolver, counter) = guarded(policy);
+        assert!(matches!(
+            refusal(resolve(&resolver, "http://8.8.8.8/").unwrap_err()),
+            PolicyViolation::NetworkDenied { .. }
+        ));
+        assert_eq!(
+            resolve(&resolver, "http://8.8.4.4/").unwrap(),
+            vec!["8.8.4.4:80".parse().unwrap()]
+        );
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_literal_bypasses_the_system_resolver_too() {
+        let resolver = GuardedResolver::new(NetworkPolicy::default(), None, Arc::default());
+        assert!(matches!(
+            refusal(resolve(&resolver, "http://127.0.0.1:1/").unwrap_err()),
+            PolicyViolation::InternalAddress { class: AddressClass::Loopback, .. }
+        ));
+        assert_eq!(
+            resolve(&resolver, "http://1.1.1.1/").unwrap(),
+            vec!["1.1.1.1:80".parse().unwrap()]
+        );
+    }
+
+    #[test]
+    fn only_strict_literals_skip_the_resolver() {
+        for uri in
+            ["http://127.1/", "ftp://127.0.0.1/", "http://example.test/", "http://[::1%25lo]/"]
+        {
+            assert_eq!(literal_socket(&uri.parse().unwrap()), None, "{uri}");
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ impl UreqFetcher {
     }
 
     /// A fetcher that resolves names with `resolver` (its answers still go through the guard).
+    /// An IP literal in a URL is not passed to it: that address is checked and connected to.
     ///
     /// Each lookup runs on a thread of its own, bounded by the fetch's timeout; a lookup
     /// that outlives it keeps its thread, and while 32 such threads are busy further

@@ -332,6 +332,36 @@ fn a_host_name_resolving_to_loopback_is_refused_at_connection_time() {
 }
 
 #[test]
+fn an_ip_literal_is_connected_to_without_the_resolver_and_still_guarded() {
+    let server = TestServer::start(|_| xrds_reply());
+    // This resolver knows no host at all: a fetch that asked it would fail.
+    let fetcher = UreqFetcher::with_resolver(Arc::new(FakeResolver::default()));
+    let url = server.url("/");
+    for _ in 0..2 {
+        assert_eq!(fetcher.get(&url, &[], &loopback_policy()).unwrap().status, 200);
+    }
+    assert!(
+        fetcher
+            .get(&format!("http://resolved.test:{}/", server.port()), &[], &loopback_policy())
+            .is_err()
+    );
+    // The literal is still judged: refused under the default policy. (The guard's own
+    // refusal, without the URL check in front, is tested with the guard.)
+    let error = fetcher.get(&url, &[], &NetworkPolicy::default()).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            FetchError::PolicyDenied {
+                reason: PolicyViolation::InternalAddress { class: AddressClass::Loopback, .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(server.request_count(), 2);
+}
+
+#[test]
 fn only_the_allowed_addresses_of_a_host_are_connected_to() {
     let allowed = TestServer::start(|_| Reply::ok("text/plain", "allowed"));
     // Same port on 127.0.0.2: loopback, but outside the network this policy allows.
