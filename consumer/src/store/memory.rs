@@ -1,12 +1,10 @@
 //! [`MemoryStore`]: associations and nonces in this process's memory.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use sha2::digest::consts::U16;
-use sha2::{Digest, Sha256};
-
+use super::nonce_set::NonceSet;
 use super::{Association, Clock, Lookup, NonceRecord, OpenIdStore, StoreError, Timing};
 use crate::nonce::within_skew;
 
@@ -31,11 +29,12 @@ use crate::nonce::within_skew;
 ///   ([`Timing::oldest_kept`]; oldest first, each dropped once), so the set holds at most
 ///   the nonces of the last `2 * skew + retention` seconds.
 /// - A nonce is kept as (timestamp, 128-bit digest of its server URL and salt), not as the
-///   two strings: fixed-size keys mean no walk over the shared URL in every comparison and
-///   no allocation per nonce. The URL is length-prefixed, so another split of the same
-///   bytes into URL and salt is another nonce. A digest collision could only make a fresh nonce look used (a
-///   refused login, never an accepted replay), and forcing one on a given nonce takes a
-///   second preimage of SHA-256 truncated to 128 bits (2^128 work).
+///   two strings: fixed-size keys, no allocation per nonce, a hash set to ask whether it
+///   was seen and buckets by timestamp to drop the oldest (O(1) per nonce, amortised). The
+///   URL is length-prefixed, so another split of the same bytes into URL and salt is
+///   another nonce. A digest collision could only make a fresh nonce look used (a refused
+///   login, never an accepted replay), and forcing one on a given nonce takes a second
+///   preimage of SHA-256 truncated to 128 bits (2^128 work).
 /// - Cleanup counts what it removes (exactly).
 /// - A poisoned mutex is recovered: every operation leaves the maps consistent before it
 ///   can panic, so a panic elsewhere cannot leave half-written state.
@@ -60,8 +59,7 @@ pub struct MemoryStore {
 struct Inner {
     /// server URL -> its associations.
     associations: HashMap<String, Handles>,
-    /// Ordered by time first, so the ones to prune are at the front.
-    nonces: BTreeSet<NonceKey>,
+    nonces: NonceSet,
 }
 
 impl MemoryStore {
@@ -196,7 +194,7 @@ impl OpenIdStore for MemoryStore {
     }
 
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
-        Ok(prune_nonces(&mut self.lock().nonces, oldest))
+        Ok(self.lock().nonces.prune(oldest))
     }
 
     fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
@@ -249,33 +247,8 @@ impl Handles {
 /// Records `nonce` in the locked data after dropping what it no longer needs to keep;
 /// `true` if it was new.
 fn record_locked(inner: &mut Inner, nonce: &NonceRecord<'_>) -> bool {
-    prune_nonces(&mut inner.nonces, nonce.oldest_kept());
-    inner.nonces.insert((nonce.timestamp, nonce_digest(nonce.server_url, nonce.salt)))
-}
-
-/// A recorded nonce: its timestamp and [`nonce_digest`].
-type NonceKey = (i64, [u8; 16]);
-
-/// SHA-256 of (URL length, URL, salt), truncated to 128 bits. Without the length, ("ab",
-/// "c") and ("a", "bc") would be one nonce; the salt needs none, as it runs to the end.
-fn nonce_digest(server_url: &str, salt: &str) -> [u8; 16] {
-    let digest = Sha256::new()
-        .chain_update((server_url.len() as u64).to_le_bytes())
-        .chain_update(server_url)
-        .chain_update(salt)
-        .finalize();
-    let (head, _) = digest.split::<U16>();
-    head.into()
-}
-
-/// Drops the nonces with a timestamp before `oldest` and returns how many.
-fn prune_nonces(nonces: &mut BTreeSet<NonceKey>, oldest: i64) -> usize {
-    let mut removed = 0;
-    while nonces.first().is_some_and(|(timestamp, _)| *timestamp < oldest) {
-        nonces.pop_first();
-        removed += 1;
-    }
-    removed
+    inner.nonces.prune(nonce.oldest_kept());
+    inner.nonces.insert(nonce.timestamp, nonce.server_url, nonce.salt)
 }
 
 #[cfg(test)]

@@ -145,6 +145,7 @@ mod clock;
 mod error;
 mod lookup;
 mod memory;
+mod nonce_set;
 mod record;
 
 use std::sync::Arc;
