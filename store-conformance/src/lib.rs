@@ -114,7 +114,7 @@ pub use factory::{
 pub use fixture::Fixture;
 #[doc(no_inline)]
 pub use openid_consumer::store::{Clock, ManualClock, OpenIdStore, StoreError};
-pub use runner::{Case, Outcome, run_case};
+pub use runner::{Case, Outcome, panic_message, run_case};
 pub use server::{OnServer, on_server};
 
 /// The one list of cases. [`store_conformance_tests!`] and [`CASES`] both expand it, so

@@ -41,7 +41,7 @@ impl Case {
         match execute(self.name, factory, None, self.run) {
             Ok(None) => Outcome::Passed,
             Ok(Some(reason)) => Outcome::Skipped(reason),
-            Err(payload) => Outcome::Failed(message(&*payload)),
+            Err(payload) => Outcome::Failed(panic_message(&*payload)),
         }
     }
 }
@@ -155,8 +155,8 @@ pub(crate) fn skip(case: &str, reason: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED conformance case {case}: {reason}");
 }
 
-/// The text of a panic's payload.
-fn message(payload: &(dyn Any + Send)) -> String {
+/// The text of a panic's payload (a case's failed assertion), for reports.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = payload.downcast_ref::<String>() {

@@ -5,14 +5,13 @@
 //! with a panic hook that records the message instead of printing it, so one failed case
 //! is one line and the run goes on.
 
-use std::any::Any;
 use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::process::ExitCode;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use openid_store_conformance::{CASES, Case, Fixture, Outcome, StoreFactory};
+use openid_store_conformance::{CASES, Case, Fixture, Outcome, StoreFactory, panic_message};
 use serde::Serialize;
 
 use crate::error::{CliError, collapse};
@@ -207,7 +206,7 @@ static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 fn quietly<T>(work: impl FnOnce() -> T) -> T {
     let previous = panic::take_hook();
     panic::set_hook(Box::new(|info: &PanicHookInfo<'_>| {
-        let mut message = text_of(info.payload());
+        let mut message = panic_message(info.payload());
         if let Some(location) = info.location() {
             let _ = write!(message, " (at {}:{})", location.file(), location.line());
         }
@@ -222,22 +221,12 @@ fn quietly<T>(work: impl FnOnce() -> T) -> T {
 /// (the original failure), on one line.
 fn catch<T>(work: impl FnOnce() -> T) -> Result<T, String> {
     panic::catch_unwind(AssertUnwindSafe(work))
-        .map_err(|payload| first_panic().unwrap_or_else(|| collapse(&text_of(&*payload))))
+        .map_err(|payload| first_panic().unwrap_or_else(|| collapse(&panic_message(&*payload))))
 }
 
 /// The first panic message recorded since [`PANICS`] was cleared, on one line.
 fn first_panic() -> Option<String> {
     PANICS.lock().unwrap_or_else(PoisonError::into_inner).first().map(|first| collapse(first))
-}
-
-fn text_of(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "the case panicked".to_owned()
-    }
 }
 
 #[cfg(test)]
