@@ -366,9 +366,16 @@ fn percent_decode_checked(text: &str, offset: usize) -> Result<Vec<u8>, UrinormE
 /// Decodes two hex digits.
 pub(crate) fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {
     let [high, low] = pair? else { return None };
-    let digit = |b: u8| char::from(b).to_digit(16);
-    let value = digit(*high)? * 16 + digit(*low)?;
-    u8::try_from(value).ok()
+    Some(hex_digit(*high)? << 4 | hex_digit(*low)?)
+}
+
+fn hex_digit(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
 }
 
 fn is_unreserved(c: char) -> bool {

@@ -82,11 +82,22 @@ pub enum SignedFieldsError {
 /// ```
 pub fn check_signed_fields(message: &Message) -> Result<(), SignedFieldsError> {
     let signed = message.get_openid("signed").ok_or(SignedFieldsError::MissingSignedList)?;
-    let is_signed = |field: &str| signed.split(',').any(|listed| listed == field);
     let (always, when_present): (&[&'static str], &[&'static str]) = if message.is_openid1() {
         (&OPENID1_ALWAYS, &[])
     } else {
         (&OPENID2_ALWAYS, &OPENID2_WHEN_PRESENT)
+    };
+    // One pass over the list marks the fields of interest, rather than one pass per field.
+    let mut listed = [false; OPENID2_ALWAYS.len() + OPENID2_WHEN_PRESENT.len()];
+    for entry in signed.split(',') {
+        if let Some(index) = always.iter().chain(when_present).position(|f| *f == entry)
+            && let Some(mark) = listed.get_mut(index)
+        {
+            *mark = true;
+        }
+    }
+    let is_signed = |field: &str| {
+        always.iter().chain(when_present).zip(listed).any(|(f, marked)| marked && *f == field)
     };
     for &field in always {
         if message.get_openid(field).is_none() {
