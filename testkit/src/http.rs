@@ -1,12 +1,30 @@
-//! The HTTP edge: a request read from `tiny_http` into plain data, the handlers' [`Reply`], and
-//! the reply written back. Handlers never see `tiny_http`, so they stay plain functions.
+//! The HTTP edge: requests read off a connection into plain data, the handlers' [`Reply`],
+//! and the reply written back. Handlers never see the socket, so they stay plain functions.
+//!
+//! The parsing is `httparse`'s; what is here is the framing a test provider needs: bodies by
+//! `Content-Length` only, keep-alive, and refusals of what it does not take.
 
-use std::io::Read as _;
+use std::fmt::Write as _;
+use std::io::{self, Read as _, Write as _};
+use std::net::{Shutdown, TcpStream};
 
 use crate::state::Page;
 
 /// The largest request body read; a longer one is refused (`413`) rather than buffered.
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
+/// The largest request line and header block; a longer one is refused with `431`.
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
+/// The most request headers; more are refused with `431`.
+pub(crate) const MAX_HEADERS: usize = 100;
+/// The longest announced body still read (and, past [`MAX_BODY`], thrown away) so that the
+/// handler's `413` reaches the client on a connection that stays usable; a longer one is
+/// refused at once and the connection closed.
+const MAX_DISCARD: u64 = 64 * 1024 * 1024;
+/// Bytes read from the socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
+/// What a connection reads after a refusal at most, so the client sees the answer rather
+/// than a reset caused by unread data.
+const MAX_LINGER: usize = 4 * 1024 * 1024;
 
 /// A request, read completely.
 #[derive(Debug, Clone, Default)]
@@ -20,33 +38,234 @@ pub(crate) struct Incoming {
     pub(crate) body_too_large: bool,
 }
 
-impl Incoming {
-    /// Reads method, target, headers and at most [`MAX_BODY`] + 1 bytes of body.
-    pub(crate) fn read(request: &mut tiny_http::Request) -> Self {
-        let (path, query) = split_target(request.url());
-        let headers = request
-            .headers()
+/// How the answer to a request is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Framing {
+    /// `HEAD`: the headers of the answer only.
+    pub(crate) head_only: bool,
+    /// The client keeps the connection open for another request.
+    pub(crate) keep_alive: bool,
+    /// The request was HTTP/1.0, where keep-alive has to be said.
+    pub(crate) http10: bool,
+}
+
+/// What reading the next request off a connection gave.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// A request to route.
+    Request(Incoming, Framing),
+    /// A request the edge answers itself (malformed, too large, chunked); the connection is
+    /// closed after the answer.
+    Refuse(Reply),
+    /// The client is gone, or the provider is stopping: close the connection.
+    Close,
+}
+
+/// A request head, owned, before its body is read.
+struct Head {
+    method: String,
+    target: String,
+    http10: bool,
+    headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn tokens<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
             .iter()
-            .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
-            .collect();
-        let mut body = Vec::new();
-        let limit = u64::try_from(MAX_BODY).unwrap_or(u64::MAX).saturating_add(1);
-        if let Err(error) = request.as_reader().take(limit).read_to_end(&mut body) {
-            // A client that hangs up mid-body gets whatever was read; the answer will fail to
-            // send anyway.
-            tracing::debug!(%error, "reading request body");
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+    }
+}
+
+/// A client connection: the socket and what was read from it but not yet used (the start of
+/// a pipelined request).
+pub(crate) struct Connection {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Connection {
+    /// Wraps an accepted socket whose read timeout is the polling interval of `stopping`.
+    pub(crate) fn new(stream: TcpStream) -> Self {
+        Self { stream, buffer: Vec::new() }
+    }
+
+    /// Reads the next request, head and body. `stopping` is asked whenever a read times out:
+    /// once it says so the connection is given up, idle or not.
+    pub(crate) fn next(&mut self, stopping: &dyn Fn() -> bool) -> Next {
+        let (head, consumed) = loop {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut request = httparse::Request::new(&mut headers);
+            match request.parse(&self.buffer) {
+                Ok(httparse::Status::Complete(consumed)) => break (owned(&request), consumed),
+                Ok(httparse::Status::Partial) if self.buffer.len() > MAX_HEAD => {
+                    return Next::Refuse(Reply::error_page(431, "request head too large"));
+                }
+                Ok(httparse::Status::Partial) => {}
+                Err(httparse::Error::TooManyHeaders) => {
+                    return Next::Refuse(Reply::error_page(431, "too many request headers"));
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "malformed request");
+                    return Next::Refuse(Reply::error_page(400, &format!("bad request: {error}")));
+                }
+            }
+            if !self.fill(stopping) {
+                return Next::Close;
+            }
+        };
+        if consumed > MAX_HEAD {
+            return Next::Refuse(Reply::error_page(431, "request head too large"));
         }
+        self.buffer.drain(..consumed);
+        if head.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("transfer-encoding")) {
+            // Every client of the provider (ureq, urllib, browsers posting forms) sends a
+            // Content-Length; a body without one cannot be delimited here.
+            return Next::Refuse(Reply::error_page(
+                411,
+                "Transfer-Encoding is not supported; send a Content-Length",
+            ));
+        }
+        let length = {
+            let mut lengths = head.tokens("content-length").map(str::parse::<u64>);
+            match lengths.next() {
+                None => 0,
+                Some(Ok(first)) if lengths.all(|other| other.ok() == Some(first)) => first,
+                Some(_) => return Next::Refuse(Reply::error_page(400, "bad Content-Length")),
+            }
+        };
+        if length > MAX_DISCARD {
+            return Next::Refuse(Reply::error_page(413, "request body too large"));
+        }
+        let framing = Framing {
+            head_only: head.method == "HEAD",
+            keep_alive: if head.http10 {
+                head.tokens("connection").any(|t| t.eq_ignore_ascii_case("keep-alive"))
+            } else {
+                !head.tokens("connection").any(|t| t.eq_ignore_ascii_case("close"))
+            },
+            http10: head.http10,
+        };
+        let expects_continue =
+            !head.http10 && head.tokens("expect").any(|t| t.eq_ignore_ascii_case("100-continue"));
+        if expects_continue && u64::try_from(self.buffer.len()).is_ok_and(|had| had < length) {
+            // A client waiting for this before it sends the body would otherwise stall.
+            if let Err(error) = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n") {
+                tracing::debug!(%error, "writing 100 Continue");
+                return Next::Close;
+            }
+        }
+        let Some(body) = self.read_body(length, stopping) else {
+            return Next::Close;
+        };
+        let (path, query) = split_target(&head.target);
         let body_too_large = body.len() > MAX_BODY;
-        Self {
-            method: request.method().as_str().to_ascii_uppercase(),
+        let incoming = Incoming {
+            method: head.method,
             path,
             query,
-            headers,
+            headers: head.headers,
             body,
             body_too_large,
+        };
+        Next::Request(incoming, framing)
+    }
+
+    /// Writes `reply` in one piece; an error means the connection is unusable.
+    pub(crate) fn send(&mut self, reply: Reply, framing: Framing) -> io::Result<()> {
+        self.stream.write_all(&reply.into_message(framing))
+    }
+
+    /// Answers a refused request and closes: the rest of what the client sends is read and
+    /// dropped for a moment first, since closing a socket with unread data resets it and the
+    /// client may then never see the answer.
+    pub(crate) fn refuse(mut self, reply: Reply) {
+        let framing = Framing { head_only: false, keep_alive: false, http10: false };
+        if let Err(error) = self.send(reply, framing) {
+            tracing::debug!(%error, "writing a refusal");
+            return;
+        }
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let mut chunk = [0_u8; READ_CHUNK];
+        let mut drained = 0;
+        // A read timeout (the polling interval) ends it too: a client that reads the answer
+        // has stopped sending by then.
+        while drained < MAX_LINGER {
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => drained += read,
+            }
         }
     }
 
+    /// Reads more into the buffer; false when the client is gone or the provider stops.
+    fn fill(&mut self, stopping: &dyn Fn() -> bool) -> bool {
+        let mut chunk = [0_u8; READ_CHUNK];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return false,
+                Ok(read) => {
+                    self.buffer.extend_from_slice(chunk.get(..read).unwrap_or_default());
+                    return true;
+                }
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if stopping() {
+                        return false;
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    tracing::debug!(%error, "reading a request");
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Reads a body of `length` bytes, keeping at most [`MAX_BODY`] + 1 of them (enough to
+    /// tell the handler it was too long). `None` if the client hangs up before the end.
+    fn read_body(&mut self, length: u64, stopping: &dyn Fn() -> bool) -> Option<Vec<u8>> {
+        let keep = usize::try_from(length).map_or(MAX_BODY + 1, |length| length.min(MAX_BODY + 1));
+        let mut body = Vec::with_capacity(keep);
+        let mut remaining = length;
+        while remaining > 0 {
+            if self.buffer.is_empty() && !self.fill(stopping) {
+                tracing::debug!(remaining, "request body cut short");
+                return None;
+            }
+            let available =
+                usize::try_from(remaining).map_or(self.buffer.len(), |r| r.min(self.buffer.len()));
+            let room = keep.saturating_sub(body.len()).min(available);
+            body.extend_from_slice(self.buffer.get(..room).unwrap_or_default());
+            self.buffer.drain(..available);
+            remaining = remaining.saturating_sub(u64::try_from(available).unwrap_or(u64::MAX));
+        }
+        Some(body)
+    }
+}
+
+/// Copies what the handlers need out of `httparse`'s borrowed view of the buffer.
+fn owned(request: &httparse::Request<'_, '_>) -> Head {
+    Head {
+        method: request.method.unwrap_or_default().to_ascii_uppercase(),
+        target: request.path.unwrap_or_default().to_owned(),
+        http10: request.version == Some(0),
+        headers: request
+            .headers
+            .iter()
+            .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+            .collect(),
+    }
+}
+
+impl Incoming {
     /// The first value of header `name` (any case).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
@@ -184,24 +403,37 @@ impl Reply {
         self
     }
 
-    /// Writes the reply; a header `tiny_http` cannot carry (not ASCII) is dropped and logged.
-    pub(crate) fn send(self, request: tiny_http::Request) {
-        // Always a Content-Length, as most servers send (`tiny_http` would switch to chunked
-        // transfer above 32 KiB): a relying party's check of the announced length before
-        // reading is then exercised by padded answers too.
-        let mut response = tiny_http::Response::from_data(self.body)
-            .with_status_code(self.status)
-            .with_chunked_threshold(usize::MAX);
-        for (name, value) in self.headers {
-            if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(header);
+    /// The whole message: status line, headers, `Content-Length` (always, as most servers
+    /// send: a relying party's check of the announced length before reading is then
+    /// exercised by padded answers too) and body. Headers that frame the message are the
+    /// edge's, so a handler's are dropped, as are headers that cannot be written (not
+    /// visible ASCII).
+    fn into_message(self, framing: Framing) -> Vec<u8> {
+        let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+        for (name, value) in &self.headers {
+            if ["content-length", "transfer-encoding", "connection"]
+                .iter()
+                .any(|framing| name.eq_ignore_ascii_case(framing))
+            {
+                tracing::debug!(%name, "response header dropped: the edge frames the message");
+            } else if is_token(name) && is_field_value(value) {
+                let _ = write!(head, "{name}: {value}\r\n");
             } else {
-                tracing::warn!(%name, "response header dropped: not ASCII");
+                tracing::warn!(%name, "response header dropped: not visible ASCII");
             }
         }
-        if let Err(error) = request.respond(response) {
-            tracing::debug!(%error, "writing response");
+        let _ = write!(head, "Content-Length: {}\r\n", self.body.len());
+        if !framing.keep_alive {
+            head.push_str("Connection: close\r\n");
+        } else if framing.http10 {
+            head.push_str("Connection: keep-alive\r\n");
         }
+        head.push_str("\r\n");
+        let mut message = head.into_bytes();
+        if !framing.head_only {
+            message.extend_from_slice(&self.body);
+        }
+        message
     }
 
     fn with_type(status: u16, content_type: &str, body: Vec<u8>, kind: BodyKind) -> Self {
@@ -211,6 +443,45 @@ impl Reply {
             body,
             kind,
         }
+    }
+}
+
+/// An HTTP field name: a token (RFC 9110 section 5.1).
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// A field value this edge writes: visible ASCII, spaces and tabs (no CR or LF to split the
+/// header block).
+fn is_field_value(value: &str) -> bool {
+    value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+/// The reason phrase of `status`; clients ignore it, so unusual codes get a generic one.
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
     }
 }
 

@@ -121,7 +121,7 @@ pub use behaviour::{
     Answer, AssociationBehaviour, Behaviour, CheckAuth, DEFAULT_ASSOCIATION_LIFETIME, DEFAULT_USER,
     Protocol, Tamper, Transport,
 };
-pub use provider::{Provider, WORKERS};
+pub use provider::{MAX_CONNECTIONS, Provider};
 pub use state::{LoggedRequest, Page};
 
 /// `openid.identity` of a request that lets the provider choose the identifier (OpenID 2.0

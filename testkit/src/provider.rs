@@ -2,20 +2,24 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, TcpListener, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use crate::behaviour::Behaviour;
-use crate::http::{Incoming, Reply};
+use crate::http::{Connection, Framing, Next, Reply};
 use crate::router;
 use crate::state::{LoggedRequest, Page, Shared, Urls};
 
 /// A running OpenID provider on a local address; dropping it stops the server.
 ///
-/// Requests are answered by a pool of [`WORKERS`] threads, so concurrent requests (and a
-/// [`Behaviour::delay`] on one of them) do not wait for each other.
+/// Each connection is served on a thread of its own, which reads a request, answers it and
+/// waits for the next one on the same connection (keep-alive), so concurrent requests (and a
+/// [`Behaviour::delay`] on one of them) do not wait for each other. At most
+/// [`MAX_CONNECTIONS`] are served at once; more are answered `503` and closed.
 ///
 /// # Paths
 /// | path | what |
@@ -31,15 +35,24 @@ use crate::state::{LoggedRequest, Page, Shared, Urls};
 /// provider (`/id/NAME`, `/html/NAME`; `localhost` stands for a loopback address) and, as the
 /// claimed identifier, whatever URL the relying party sends with one (delegation).
 ///
+/// # HTTP
+/// Request bodies must come with a `Content-Length` (`Transfer-Encoding` is refused with
+/// `411`); a request head over 64 KiB or with over 100 headers is refused with `431`. Every
+/// answer has a `Content-Length`. Connections are kept alive unless the client sends
+/// `Connection: close` or speaks HTTP/1.0 without `Connection: keep-alive`.
+///
 /// # Stopping
-/// `drop` wakes and joins the worker threads (a request waiting out [`Behaviour::delay`] is
-/// answered at once). `tiny_http`'s own accept thread closes the listening socket just after,
-/// so a request sent right after the drop may still connect; such a request, and one sent on
-/// a kept-alive connection after the drop, gets no answer and meets the client's timeout.
+/// `drop` closes the listening socket (no connection is accepted after it returns) and
+/// answers a request waiting out [`Behaviour::delay`] at once, with `Connection: close`.
+/// Kept-alive connections are closed: an idle one within about 100 ms, a busy one
+/// after its current answer. `drop` waits for that, up to a second, so an answer written to
+/// a client that does not read it cannot hold it up for longer.
 pub struct Provider {
     shared: Arc<Shared>,
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    server: Arc<Server>,
+    accept: Option<JoinHandle<()>>,
+    /// Where `drop` connects to wake the accept thread.
+    wake: SocketAddr,
 }
 
 impl Provider {
@@ -59,22 +72,25 @@ impl Provider {
     /// When `addr` cannot be bound or the threads cannot be started.
     pub fn start_on(addr: impl ToSocketAddrs) -> io::Result<Self> {
         let listener = TcpListener::bind(addr)?;
-        let urls = Urls::new(listener.local_addr()?);
-        let server = tiny_http::Server::from_listener(listener, None).map_err(io::Error::other)?;
-        let mut provider = Self {
-            shared: Arc::new(Shared::new(urls)),
-            server: Arc::new(server),
-            workers: Vec::with_capacity(WORKERS),
+        let local = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(Urls::new(local)));
+        let server = Arc::new(Server::default());
+        let accept = {
+            let (shared, server) = (Arc::clone(&shared), Arc::clone(&server));
+            thread::Builder::new()
+                .name("openid-testkit-accept".to_owned())
+                .spawn(move || accept(&listener, &shared, &server))?
         };
-        for index in 0..WORKERS {
-            let shared = Arc::clone(&provider.shared);
-            let server = Arc::clone(&provider.server);
-            // On an error here the provider is dropped, which stops the workers already there.
-            let worker = thread::Builder::new()
-                .name(format!("openid-testkit-{index}"))
-                .spawn(move || work(&shared, &server))?;
-            provider.workers.push(worker);
-        }
+        let wake = match local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port())
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port())
+            }
+            _ => local,
+        };
+        let provider = Self { shared, server, accept: Some(accept), wake };
         tracing::info!(base = provider.base_url(), "openid-testkit provider started");
         Ok(provider)
     }
@@ -200,41 +216,173 @@ impl fmt::Debug for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Provider")
             .field("base_url", &self.base_url())
-            .field("workers", &self.workers.len())
+            .field("connections", &self.server.connections())
             .finish_non_exhaustive()
     }
 }
 
 impl Drop for Provider {
     fn drop(&mut self) {
+        self.server.stopping.store(true, Ordering::SeqCst);
         self.shared.stop();
-        // Each unblock wakes one thread waiting in `recv`, after the requests already queued.
-        for _ in &self.workers {
-            self.server.unblock();
-        }
-        for worker in self.workers.drain(..) {
-            if worker.join().is_err() {
-                tracing::error!("an openid-testkit worker thread panicked");
+        // The accept thread blocks in `accept`; a connection of our own wakes it to see the
+        // flag. Without one it would never return, so it is then left behind, not joined.
+        match TcpStream::connect_timeout(&self.wake, Duration::from_secs(1)) {
+            Ok(_) => {
+                if let Some(accept) = self.accept.take()
+                    && accept.join().is_err()
+                {
+                    tracing::error!("the openid-testkit accept thread panicked");
+                }
             }
+            Err(error) => {
+                tracing::warn!(%error, "cannot wake the openid-testkit accept thread; left running");
+            }
+        }
+        if !self.server.wait_for_connections(Duration::from_secs(1)) {
+            tracing::warn!(
+                connections = self.server.connections(),
+                "openid-testkit connections still open after the provider stopped"
+            );
         }
     }
 }
 
-/// A worker: answers requests until the server is unblocked for it.
-fn work(shared: &Shared, server: &tiny_http::Server) {
-    while let Ok(mut request) = server.recv() {
-        let incoming = Incoming::read(&mut request);
-        // A bug in a handler must not take a worker away: the request gets a 500, the
-        // provider goes on.
+/// What the accept thread and the connection threads share.
+#[derive(Debug, Default)]
+struct Server {
+    stopping: AtomicBool,
+    /// Connections being served.
+    open: Mutex<usize>,
+    closed: Condvar,
+}
+
+impl Server {
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    fn connections(&self) -> usize {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a new connection in; false when [`MAX_CONNECTIONS`] are already served.
+    fn enter(&self) -> bool {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if *open >= MAX_CONNECTIONS {
+            return false;
+        }
+        *open += 1;
+        true
+    }
+
+    fn leave(&self) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        *open = open.saturating_sub(1);
+        self.closed.notify_all();
+    }
+
+    /// Waits until no connection is served, at most `limit`; true if none is.
+    fn wait_for_connections(&self, limit: Duration) -> bool {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let (open, _) = self
+            .closed
+            .wait_timeout_while(open, limit, |open| *open > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        *open == 0
+    }
+}
+
+/// Leaves the count of [`Server`] however the connection thread ends (a panic included).
+struct Entered(Arc<Server>);
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+/// The accept thread: a thread per connection until the provider stops. The listener is
+/// closed when this returns.
+fn accept(listener: &TcpListener, shared: &Arc<Shared>, server: &Arc<Server>) {
+    for stream in listener.incoming() {
+        if server.stopping() {
+            break;
+        }
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(error) => {
+                // Out of file descriptors, or a connection reset before it was accepted:
+                // nothing to serve, and a pause keeps a persistent error from spinning.
+                tracing::warn!(%error, "accepting a connection");
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if !server.enter() {
+            tracing::warn!(MAX_CONNECTIONS, "openid-testkit refuses a connection: too many open");
+            // The timeout bounds the refusal's wait for the client, which holds up accepting.
+            if stream.set_read_timeout(Some(POLL)).is_ok() {
+                Connection::new(stream).refuse(Reply::error_page(503, "too many connections"));
+            }
+            continue;
+        }
+        let entered = Entered(Arc::clone(server));
+        let (shared, server) = (Arc::clone(shared), Arc::clone(server));
+        let spawned =
+            thread::Builder::new().name("openid-testkit-conn".to_owned()).spawn(move || {
+                let _entered = entered;
+                serve(stream, &shared, &server);
+            });
+        // On failure the closure, and with it the count and the socket, are dropped.
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot start a thread for a connection");
+        }
+    }
+}
+
+/// Serves one connection: request after request until the client closes, asks to close, or
+/// the provider stops.
+fn serve(stream: TcpStream, shared: &Shared, server: &Server) {
+    // Each answer goes out in one write; Nagle would only delay the next one.
+    let configured = stream
+        .set_nodelay(true)
+        .and_then(|()| stream.set_read_timeout(Some(POLL)))
+        // A client that stops reading must not keep the thread past a stop for long.
+        .and_then(|()| stream.set_write_timeout(Some(Duration::from_secs(30))));
+    if let Err(error) = configured {
+        tracing::debug!(%error, "configuring a connection");
+        return;
+    }
+    let mut connection = Connection::new(stream);
+    let stopping = || server.stopping();
+    loop {
+        let (incoming, framing) = match connection.next(&stopping) {
+            Next::Request(incoming, framing) => (incoming, framing),
+            Next::Refuse(reply) => return connection.refuse(reply),
+            Next::Close => return,
+        };
+        // A bug in a handler must not take the connection down silently: the request gets a
+        // 500, the provider goes on.
         let reply = catch_unwind(AssertUnwindSafe(|| router::handle(shared, &incoming)))
             .unwrap_or_else(|_| {
                 tracing::error!(path = incoming.path, "openid-testkit handler panicked");
                 Reply::error_page(500, "the test provider failed on this request")
             });
-        reply.send(request);
+        let keep_alive = framing.keep_alive && !server.stopping();
+        if let Err(error) = connection.send(reply, Framing { keep_alive, ..framing }) {
+            tracing::debug!(%error, "writing a response");
+            return;
+        }
+        if !keep_alive {
+            return;
+        }
     }
 }
 
-/// Worker threads per provider: enough for the concurrent requests of a test (and a few slow
-/// ones) on a small machine.
-pub const WORKERS: usize = 8;
+/// How often a connection waiting for a request checks whether the provider stops.
+const POLL: Duration = Duration::from_millis(100);
+
+/// The most connections served at once: plenty for a test's concurrent requests, and a bound
+/// on threads when a test leaks connections.
+pub const MAX_CONNECTIONS: usize = 256;

@@ -206,7 +206,7 @@ struct State {
     first_nonce: Option<String>,
 }
 
-/// Everything the worker threads share.
+/// Everything the connection threads share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     urls: Urls,

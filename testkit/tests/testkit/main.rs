@@ -16,5 +16,6 @@ mod check_auth;
 mod checkid;
 mod common;
 mod discovery;
+mod edge;
 mod robustness;
 mod tamper;

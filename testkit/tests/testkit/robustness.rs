@@ -72,7 +72,7 @@ fn delay_holds_every_answer_and_a_client_timeout_sees_it() {
     policy.total_timeout = Duration::from_millis(200);
     let error = discover(&provider.identity_url("alice"), &fetcher, &policy).unwrap_err();
     assert!(matches!(error, DiscoveryError::Fetch(FetchError::Timeout { .. })), "{error}");
-    // The other workers still answer.
+    // Other connections still answer.
     provider.configure(|b| b.delay = None);
     still_serving(&provider);
     // Dropping the provider cuts the 60 s wait short.
