@@ -114,6 +114,7 @@ mod documents;
 mod http;
 mod op;
 mod provider;
+mod reply;
 mod router;
 mod state;
 
