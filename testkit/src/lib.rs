@@ -117,6 +117,7 @@ mod provider;
 mod reply;
 mod router;
 mod state;
+mod workers;
 
 pub use behaviour::{
     Answer, AssociationBehaviour, Behaviour, CheckAuth, DEFAULT_ASSOCIATION_LIFETIME, DEFAULT_USER,

@@ -13,6 +13,7 @@ use crate::behaviour::Behaviour;
 use crate::http::{Connection, Framing, Next, Reply};
 use crate::router;
 use crate::state::{LoggedRequest, Page, Shared, Urls};
+use crate::workers::Workers;
 
 /// A running OpenID provider on a local address; dropping it stops the server.
 ///
@@ -239,6 +240,7 @@ impl Drop for Provider {
                 tracing::warn!(%error, "cannot wake the openid-testkit accept thread; left running");
             }
         }
+        self.server.workers.close();
         if !self.server.wait_for_connections(Duration::from_secs(1)) {
             tracing::warn!(
                 connections = self.server.connections(),
@@ -255,6 +257,7 @@ struct Server {
     /// Connections being served.
     open: Mutex<usize>,
     closed: Condvar,
+    workers: Arc<Workers>,
 }
 
 impl Server {
@@ -328,14 +331,13 @@ fn accept(listener: &TcpListener, shared: &Arc<Shared>, server: &Arc<Server>) {
             continue;
         }
         let entered = Entered(Arc::clone(server));
-        let (shared, server) = (Arc::clone(shared), Arc::clone(server));
-        let spawned =
-            thread::Builder::new().name("openid-testkit-conn".to_owned()).spawn(move || {
-                let _entered = entered;
-                serve(stream, &shared, &server);
-            });
-        // On failure the closure, and with it the count and the socket, are dropped.
-        if let Err(error) = spawned {
+        let (shared, job_server) = (Arc::clone(shared), Arc::clone(server));
+        let started = server.workers.run(Box::new(move || {
+            let _entered = entered;
+            serve(stream, &shared, &job_server);
+        }));
+        // On failure the job, and with it the count and the socket, are dropped.
+        if let Err(error) = started {
             tracing::warn!(%error, "cannot start a thread for a connection");
         }
     }
