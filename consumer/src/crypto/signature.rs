@@ -102,14 +102,20 @@ pub fn signature_for(
 /// ```
 pub fn check_signature(message: &Message, association: &Association) -> Result<(), SignatureError> {
     let sig = message.get_openid("sig").ok_or(SignatureError::MissingSignature)?;
-    // Longer than any MAC: it cannot match, whatever it decodes to.
+    // Every MAC fits on the stack. A longer `sig` cannot match, but it is decoded in full
+    // all the same: the buffer runs out before a bad character further on is seen, and the
+    // error must name the check that failed (bad base64, a missing signed field) rather
+    // than claim a MAC was compared.
     let mut decoded = [0u8; 64];
-    let length = match STANDARD.decode_slice(sig, &mut decoded) {
-        Ok(length) => length,
-        Err(DecodeSliceError::OutputSliceTooSmall) => return Err(SignatureError::Mismatch),
+    let long;
+    let expected = match STANDARD.decode_slice(sig, &mut decoded) {
+        Ok(length) => decoded.get(..length).unwrap_or_default(),
+        Err(DecodeSliceError::OutputSliceTooSmall) => {
+            long = STANDARD.decode(sig).map_err(|_| SignatureError::BadEncoding)?;
+            long.as_slice()
+        }
         Err(DecodeSliceError::DecodeError(_)) => return Err(SignatureError::BadEncoding),
     };
-    let expected = decoded.get(..length).unwrap_or_default();
     let secret = checked_secret(association)?;
     let verified = match association.assoc_type() {
         AssociationType::HmacSha1 => mac_of::<Hmac<Sha1>>(secret, message)?.verify_slice(expected),

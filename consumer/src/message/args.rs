@@ -8,6 +8,7 @@
 //! key, as they did from the map this replaced.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::Namespace;
@@ -21,6 +22,11 @@ const FIRST_EXTENSION: usize = 2;
 
 /// Up to this many arguments, a lookup compares each; beyond, it bisects.
 const LINEAR_SEARCH: usize = 24;
+
+/// Up to this many extensions, a URI is found by comparing each; beyond, through a map.
+/// A message parsed from a stranger's query can declare an extension per argument, and
+/// finding each argument's among them one by one was quadratic (half a second for 1 MiB).
+const LINEAR_EXTENSIONS: usize = 8;
 
 /// Replaced values are left in the buffer until they outweigh the live text.
 const COMPACT_AFTER: usize = 4096;
@@ -56,6 +62,9 @@ pub(super) struct Args {
     text: String,
     /// The URIs of the extension namespaces, in the order they were first used.
     extensions: Vec<String>,
+    /// URI -> index, once there are more than [`LINEAR_EXTENSIONS`] extensions (empty
+    /// before: a message with one or two extensions makes no copies for it).
+    by_uri: HashMap<String, usize>,
     /// Sorted by (ns, key) and unique, except while a parse is pushing (see
     /// [`Args::sort_and_find_duplicate`]).
     entries: Vec<Entry>,
@@ -66,7 +75,7 @@ pub(super) struct Args {
 impl Args {
     /// Arguments whose text starts as `text` (ranges into it are pushed next).
     pub(super) fn from_text(text: String, capacity: usize) -> Self {
-        Self { text, extensions: Vec::new(), entries: Vec::with_capacity(capacity), garbage: 0 }
+        Self { text, entries: Vec::with_capacity(capacity), ..Self::default() }
     }
 
     fn str(&self, range: &Range<usize>) -> &str {
@@ -90,15 +99,33 @@ impl Args {
 
     /// The index of an extension URI, if it has arguments (or had).
     fn uri_index(&self, uri: &str) -> Option<usize> {
-        self.extensions.iter().position(|u| u == uri).map(|i| i + FIRST_EXTENSION)
+        if self.extensions.len() <= LINEAR_EXTENSIONS {
+            self.extensions.iter().position(|u| u == uri).map(|i| i + FIRST_EXTENSION)
+        } else {
+            self.by_uri.get(uri).copied()
+        }
     }
 
     /// The index of an extension URI, added if new.
     pub(super) fn uri_index_or_add(&mut self, uri: &str) -> usize {
-        self.uri_index(uri).unwrap_or_else(|| {
-            self.extensions.push(uri.to_owned());
-            self.extensions.len() - 1 + FIRST_EXTENSION
-        })
+        match self.uri_index(uri) {
+            Some(index) => index,
+            None => self.add_extension(uri.to_owned()),
+        }
+    }
+
+    /// Adds an extension URI that is not there yet; its index.
+    fn add_extension(&mut self, uri: String) -> usize {
+        let index = self.extensions.len() + FIRST_EXTENSION;
+        self.extensions.push(uri);
+        if self.extensions.len() > LINEAR_EXTENSIONS {
+            // The first time past the threshold, every URI so far; then the new one.
+            let from = if self.by_uri.is_empty() { 0 } else { self.extensions.len() - 1 };
+            for (i, known) in self.extensions.iter().enumerate().skip(from) {
+                self.by_uri.insert(known.clone(), i + FIRST_EXTENSION);
+            }
+        }
+        index
     }
 
     fn index(&self, namespace: &Namespace) -> Option<usize> {
@@ -147,10 +174,10 @@ impl Args {
         let ns = match namespace {
             Namespace::OpenId => OPENID,
             Namespace::Bare => BARE,
-            Namespace::Extension(uri) => self.uri_index(&uri).unwrap_or_else(|| {
-                self.extensions.push(uri);
-                self.extensions.len() - 1 + FIRST_EXTENSION
-            }),
+            Namespace::Extension(uri) => match self.uri_index(&uri) {
+                Some(index) => index,
+                None => self.add_extension(uri),
+            },
         };
         match self.search(ns, key) {
             Ok(found) => {
@@ -309,6 +336,22 @@ mod tests {
         assert_eq!(args.get(&Namespace::Bare, "keep"), Some("me"));
         assert_eq!(args.remove(&Namespace::Bare, "keep").as_deref(), Some("me"));
         assert_eq!(args.get(&Namespace::Bare, "keep"), None);
+    }
+
+    #[test]
+    fn many_extensions_are_found_past_the_threshold() {
+        let mut args = Args::default();
+        let uris: Vec<String> = (0..3 * LINEAR_EXTENSIONS).map(|i| format!("urn:x{i}")).collect();
+        for (i, uri) in uris.iter().enumerate() {
+            args.set(Namespace::extension(uri.as_str()), "k", &i.to_string());
+            assert_eq!(args.uri_index_or_add(uri), i + FIRST_EXTENSION);
+        }
+        for (i, uri) in uris.iter().enumerate() {
+            assert_eq!(args.get_in_extension(uri, "k"), Some(i.to_string().as_str()), "{uri}");
+            assert_eq!(args.iter_in(&Namespace::extension(uri.as_str())).count(), 1);
+        }
+        assert_eq!(args.get_in_extension("urn:other", "k"), None);
+        assert_eq!(args.by_uri.len(), uris.len());
     }
 
     #[test]

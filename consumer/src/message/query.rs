@@ -36,6 +36,10 @@ pub(crate) fn decode(raw: &str) -> Result<Vec<(String, String)>, QueryError> {
     Ok(ranges.into_iter().map(|(key, value)| (owned(key), owned(value))).collect())
 }
 
+/// The most pairs [`decode_into`] makes room for before it has found them: more than a
+/// callback may have (1,000 arguments).
+const PREALLOCATED_PAIRS: usize = 1_024;
+
 /// The ranges of keys and values in a text buffer, pair by pair.
 pub(crate) type Spans = Vec<(Range<usize>, Range<usize>)>;
 
@@ -49,7 +53,10 @@ pub(crate) fn decode_into(raw: &str, text: &mut String) -> Result<Spans, QueryEr
         None => (raw, 0),
     };
     let bytes = query.as_bytes();
-    let mut pairs = Vec::with_capacity(memchr::memchr_iter(b'&', bytes).count() + 1);
+    // Room for every segment up to a callback's worth: empty segments (`&&&`) make no pair,
+    // and 1 MiB of them reserved 32 MiB for nothing. Past that, the vector grows.
+    let segments = memchr::memchr_iter(b'&', bytes).count() + 1;
+    let mut pairs = Vec::with_capacity(segments.min(PREALLOCATED_PAIRS));
     // Decoded bytes wait here until they are known to be UTF-8.
     let mut scratch = Vec::new();
     let mut start = 0;
@@ -140,6 +147,18 @@ mod tests {
         );
         assert_eq!(decode("").unwrap(), owned(&[]));
         assert_eq!(decode("x=a=b").unwrap(), owned(&[("x", "a=b")]));
+    }
+
+    #[test]
+    fn empty_segments_reserve_nothing() {
+        let mut text = String::new();
+        let pairs = decode_into(&"&".repeat(1 << 20), &mut text).unwrap();
+        assert!(pairs.is_empty());
+        assert!(pairs.capacity() <= PREALLOCATED_PAIRS, "{}", pairs.capacity());
+        // A callback's worth is still reserved at once.
+        let query = vec!["a=1"; 1_000].join("&");
+        let pairs = decode_into(&query, &mut text).unwrap();
+        assert_eq!((pairs.len(), pairs.capacity()), (1_000, 1_000));
     }
 
     #[test]

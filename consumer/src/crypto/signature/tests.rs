@@ -69,6 +69,28 @@ fn reorder_of_signed_list_changes_the_signature() {
     assert_eq!(check_signature(&msg, &a), Err(SignatureError::Mismatch));
 }
 
+/// A `sig` longer than any MAC is refused for what is wrong with it, as a short one is: a
+/// bad character, or a message whose signed fields are not there, is not a MAC mismatch.
+#[test]
+fn a_long_sig_is_refused_for_what_is_wrong_with_it() {
+    let a = assoc(AssociationType::HmacSha256);
+    let long_bad = format!("!!!!{}", "A".repeat(100));
+    let mut msg = message(Some(&long_bad));
+    assert_eq!(check_signature(&msg, &a), Err(SignatureError::BadEncoding));
+    msg.set_openid("sig", format!("{}!!!!", "A".repeat(100)));
+    assert_eq!(check_signature(&msg, &a), Err(SignatureError::BadEncoding));
+    let long_good = STANDARD.encode([0u8; 96]);
+    msg.set_openid("sig", &long_good);
+    assert_eq!(check_signature(&msg, &a), Err(SignatureError::Mismatch));
+    msg.set_openid("signed", "mode,claimed_id");
+    assert_eq!(
+        check_signature(&msg, &a),
+        Err(SignatureError::SignedFieldMissing { field: "claimed_id".to_owned() })
+    );
+    msg.remove(&Namespace::OpenId, "signed");
+    assert_eq!(check_signature(&msg, &a), Err(SignatureError::MissingSignedList));
+}
+
 #[test]
 fn reports_missing_pieces() {
     let a = assoc(AssociationType::HmacSha1);
