@@ -78,13 +78,9 @@ impl Args {
         Self { text, entries: Vec::with_capacity(capacity), ..Self::default() }
     }
 
-    fn str(&self, range: &Range<usize>) -> &str {
-        self.text.get(range.clone()).unwrap_or_default()
-    }
-
     /// The text of a range of the buffer.
     pub(super) fn text(&self, range: &Range<usize>) -> &str {
-        self.str(range)
+        self.text.get(range.clone()).unwrap_or_default()
     }
 
     fn ns_ref(&self, ns: usize) -> NsRef<'_> {
@@ -137,7 +133,7 @@ impl Args {
     }
 
     fn search(&self, ns: usize, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|e| e.ns.cmp(&ns).then_with(|| self.str(&e.key).cmp(key)))
+        self.entries.binary_search_by(|e| e.ns.cmp(&ns).then_with(|| self.text(&e.key).cmp(key)))
     }
 
     /// The value of `key` in namespace `ns`.
@@ -145,11 +141,11 @@ impl Args {
         // A callback's dozen arguments are found faster by equality (lengths differ first)
         // than by ordering; a long message is searched.
         let found = if self.entries.len() <= LINEAR_SEARCH {
-            self.entries.iter().position(|e| e.ns == ns && self.str(&e.key) == key)?
+            self.entries.iter().position(|e| e.ns == ns && self.text(&e.key) == key)?
         } else {
             self.search(ns, key).ok()?
         };
-        self.entries.get(found).map(|e| self.str(&e.value))
+        self.entries.get(found).map(|e| self.text(&e.value))
     }
 
     /// The value of `key` in `namespace`.
@@ -201,7 +197,7 @@ impl Args {
         let found = self.search(self.index(namespace)?, key).ok()?;
         let entry = self.entries.remove(found);
         self.garbage += entry.key.len() + entry.value.len();
-        let value = self.str(&entry.value).to_owned();
+        let value = self.text(&entry.value).to_owned();
         self.compact_if_wasteful();
         Some(value)
     }
@@ -241,7 +237,7 @@ impl Args {
                 _ => None,
             })
             .cloned()?;
-        Some((self.ns_ref(twice.ns), self.str(&twice.key)))
+        Some((self.ns_ref(twice.ns), self.text(&twice.key)))
     }
 
     /// The `(key, value)` arguments of namespace `ns`, by key.
@@ -252,7 +248,7 @@ impl Args {
             .get(start..end)
             .unwrap_or_default()
             .iter()
-            .map(|e| (self.str(&e.key), self.str(&e.value)))
+            .map(|e| (self.text(&e.key), self.text(&e.value)))
     }
 
     /// The `(key, value)` arguments of `namespace`, by key.
@@ -264,7 +260,7 @@ impl Args {
 
     /// Every argument, by namespace (the protocol's, bare, then extensions) and key.
     pub(super) fn iter(&self) -> impl Iterator<Item = (NsRef<'_>, &str, &str)> {
-        self.entries.iter().map(|e| (self.ns_ref(e.ns), self.str(&e.key), self.str(&e.value)))
+        self.entries.iter().map(|e| (self.ns_ref(e.ns), self.text(&e.key), self.text(&e.value)))
     }
 
     /// How many arguments there are.
