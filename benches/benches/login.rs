@@ -23,7 +23,6 @@ use openid_consumer::crypto::{AssociationType, sign_message};
 use openid_consumer::discovery::endpoint::TYPE_SIGNON_2_0;
 use openid_consumer::fetch::NetworkPolicy;
 use openid_consumer::message::{Message, OpenIdVersion};
-use openid_consumer::nonce::ResponseNonce;
 use openid_consumer::store::{Association, Clock, MemoryStore, OpenIdStore, SystemClock};
 use openid_consumer::{Consumer, PendingAuth, Response, ServiceEndpoint};
 use openid_store_sqlite::{SqliteStore, Synchronous};
@@ -137,7 +136,7 @@ impl Login {
         message.set_openid("claimed_id", CLAIMED_ID);
         message.set_openid("identity", CLAIMED_ID);
         message.set_openid("return_to", &self.return_to);
-        let nonce = ResponseNonce::generate(SystemClock.now()).unwrap();
+        let nonce = openid_benches::nonces::unique(SystemClock.now()).unwrap();
         message.set_openid("response_nonce", nonce.as_str());
         sign_message(&mut message, &self.association).unwrap();
         let url = message.to_url(&self.return_to);

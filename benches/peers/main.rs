@@ -42,7 +42,6 @@ use openid_consumer::discovery::endpoint::{self, TYPE_SIGNON_2_0};
 use openid_consumer::discovery::{html, xrds};
 use openid_consumer::fetch::NetworkPolicy;
 use openid_consumer::message::{Message, OpenIdVersion};
-use openid_consumer::nonce::ResponseNonce;
 use openid_consumer::store::{Association, Clock, MemoryStore, OpenIdStore, SystemClock};
 use openid_consumer::{Consumer, PendingAuth, Response, ServiceEndpoint};
 use openid_store_file::FileStore;
@@ -265,7 +264,7 @@ fn assertion(association: &Association, return_to: &str) -> Result<String> {
     message.set_openid("claimed_id", CLAIMED_ID);
     message.set_openid("identity", CLAIMED_ID);
     message.set_openid("return_to", return_to);
-    let nonce = ResponseNonce::generate(SystemClock.now())?;
+    let nonce = openid_benches::nonces::unique(SystemClock.now())?;
     message.set_openid("response_nonce", nonce.as_str());
     sign_message(&mut message, association)?;
     let url = message.to_url(return_to);

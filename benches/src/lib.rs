@@ -7,3 +7,4 @@
 //! with python3-openid that `scripts/bench-peers.sh` runs.
 
 pub mod documents;
+pub mod nonces;
