@@ -51,11 +51,14 @@
 //!   lock (a nonce file is never replaced, so unlinking an old one cannot take a new one).
 //!   A call waits for the lock at most the time limit ([`FileStoreBuilder::timeout`], 5 s by
 //!   default, `timeout_ms`), then fails as [`StoreError::Unavailable`]. A directory
-//!   created for a new server or hour is synced into its parent, so it survives a crash.
-//! - **Durability.** By default each write is flushed (`fsync` of the file and of its
-//!   directory) before it returns, so an acknowledged nonce or association survives a power
-//!   loss. [`FileStoreBuilder::sync`]`(false)` skips the flushes: faster, and a machine crash
-//!   may forget the last seconds of writes (a process crash cannot).
+//!   created for a new hour of nonces is synced into its parent, so it survives a crash.
+//! - **Durability.** By default a nonce is flushed (`fsync` of its directory) before
+//!   `use_nonce` returns, so an acknowledged nonce survives a power loss and cannot be
+//!   replayed after it. An association's contents are flushed before it is renamed into
+//!   place (never torn), its directory entry is not: a power cut may forget an association
+//!   of the last seconds, which is negotiated again, as python-openid's store also allows.
+//!   [`FileStoreBuilder::sync`]`(false)` skips the flushes: faster, and a machine crash may
+//!   forget the last seconds of writes (a process crash cannot).
 //! - **Bad data.** A file that does not parse, or holds another handle than its name
 //!   says, is [`StoreError::Corrupt`] naming the file: never a panic, never a wrong
 //!   association. A directory that cannot be created or written is

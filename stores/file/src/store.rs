@@ -170,6 +170,11 @@ impl FileStoreBuilder {
 
     /// Whether writes are flushed to disk (`fsync`) before they return; on by default.
     ///
+    /// On, a nonce file and its directory are flushed, so an acknowledged nonce survives a
+    /// power loss; an association file's contents are flushed before it is renamed into
+    /// place, but not its directory entry (a power cut may forget an association stored in
+    /// the last seconds, which is then negotiated again).
+    ///
     /// Off, a write survives a crash of the process but not of the machine: after a power
     /// loss, a nonce recorded in the last seconds may be forgotten (and could be replayed
     /// within its 5-hour window) and a new association may be missing. An association file
@@ -217,14 +222,12 @@ impl OpenIdStore for FileStore {
         // path (it would unlink a fresh association renamed over the expired one).
         let _lock = self.lock_shared()?;
         let mut attempt = 0;
-        let mut created = false;
         // rename() replaces the target atomically: readers see the old file or the new one.
         let renamed = loop {
             attempt += 1;
             match fs::rename(&temp, &target) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => {
                     private_dirs().create(&dir).map_err(io("create directory", &dir))?;
-                    created = true;
                 }
                 other => break other,
             }
@@ -233,11 +236,11 @@ impl OpenIdStore for FileStore {
             let _ = fs::remove_file(&temp);
             return Err(io("write", &target)(e).into());
         }
-        self.sync_dir(&dir)?;
-        if created {
-            // The new directory's own entry must be durable too.
-            self.sync_dir(&self.layout.associations())?;
-        }
+        // The file's contents were flushed before the rename, so it is never torn; its
+        // directory entry is not flushed. An association a power cut forgets is negotiated
+        // again (a login holding its handle fails once, as for an expired one): a second
+        // fsync per association would buy nothing the protocol needs. Nonces differ: a
+        // forgotten nonce could be replayed.
         Ok(())
     }
 
