@@ -164,9 +164,11 @@ impl Peer {
             "file_nosync" => Box::new(FileStore::builder(path).sync(false).build()?),
             "sqlite" => Box::new(SqliteStore::open(path.with_extension("sqlite"))?),
             "postgres" if !self.postgres.is_empty() => {
-                let store = PostgresStore::from_url(&self.postgres)?;
-                store.migrate()?;
-                Box::new(store)
+                let separator = if self.postgres.contains('?') { '&' } else { '?' };
+                Box::new(PostgresStore::from_url(&format!(
+                    "{}{separator}migrate=true",
+                    self.postgres
+                ))?)
             }
             _ => return Err(format!("no store {name:?}").into()),
         })
