@@ -128,10 +128,17 @@ impl Connection {
             ));
         }
         let length = {
-            let mut lengths = head.tokens("content-length").map(str::parse::<u64>);
+            // `1*DIGIT` (RFC 9110 section 8.6): `str::parse` alone also takes a leading `+`.
+            let mut lengths = head.tokens("content-length").map(|token| {
+                if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+                    token.parse::<u64>().ok()
+                } else {
+                    None
+                }
+            });
             match lengths.next() {
                 None => 0,
-                Some(Ok(first)) if lengths.all(|other| other.ok() == Some(first)) => first,
+                Some(Some(first)) if lengths.all(|other| other == Some(first)) => first,
                 Some(_) => return Next::Refuse(Reply::error_page(400, "bad Content-Length")),
             }
         };

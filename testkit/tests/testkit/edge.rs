@@ -185,3 +185,39 @@ fn connections_past_the_limit_are_refused_and_the_rest_still_served() {
     first.write_all(b"GET /id/alice HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert_eq!(status(&response(&mut first).0), "200");
 }
+
+#[test]
+fn a_request_arriving_slowly_across_read_timeouts_is_served_whole() {
+    let provider = Provider::start().unwrap();
+    let mut stream = connect(&provider);
+    // Pieces 250 ms apart: each wait outlasts the provider's 100 ms poll between reads.
+    for piece in [
+        &b"POST /op HT"[..],
+        b"TP/1.1\r\nHost: x\r\nContent-Le",
+        b"ngth: 20\r\n\r\nopenid.mode",
+        b"=nonsense",
+    ] {
+        stream.write_all(piece).unwrap();
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (head, body) = response(&mut stream);
+    assert_eq!(status(&head), "400", "{head}");
+    assert!(String::from_utf8(body).unwrap().contains("error:"));
+    assert_eq!(provider.requests().len(), 1);
+}
+
+#[test]
+fn a_content_length_must_be_digits_only() {
+    let provider = Provider::start().unwrap();
+    // Rust's integer parsing takes a leading `+`; RFC 9110 does not (`1*DIGIT`), and a proxy
+    // in front that reads the length differently would see a different next request.
+    for length in ["+20", "-0", "2_0", ""] {
+        let mut stream = connect(&provider);
+        let request =
+            format!("POST /op HTTP/1.1\r\nContent-Length: {length}\r\n\r\nopenid.mode=nonsense");
+        stream.write_all(request.as_bytes()).unwrap();
+        let (head, _) = response(&mut stream);
+        assert_eq!(status(&head), "400", "Content-Length {length:?}: {head}");
+    }
+    assert!(provider.requests().is_empty(), "{:#?}", provider.requests());
+}
