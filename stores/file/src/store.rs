@@ -170,8 +170,8 @@ impl FileStoreBuilder {
 
     /// Whether writes are flushed to disk (`fsync`) before they return; on by default.
     ///
-    /// On, a nonce file and its directory are flushed, so an acknowledged nonce survives a
-    /// power loss; an association file's contents are flushed before it is renamed into
+    /// On, a nonce file's directory is flushed (the file is empty: its entry is the nonce),
+    /// so an acknowledged nonce survives a power loss; an association file's contents are flushed before it is renamed into
     /// place, but not its directory entry (a power cut may forget an association stored in
     /// the last seconds, which is then negotiated again).
     ///
