@@ -176,6 +176,71 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_plus_is_a_plus_and_a_plus_a_space() {
+        assert_eq!(
+            decode("a%2Bb=1+%2B+2&%2b=+%2B").unwrap(),
+            owned(&[("a+b", "1 + 2"), ("+", " +")])
+        );
+        assert_eq!(decode("a=%41+%zz"), Err(QueryError::InvalidPercentEncoding { position: 6 }));
+        assert_eq!(decode("k+%4=1"), Err(QueryError::InvalidPercentEncoding { position: 2 }));
+        assert_eq!(decode("a=%%41"), Err(QueryError::InvalidPercentEncoding { position: 2 }));
+    }
+
+    /// The byte loop `decode_component` replaced, as the reference for what it answers.
+    fn reference(component: &[u8], offset: usize) -> Result<Vec<u8>, QueryError> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(&byte) = component.get(i) {
+            match byte {
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                b'%' => {
+                    let value = hex_pair(component.get(i + 1..i + 3))
+                        .ok_or(QueryError::InvalidPercentEncoding { position: offset + i })?;
+                    out.push(value);
+                    i += 3;
+                }
+                _ => {
+                    out.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&out).map_err(|_| QueryError::NotUtf8 { position: offset })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn decodes_as_the_byte_loop_did() {
+        // Every string of up to 6 bytes over an alphabet that makes escapes good and bad.
+        let alphabet = [b'%', b'+', b'2', b'b', b'B', b'g', b'4'];
+        let mut strings = vec![Vec::new()];
+        let mut last = vec![Vec::new()];
+        for _ in 0..6 {
+            last = last
+                .iter()
+                .flat_map(|s: &Vec<u8>| {
+                    alphabet.iter().map(move |c| {
+                        let mut next = s.clone();
+                        next.push(*c);
+                        next
+                    })
+                })
+                .collect();
+            strings.extend(last.iter().cloned());
+        }
+        let (mut text, mut scratch) = (String::new(), Vec::new());
+        for component in strings {
+            let query = format!("x={}", std::str::from_utf8(&component).unwrap());
+            let got = decode_component(&query, 2..query.len(), 5, &mut text, &mut scratch)
+                .map(|range| text.as_bytes()[range].to_vec());
+            assert_eq!(got, reference(&component, 7), "{query}");
+        }
+    }
+
+    #[test]
     fn refuses_invalid_utf8() {
         assert_eq!(decode("a=%FF"), Err(QueryError::NotUtf8 { position: 2 }));
         assert_eq!(decode("%C3=1"), Err(QueryError::NotUtf8 { position: 0 }));
