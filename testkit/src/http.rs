@@ -6,6 +6,7 @@
 
 use std::io::{self, Read as _, Write as _};
 use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
 
 pub(crate) use crate::reply::Reply;
 
@@ -24,6 +25,8 @@ const READ_CHUNK: usize = 16 * 1024;
 /// What a connection reads after a refusal at most, so the client sees the answer rather
 /// than a reset caused by unread data.
 const MAX_LINGER: usize = 4 * 1024 * 1024;
+/// How long a connection reads after a refusal at most.
+const LINGER_TIME: Duration = Duration::from_secs(1);
 
 /// A request, read completely.
 #[derive(Debug, Clone, Default)]
@@ -196,9 +199,11 @@ impl Connection {
         let _ = self.stream.shutdown(Shutdown::Write);
         let mut chunk = [0_u8; READ_CHUNK];
         let mut drained = 0;
+        let deadline = Instant::now() + LINGER_TIME;
         // A read timeout (the polling interval) ends it too: a client that reads the answer
-        // has stopped sending by then.
-        while drained < MAX_LINGER {
+        // has stopped sending by then. The deadline bounds a client that keeps trickling
+        // bytes: this may run on the accept thread (a `503`), which a stop joins.
+        while drained < MAX_LINGER && Instant::now() < deadline {
             match self.stream.read(&mut chunk) {
                 Ok(0) | Err(_) => break,
                 Ok(read) => drained += read,

@@ -221,3 +221,24 @@ fn a_content_length_must_be_digits_only() {
     }
     assert!(provider.requests().is_empty(), "{:#?}", provider.requests());
 }
+
+#[test]
+fn a_refused_client_that_keeps_trickling_bytes_is_cut_off() {
+    let provider = Provider::start().unwrap();
+    let mut stream = connect(&provider);
+    stream.write_all(b"POST /op HTTP/1.1\r\nContent-Length: abc\r\n\r\n").unwrap();
+    assert_eq!(status(&response(&mut stream).0), "400");
+    // A byte every 50 ms: each read after the refusal gets one before the 100 ms poll ends.
+    // The answer came with the provider's half of the connection shut, so only a write
+    // (reset once the provider closed the socket) tells when it stopped reading.
+    let started = Instant::now();
+    let mut closed = false;
+    while started.elapsed() < Duration::from_secs(5) {
+        if stream.write_all(b"x").is_err() {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(closed, "the provider still reads after {:?}", started.elapsed());
+}
