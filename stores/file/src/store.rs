@@ -3,6 +3,7 @@
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use openid_consumer::crypto::random_string;
@@ -28,7 +29,13 @@ pub struct FileStore {
     sync: bool,
     /// How long an operation waits for the lock file.
     timeout: Duration,
+    /// The hour buckets whose own directory entry this process has flushed.
+    durable_buckets: Arc<Mutex<Vec<i64>>>,
 }
+
+/// Buckets remembered as flushed; beyond, the oldest is forgotten (and flushed again if a
+/// nonce ever lands in it, which costs one fsync).
+pub(crate) const DURABLE_BUCKETS: usize = 16;
 
 /// Options of a [`FileStore`]: the clock, the nonce window and whether writes are flushed;
 /// from [`FileStore::builder`] or [`FileStoreBuilder::from_url`].
@@ -114,6 +121,10 @@ impl FileStore {
         Ok(())
     }
 
+    pub(crate) fn buckets(&self) -> MutexGuard<'_, Vec<i64>> {
+        self.durable_buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Holds the store's lock file exclusively until the returned file is dropped.
     fn lock(&self) -> Result<File, FileError> {
         lock(self.layout.root(), Mode::Exclusive, self.timeout)
@@ -171,14 +182,16 @@ impl FileStoreBuilder {
     /// Whether writes are flushed to disk (`fsync`) before they return; on by default.
     ///
     /// On, a nonce file's directory is flushed (the file is empty: its entry is the nonce),
-    /// so an acknowledged nonce survives a power loss; an association file's contents are flushed before it is renamed into
-    /// place, but not its directory entry (a power cut may forget an association stored in
-    /// the last seconds, which is then negotiated again).
+    /// so an acknowledged nonce survives a power loss; an association file's contents are
+    /// flushed before it is renamed into place, but not its directory entry (a power cut
+    /// may forget an association stored in the last seconds, which is then negotiated
+    /// again).
     ///
     /// Off, a write survives a crash of the process but not of the machine: after a power
     /// loss, a nonce recorded in the last seconds may be forgotten (and could be replayed
-    /// within its 5-hour window) and a new association may be missing. An association file
-    /// is never torn either way.
+    /// within its 5-hour window) and a new association may be missing, or its file empty:
+    /// an empty or partial file is reported as [`StoreError::Corrupt`], never read as an
+    /// association.
     pub fn sync(mut self, sync: bool) -> Self {
         self.sync = sync;
         self
@@ -194,7 +207,13 @@ impl FileStoreBuilder {
         let timeout = self.settings.timeout;
         prepare(&layout, timeout)?;
         tracing::debug!(path = %layout.root().display(), "opened file store");
-        Ok(FileStore { layout, timing: self.settings.timing(), sync: self.sync, timeout })
+        Ok(FileStore {
+            layout,
+            timing: self.settings.timing(),
+            sync: self.sync,
+            timeout,
+            durable_buckets: Arc::default(),
+        })
     }
 }
 
@@ -205,7 +224,7 @@ impl std::fmt::Debug for FileStore {
             .field("sync", &self.sync)
             .field("timing", &self.timing)
             .field("timeout", &self.timeout)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -282,7 +301,6 @@ impl OpenIdStore for FileStore {
         let dir = self.layout.nonce_dir(nonce.timestamp);
         let path = dir.join(Layout::nonce_name(nonce.server_url, nonce.timestamp, nonce.salt));
         let mut attempt = 0;
-        let mut created = false;
         loop {
             attempt += 1;
             // O_EXCL: of all the threads and processes creating this file, exactly one
@@ -292,16 +310,25 @@ impl OpenIdStore for FileStore {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => {
                     private_dirs().create(&dir).map_err(io("create directory", &dir))?;
-                    created = true;
                 }
                 Err(e) => return Err(io("create nonce file", &path)(e).into()),
             }
         }
         self.sync_dir(&dir)?;
-        if created {
-            // The new hour bucket's own entry must be durable too, or a power loss could
-            // forget the bucket and the nonce in it.
+        // The hour bucket's own entry must be durable too, or a power loss could forget the
+        // bucket and the nonce in it. Whoever created the directory (this call, another
+        // thread, another process) may not have flushed it yet, so each process flushes
+        // each bucket's entry once before trusting it.
+        let bucket = nonce.timestamp.div_euclid(keys::BUCKET_SECONDS);
+        if self.sync && !self.buckets().contains(&bucket) {
             self.sync_dir(&self.layout.nonces())?;
+            let mut buckets = self.buckets();
+            if buckets.len() >= DURABLE_BUCKETS
+                && let Some(oldest) = buckets.iter().copied().min()
+            {
+                buckets.retain(|b| *b != oldest);
+            }
+            buckets.push(bucket);
         }
         Ok(true)
     }

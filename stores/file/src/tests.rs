@@ -149,3 +149,34 @@ fn cleanup_deletes_whole_expired_hours_and_keeps_the_rest() {
     assert!(hours(&store) < before);
     assert!(!store.use_nonce(SERVER, NOW, "s").unwrap());
 }
+
+#[test]
+fn each_store_flushes_a_bucket_entry_it_did_not_create_once() {
+    let (dir, first) = store();
+    assert!(first.use_nonce(SERVER, NOW, "a").unwrap());
+    let bucket = NOW.div_euclid(crate::keys::BUCKET_SECONDS);
+    assert_eq!(*first.buckets(), [bucket]);
+    // Another process's store finds the directory made: it still flushes its entry, once.
+    let second =
+        FileStore::builder(dir.path()).clock(Arc::new(ManualClock::new(NOW))).build().unwrap();
+    assert!(second.buckets().is_empty());
+    assert!(second.use_nonce(SERVER, NOW, "b").unwrap());
+    assert!(second.use_nonce(SERVER, NOW, "c").unwrap());
+    assert_eq!(*second.buckets(), [bucket]);
+    // The memory of flushed buckets stays small however many hours pass.
+    let clock = Arc::new(ManualClock::new(NOW));
+    let moving = FileStore::builder(dir.path()).clock(clock.clone()).build().unwrap();
+    for hour in 0..40 {
+        let now = NOW + hour * crate::keys::BUCKET_SECONDS;
+        clock.set(now);
+        assert!(moving.use_nonce(SERVER, now, "x").unwrap());
+    }
+    assert_eq!(moving.buckets().len(), crate::store::DURABLE_BUCKETS);
+    let unsynced = FileStore::builder(dir.path())
+        .clock(Arc::new(ManualClock::new(NOW)))
+        .sync(false)
+        .build()
+        .unwrap();
+    assert!(unsynced.use_nonce(SERVER, NOW, "z").unwrap());
+    assert!(unsynced.buckets().is_empty(), "nothing flushed, nothing remembered");
+}
