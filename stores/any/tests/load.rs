@@ -226,7 +226,9 @@ fn two_processes_replaying_16000_assertions_get_exactly_one_success_each() {
 
     // SQLite: one file, both processes.
     let path = dir.path().join("load.db");
-    let sqlite_url = format!("sqlite://{}", path.display());
+    // The test counts successes, not latency: on a loaded machine (a stress round, CI) 16
+    // threads on one SQLite file made a call wait past the default 5 s for a connection.
+    let sqlite_url = format!("sqlite://{}?timeout_ms=60000", path.display());
     let store = openid_stores::connect(&sqlite_url).unwrap();
     let spec = prepare(&store, &sqlite_url);
     race(&spec, dir.path());
