@@ -36,11 +36,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
+use openid_consumer::fetch::guard::literal_address;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use url::Url;
@@ -337,20 +338,9 @@ impl Resolver for LiteralResolver {
     }
 }
 
-/// The address of `uri` when its host is an IPv4 literal or a bracketed IPv6 literal, with
-/// the port given or the scheme's default; `None` otherwise.
+/// The address of `uri` when its host is an IP literal (the consumer's rule).
 fn literal_socket(uri: &ureq::http::Uri) -> Option<SocketAddr> {
-    let default_port = match uri.scheme_str()? {
-        "http" => 80,
-        "https" => 443,
-        _ => return None,
-    };
-    let host = uri.host()?;
-    let ip = match host.strip_prefix('[').and_then(|inner| inner.strip_suffix(']')) {
-        Some(v6) => IpAddr::V6(v6.parse().ok()?),
-        None => IpAddr::V4(host.parse().ok()?),
-    };
-    Some(SocketAddr::new(ip, uri.port_u16().unwrap_or(default_port)))
+    literal_address(uri.scheme_str()?, uri.host()?, uri.port_u16())
 }
 
 fn parse_url(url: &str) -> Result<Url, BrowserError> {

@@ -278,23 +278,38 @@ impl Resolver for GuardedResolver {
     }
 }
 
-/// The address of `uri` when its host is an IP literal (IPv4, or IPv6 in brackets): that
-/// address and the port given, or the scheme's default. `None` for a host name, and for a
-/// scheme other than `http` and `https`, which the resolvers refuse as they always have.
+/// The address of `uri` when its host is an IP literal ([`literal_address`]).
 fn literal_socket(uri: &ureq::http::Uri) -> Option<SocketAddr> {
-    let default_port = match uri.scheme_str()? {
+    literal_address(uri.scheme_str()?, uri.host()?, uri.port_u16())
+}
+
+/// The socket address an `http` or `https` URL names without a lookup: its host is an IPv4
+/// literal or a bracketed IPv6 literal, with `port` or the scheme's default. `None` for a
+/// host name and for any other scheme.
+///
+/// Only the strict forms count: anything else (`127.1`, a zone index) is left to the
+/// resolver, whose answer the guard checks as any other. The fetcher uses this to skip the
+/// lookup (and the thread ureq starts for one) when a URL names its address.
+///
+/// ```
+/// use openid_consumer::fetch::guard::literal_address;
+///
+/// assert_eq!(literal_address("http", "127.0.0.1", None), Some(([127, 0, 0, 1], 80).into()));
+/// assert_eq!(literal_address("https", "[::1]", Some(8443)).map(|a| a.port()), Some(8443));
+/// assert_eq!(literal_address("http", "127.1", None), None);
+/// assert_eq!(literal_address("ftp", "127.0.0.1", None), None);
+/// ```
+pub fn literal_address(scheme: &str, host: &str, port: Option<u16>) -> Option<SocketAddr> {
+    let default_port = match scheme {
         "http" => 80,
         "https" => 443,
         _ => return None,
     };
-    let host = uri.host()?;
-    // Only the strict forms: anything else (`127.1`, a zone index) is left to the resolver,
-    // whose answer the guard checks as before.
     let ip = match host.strip_prefix('[').and_then(|inner| inner.strip_suffix(']')) {
         Some(v6) => IpAddr::V6(v6.parse().ok()?),
         None => IpAddr::V4(host.parse().ok()?),
     };
-    Some(SocketAddr::new(ip, uri.port_u16().unwrap_or(default_port)))
+    Some(SocketAddr::new(ip, port.unwrap_or(default_port)))
 }
 
 /// One of the [`MAX_RESOLVER_THREADS`], taken; given back when dropped.
