@@ -20,7 +20,6 @@
     clippy::indexing_slicing
 )]
 
-use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,9 +27,9 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use mysql::prelude::Queryable;
-use openid_consumer::crypto::AssociationType;
+use openid_benches::associations;
 use openid_consumer::nonce::SKEW;
-use openid_consumer::store::{Association, Clock, NONCE_RETENTION, OpenIdStore, SystemClock};
+use openid_consumer::store::{Clock, NONCE_RETENTION, OpenIdStore, SystemClock};
 use openid_store_kit::keys::{hex, nonce_digest, sha256};
 use openid_store_memcache::MemcacheStore;
 use openid_store_mysql::MysqlStore;
@@ -107,17 +106,7 @@ fn main() {
         group.bench_function(target.name, |b| {
             b.iter(|| {
                 n = (n + 1) % 64;
-                let handle = format!("handle-{n}");
-                let association = Association::new(
-                    handle.as_str(),
-                    vec![7; 32],
-                    now,
-                    3_600,
-                    AssociationType::HmacSha256,
-                )
-                .unwrap();
-                target.store.store_association(SERVER, &association).unwrap();
-                black_box(target.store.get_association(SERVER, Some(&handle)).unwrap().unwrap());
+                associations::store_then_get(&*target.store, SERVER, n, now);
             });
         });
     }

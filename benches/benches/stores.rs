@@ -8,17 +8,14 @@
 // A benchmark aborts on a failed set-up: there is no caller to report to.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
-use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use openid_consumer::crypto::AssociationType;
-use openid_consumer::store::{
-    Association, Clock, ManualClock, MemoryStore, OpenIdStore, SystemClock,
-};
+use openid_benches::associations;
+use openid_consumer::store::{Clock, ManualClock, MemoryStore, OpenIdStore, SystemClock};
 use openid_store_file::FileStore;
 use openid_store_sqlite::{SqliteStore, Synchronous};
 use rusqlite::Connection;
@@ -122,17 +119,7 @@ fn store_then_get(criterion: &mut Criterion, dir: &Path) {
             group.bench_function(format!("{name}{suffix}"), |b| {
                 b.iter(|| {
                     n = handles.map_or(n + 1, |count| (n + 1) % count);
-                    let handle = format!("handle-{n}");
-                    let association = Association::new(
-                        handle.as_str(),
-                        vec![7; 32],
-                        now,
-                        3_600,
-                        AssociationType::HmacSha256,
-                    )
-                    .unwrap();
-                    store.store_association(SERVER, &association).unwrap();
-                    black_box(store.get_association(SERVER, Some(&handle)).unwrap().unwrap());
+                    associations::store_then_get(&*store, SERVER, n, now);
                 });
             });
         }

@@ -6,5 +6,6 @@
 //! The `openid-peers` binary (`benches/peers/`) is one side of the side-by-side comparison
 //! with python3-openid that `scripts/bench-peers.sh` runs.
 
+pub mod associations;
 pub mod documents;
 pub mod nonces;

@@ -306,6 +306,19 @@ fn loopback(server: &TestServer) -> SocketAddr {
     server.addr
 }
 
+fn assert_refused_as_loopback(error: &FetchError) {
+    assert!(
+        matches!(
+            error,
+            FetchError::PolicyDenied {
+                reason: PolicyViolation::InternalAddress { class: AddressClass::Loopback, .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn a_host_name_resolving_to_loopback_is_refused_at_connection_time() {
     let server = TestServer::start(|_| xrds_reply());
@@ -315,16 +328,7 @@ fn a_host_name_resolving_to_loopback_is_refused_at_connection_time() {
     // The host name passes the pre-request check; the guard refuses what it resolves to.
     assert!(NetworkPolicy::default().check_url_str(&url).is_ok());
     let error = fetcher.get(&url, &[], &NetworkPolicy::default()).unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            FetchError::PolicyDenied {
-                reason: PolicyViolation::InternalAddress { class: AddressClass::Loopback, .. },
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_refused_as_loopback(&error);
     assert_eq!(server.request_count(), 0);
     // The same resolver with loopback allowed reaches the server: the resolver is really used.
     let ok = fetcher.get(&url, &[], &NetworkPolicy::default().allow_loopback()).unwrap();
@@ -348,16 +352,7 @@ fn an_ip_literal_is_connected_to_without_the_resolver_and_still_guarded() {
     // The literal is still judged: refused under the default policy. (The guard's own
     // refusal, without the URL check in front, is tested with the guard.)
     let error = fetcher.get(&url, &[], &NetworkPolicy::default()).unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            FetchError::PolicyDenied {
-                reason: PolicyViolation::InternalAddress { class: AddressClass::Loopback, .. },
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_refused_as_loopback(&error);
     assert_eq!(server.request_count(), 2);
 }
 
