@@ -21,29 +21,27 @@ and what they call here:
   xrds:DOC: OpenIDServiceEndpoint.fromXRDS (openid.yadis.etxrd), DOC a file in DOCUMENTS.
 """
 
-import http.client
 import io
 import os
 import sqlite3
 import sys
 import time
-import urllib.parse
 
 from openid.association import Association
-from openid.consumer.consumer import SUCCESS, Consumer
-from openid.consumer.discover import OPENID_2_0_TYPE, OpenIDServiceEndpoint
-from openid.message import OPENID2_NS, Message
+from openid.consumer.discover import OpenIDServiceEndpoint
 from openid.store.filestore import FileOpenIDStore
 from openid.store.memstore import MemoryStore
-from openid.store.nonce import mkNonce
 from openid.store.sqlstore import SQLiteStore
 from openid.yadis import parsehtml
+
+# complete and login are the scripts of scripts/bench-login.sh, on the same work.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import complete as complete_py  # noqa: E402
+import login as login_py  # noqa: E402
 
 # The same URLs as benches/peers/main.rs.
 OP = "http://127.0.0.1:8901/op"
 CLAIMED_ID = "http://127.0.0.1:8901/id/alice"
-REALM = "http://127.0.0.1:8000/"
-RETURN_TO = "http://127.0.0.1:8000/return"
 BATCH = 2000
 CHUNK = 100
 
@@ -159,76 +157,16 @@ class Peer:
 
 
 def complete():
-    """Consumer.complete on a fresh valid assertion each call, as benches/python/complete.py."""
-    store = MemoryStore()
-    association = Association.fromExpiresIn(3600, "bench-handle", b"\x01" * 32, "HMAC-SHA256")
-    store.storeAssociation(OP, association)
-
-    endpoint = OpenIDServiceEndpoint()
-    endpoint.claimed_id = CLAIMED_ID
-    endpoint.local_id = CLAIMED_ID
-    endpoint.server_url = OP
-    endpoint.type_uris = [OPENID_2_0_TYPE]
-
-    def assertion():
-        message = Message(OPENID2_NS)
-        message.updateArgs(OPENID2_NS, {
-            "mode": "id_res",
-            "op_endpoint": OP,
-            "claimed_id": CLAIMED_ID,
-            "identity": CLAIMED_ID,
-            "return_to": RETURN_TO,
-            "response_nonce": mkNonce(),
-            "assoc_handle": association.handle,
-        })
-        return association.signMessage(message).toPostArgs()
-
-    session = {}
-    consumer = Consumer(session, store)
-    token_key = consumer._token_key
-    consumer.beginWithoutDiscovery(endpoint)
-    saved = session[token_key]
-
-    def call(args):
-        session[token_key] = saved
-        response = consumer.complete(args, RETURN_TO)
-        if response.status != SUCCESS:
-            raise Failed("not a success: %r" % (response,))
-
+    """Consumer.complete on a fresh valid assertion each call (benches/python/complete.py)."""
+    assertion, call = complete_py.prepare()
     return lambda target: timed(target, lambda: [assertion() for _ in range(BATCH)], call)
 
 
-def follow(url):
-    """GET url without following redirects; the Location it redirects to."""
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port)
-    path = parts.path + ("?" + parts.query if parts.query else "")
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    if response.status not in (302, 303):
-        raise Failed("the provider answered %d, not a redirect" % response.status)
-    return response.getheader("Location")
-
-
 def login(base):
-    """A whole login against the provider, as benches/python/login.py."""
-    identity = base + "/id/alice"
-    store = MemoryStore()
-
-    def once(_):
-        session = {}
-        consumer = Consumer(session, store)
-        request = consumer.begin(identity)
-        back = follow(request.redirectURL(REALM, RETURN_TO))
-        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(back).query))
-        response = consumer.complete(query, back)
-        if response.status != SUCCESS:
-            raise Failed("not a success: %r" % (response,))
-
-    once(None)  # associate once, outside the timed part
-    return lambda target: timed(target, lambda: [None] * BATCH, once)
+    """A whole login against the provider (benches/python/login.py)."""
+    once = login_py.prepare(base)
+    once()  # associate once, outside the timed part
+    return lambda target: timed(target, lambda: [None] * BATCH, lambda _: once())
 
 
 def html_endpoints(page):

@@ -26,7 +26,10 @@ RETURN_TO = "http://127.0.0.1:8000/return"
 BATCH = 2000
 
 
-def main():
+def prepare():
+    """A consumer with the association stored and a login begun: (assertion, complete),
+    a maker of fresh signed assertions and one call of Consumer.complete on one (exits
+    unless it succeeds). Also the `complete` operation of benches/peers/reference.py."""
     store = MemoryStore()
     association = Association.fromExpiresIn(3600, "bench-handle", b"\x01" * 32, "HMAC-SHA256")
     store.storeAssociation(OP, association)
@@ -48,14 +51,25 @@ def main():
             "response_nonce": mkNonce(),
             "assoc_handle": association.handle,
         })
-        signed = association.signMessage(message)
-        return signed.toPostArgs()
+        return association.signMessage(message).toPostArgs()
 
     session = {}
     consumer = Consumer(session, store)
     token_key = consumer._token_key
     consumer.beginWithoutDiscovery(endpoint)
     saved = session[token_key]
+
+    def complete(args):
+        session[token_key] = saved
+        response = consumer.complete(args, RETURN_TO)
+        if response.status != SUCCESS:
+            sys.exit("not a success: %r" % (response,))
+
+    return assertion, complete
+
+
+def main():
+    assertion, complete = prepare()
 
     def run(seconds):
         done = 0
@@ -64,10 +78,7 @@ def main():
             batch = [assertion() for _ in range(BATCH)]
             started = time.perf_counter()
             for args in batch:
-                session[token_key] = saved
-                response = consumer.complete(args, RETURN_TO)
-                if response.status != SUCCESS:
-                    sys.exit("not a success: %r" % (response,))
+                complete(args)
             elapsed += time.perf_counter() - started
             done += len(batch)
         return done / elapsed

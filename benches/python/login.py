@@ -34,8 +34,10 @@ def follow(url):
     return response.getheader("Location")
 
 
-def main():
-    base = sys.argv[1]
+def prepare(base):
+    """One whole login against the provider at base, as a function of no arguments (exits
+    unless it succeeds); the consumer's store is kept from one to the next. Also the
+    `login` operation of benches/peers/reference.py."""
     identity = base + "/id/alice"
     store = MemoryStore()
 
@@ -48,6 +50,12 @@ def main():
         response = consumer.complete(query, back)
         if response.status != SUCCESS:
             sys.exit("not a success: %r" % (response,))
+
+    return login
+
+
+def main():
+    login = prepare(sys.argv[1])
 
     def run(seconds):
         done = 0
