@@ -17,6 +17,12 @@ use openid_store_kit::sql::{NameError, Statements, TableNames};
 /// here they spread over the shards' ends.
 pub(crate) const NONCE_SHARDS: u8 = 16;
 
+/// Nonces one cleanup statement deletes at most: a fraction of a second of work. One
+/// delete of a large backlog outlasted the read timeout (5 s by default): the call failed
+/// while the server went on deleting, holding the rows' locks, and every retry waited on
+/// them and failed too.
+pub(crate) const CLEANUP_BATCH: u32 = 20_000;
+
 /// Longest table name: MySQL allows 64 characters.
 const MAX_NAME: usize = 64;
 
@@ -80,9 +86,11 @@ pub(crate) fn statements(names: &Names) -> Statements {
         use_nonce: format!(
             "INSERT INTO {n} (shard, timestamp, nonce_key, server_url, salt) VALUES (?, ?, ?, ?, ?)"
         ),
+        // One batch of one shard: a range of the primary key, deleted in key order (the
+        // order makes the statement deterministic for statement-based replication).
         cleanup_nonces: format!(
-            "DELETE FROM {n} WHERE shard IN ({}) AND timestamp < ?",
-            (0..NONCE_SHARDS).map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+            "DELETE FROM {n} WHERE shard = ? AND timestamp < ? \
+             ORDER BY timestamp, nonce_key LIMIT {CLEANUP_BATCH}"
         ),
         cleanup_associations: format!("DELETE FROM {a} WHERE expires_at <= ?"),
     }

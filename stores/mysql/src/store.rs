@@ -16,7 +16,7 @@ use openid_store_kit::url::{StoreUrl, UrlOption};
 
 use crate::error::{MysqlError, RowError};
 use crate::pool::{Connector, is_duplicate_key};
-use crate::schema::{self, NONCE_SHARDS, Names, Step};
+use crate::schema::{self, CLEANUP_BATCH, NONCE_SHARDS, Names, Step};
 
 /// Associations and nonces in MySQL or MariaDB tables, shared by every process that
 /// connects.
@@ -364,11 +364,23 @@ impl OpenIdStore for MysqlStore {
         &self.timing
     }
 
+    /// Shard by shard, in batches of 20,000 rows (`CLEANUP_BATCH`), each its own statement
+    /// and transaction within the timeout.
     fn delete_nonces_before(&self, oldest: i64) -> Result<usize, StoreError> {
-        self.pool.run("delete old nonces", |connection| {
-            connection.exec_drop(&self.sql.cleanup_nonces, (oldest,))?;
-            Ok(count(connection.affected_rows()))
-        })
+        let mut removed: usize = 0;
+        for shard in 0..NONCE_SHARDS {
+            loop {
+                let batch = self.pool.run("delete old nonces", |connection| {
+                    connection.exec_drop(&self.sql.cleanup_nonces, (shard, oldest))?;
+                    Ok(connection.affected_rows())
+                })?;
+                removed = removed.saturating_add(count(batch));
+                if batch < u64::from(CLEANUP_BATCH) {
+                    break;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     fn delete_expired_associations(&self, now: i64) -> Result<usize, StoreError> {
