@@ -2,7 +2,7 @@
 # Every operation python3-openid 3.2.0 also has, measured side by side with it on this
 # machine, the two alternating in rounds (ours, reference, ours, ...) so that a disk or CPU
 # that drifts during the run hits both alike: use_nonce and store + get association on the
-# memory, file, SQLite (and PostgreSQL) stores, complete() on a valid assertion, a whole
+# memory, file, SQLite (and PostgreSQL and MySQL) stores, complete() on a valid assertion, a whole
 # login against one provider on loopback, and HTML / Yadis / XRDS discovery parsing of the
 # same documents. Prints a table with the machine and the ratio per row, and writes it into
 # BENCHMARKS.md (section "Side by side with python3-openid", replaced on each run).
@@ -12,18 +12,26 @@
 # Environment:
 #   PEERS_ROUNDS (default 3), PEERS_SECONDS (default 1): rounds per side and their length;
 #   PEERS_ONLY=use_nonce:memory,complete: only these operations (then BENCHMARKS.md is left
-#     alone);
+#     alone; the MySQL rows are use_nonce:mysql,store_get:mysql);
 #   PEERS_NOTE: a sentence on the machine's state for the table ("shared with builds");
 #   PEERS_CARGO_LOCK=/tmp/x.lock: run cargo under flock on that file (a shared machine).
 #
 # Makes the virtualenv under target/ when missing (scripts/python-venv.sh), with
-# psycopg2-binary added for the PostgreSQL rows; those rows also need PostgreSQL's server
-# binaries (scripts/install-servers.sh) or OPENID_TEST_POSTGRES_URL.
+# psycopg2-binary added for the PostgreSQL rows and mysqlclient (MySQLdb, built from source
+# against libmariadb) for the MySQL rows. Installs what those need from Debian when missing:
+# the PostgreSQL and MariaDB servers (scripts/install-servers.sh) and mysqlclient's build
+# dependencies (libmariadb-dev pkg-config gcc), as root; otherwise it prints the apt-get line.
+# OPENID_TEST_POSTGRES_URL and OPENID_TEST_MYSQL_URL name existing servers instead. A
+# backend whose Python driver or server cannot be had is left out of the table, which says
+# why under "Not compared"; the other rows are still measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/python-openid
 psycopg2_version=2.9.13
+# A mysqlclient that builds on Python 3.11 against Debian 12's libmariadb-dev (MariaDB
+# 10.11's client library).
+mysqlclient_version=2.2.7
 target=${CARGO_TARGET_DIR:-target}
 cargo=(cargo)
 if [ -n "${PEERS_CARGO_LOCK:-}" ]; then cargo=(flock "$PEERS_CARGO_LOCK" cargo); fi
@@ -32,9 +40,22 @@ echo "==> virtualenv with python3-openid 3.2.0 in $venv"
 bash scripts/python-venv.sh
 
 not_compared=(
-    "MySQL: python3-openid's MySQLStore imports MySQLdb (the mysqlclient package), which PyPI offers for Linux only as source: it builds with a C compiler, pkg-config and the MySQL client headers (libmysqlclient-dev or libmariadb-dev), so it does not install quickly from PyPI alone. A pure-Python driver posing as MySQLdb (PyMySQL) would measure another driver than the one the reference's store was written for."
     "Stores python3-openid does not have (Redis, memcached): nothing to compare with."
 )
+wanted() { # BACKEND: whether PEERS_ONLY (if set) names a row of that store
+    [ -z "${PEERS_ONLY:-}" ] || [[ ",$PEERS_ONLY," == *":$1,"* ]]
+}
+
+# The servers of the PostgreSQL and MySQL rows: only the packages of those the script starts
+# itself. Not fatal: a server that does not start below is left out of the table.
+skip=redis,redis-cluster,memcache${OPENID_TEST_SKIP:+,$OPENID_TEST_SKIP}
+if [ -n "${OPENID_TEST_POSTGRES_URL:-}" ] || ! wanted postgres; then skip+=,postgres; fi
+if [ -n "${OPENID_TEST_MYSQL_URL:-}" ] || ! wanted mysql; then skip+=,mysql; fi
+echo "==> server packages for the PostgreSQL and MySQL rows"
+OPENID_TEST_SKIP=$skip bash scripts/install-servers.sh ||
+    echo "(continuing: the rows of a server that does not start are left out)" >&2
+# Installed even when PEERS_ONLY leaves the PostgreSQL rows out: python3-openid's sqlstore
+# module imports psycopg2 when it is loaded, for its SQLite and MySQL stores too.
 postgres=yes
 if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
     echo "==> psycopg2-binary $psycopg2_version for python3-openid's PostgreSQLStore"
@@ -45,28 +66,93 @@ if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
     fi
 fi
 
+# python3-openid's MySQLStore imports MySQLdb, from the mysqlclient package, which PyPI has
+# for Linux only as source: a C extension built with gcc and pkg-config against a MySQL
+# client library (libmariadb-dev here). Only this script installs it: the interop tests of
+# scripts/test.sh do not need it, and its build would slow every fresh test run. A pure-Python
+# driver posing as MySQLdb (PyMySQL) would measure another driver than the store's own.
+# Prints why and returns 1 when it cannot be had; the MySQL rows are then left out.
+mysqlclient() {
+    if [ "$("$venv/bin/python" -c 'import MySQLdb; from importlib.metadata import version; print(version("mysqlclient"))' 2>/dev/null)" = "$mysqlclient_version" ]; then
+        return 0
+    fi
+    local missing=()
+    command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    # mysqlclient's build asks pkg-config for mysqlclient, mariadb, then libmariadb.
+    if ! { command -v pkg-config >/dev/null 2>&1 &&
+        { pkg-config --exists mysqlclient || pkg-config --exists mariadb ||
+            pkg-config --exists libmariadb; }; }; then
+        missing+=(libmariadb-dev)
+    fi
+    if [ ${#missing[@]} -gt 0 ]; then
+        local line="apt-get install -y ${missing[*]}"
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "mysqlclient needs Debian packages; run as root: $line" >&2
+            why="its build needs Debian packages that are missing ($line, as root)"
+            return 1
+        fi
+        echo "==> installing mysqlclient's build dependencies: ${missing[*]}"
+        local attempt installed=
+        # A mirror hiccup should not cost the rows: three tries, as scripts/install-servers.sh.
+        for attempt in 1 2 3; do
+            if DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update -qq &&
+                DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}" >/dev/null; then
+                installed=yes
+                break
+            fi
+            echo "apt-get failed (attempt $attempt of 3)" >&2
+            sleep 10
+        done
+        if [ -z "$installed" ]; then
+            why="$line failed"
+            return 1
+        fi
+    fi
+    echo "==> mysqlclient $mysqlclient_version (built from source) for python3-openid's MySQLStore"
+    if ! timeout 600 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --no-binary mysqlclient "mysqlclient==$mysqlclient_version" >"$venv/mysqlclient-build.log" 2>&1; then
+        tail -n 20 "$venv/mysqlclient-build.log" >&2
+        why="pip did not build and install mysqlclient $mysqlclient_version (a failure, or over 10 minutes; log: $venv/mysqlclient-build.log)"
+        return 1
+    fi
+    if ! "$venv/bin/python" -c 'import MySQLdb' 2>>"$venv/mysqlclient-build.log"; then
+        why="mysqlclient $mysqlclient_version built but MySQLdb does not import (log: $venv/mysqlclient-build.log)"
+        return 1
+    fi
+}
+mysql= why=
+if wanted mysql; then mysql=yes; fi
+if [ -n "$mysql" ] && ! mysqlclient; then
+    echo "MYSQL ROWS SKIPPED: $why" >&2
+    mysql=
+    not_compared+=("MySQL: python3-openid's MySQLStore needs MySQLdb (mysqlclient $mysqlclient_version, built from source here), and $why.")
+fi
+
 echo "==> building (release)"
 "${cargo[@]}" build --release --locked -p openid-benches --bin openid-peers \
     -p openid-testkit --bin openid-testkit
 peers=$target/release/openid-peers
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/openid-peers.XXXXXX")
-provider_in= postgres_in=
+provider_in= postgres_in= mysql_in=
 cleanup() {
-    # Closing their standard input stops the provider and the PostgreSQL server.
+    # Closing their standard input stops the provider and the database servers.
     if [ -n "$provider_in" ]; then exec {provider_in}>&-; fi
     if [ -n "$postgres_in" ]; then exec {postgres_in}>&-; fi
+    if [ -n "$mysql_in" ]; then exec {mysql_in}>&-; fi
     wait 2>/dev/null || true
     rm -rf "$scratch"
 }
 trap cleanup EXIT
 
-first_line() { # FILE: waits up to 60 s for the first line a background process writes there
-    for _ in $(seq 600); do
+first_line() { # FILE [SECONDS]: waits (60 s by default) for the first line a background process writes there
+    local seconds=${2:-60}
+    for _ in $(seq $((seconds * 10))); do
         if [ -s "$1" ]; then head -n 1 "$1"; return; fi
         sleep 0.1
     done
-    echo "no line in $1 after 60 s" >&2
+    echo "no line in $1 after $seconds s" >&2
     return 1
 }
 
@@ -75,14 +161,28 @@ exec {provider_in}> >(exec "$target/release/openid-testkit" >"$scratch/provider"
 provider=$(first_line "$scratch/provider")
 echo "==> test provider at $provider"
 
+# Throwaway database servers (openid-peers postgres|mysql: openid-test-servers), each kept
+# until its standard input closes. Up to 180 s for its URL: MariaDB's bootstrap and first
+# start on a busy two-core machine take a while (the servers' own limit is 90 s to be ready).
+server_error() { # BACKEND: the start of what its server wrote on stderr, on one line
+    head -c 300 "$scratch/$1.err" | tr '\n' ' '
+}
 postgres_url=
-if [ -n "$postgres" ]; then
+if [ -n "$postgres" ] && wanted postgres; then
     exec {postgres_in}> >(exec "$peers" postgres >"$scratch/postgres" 2>"$scratch/postgres.err")
-    if postgres_url=$(first_line "$scratch/postgres") && [ -n "$postgres_url" ]; then
+    if postgres_url=$(first_line "$scratch/postgres" 180) && [ -n "$postgres_url" ]; then
         echo "==> PostgreSQL at $postgres_url"
     else
-        why=$(head -c 300 "$scratch/postgres.err" | tr '\n' ' ')
-        not_compared+=("PostgreSQL: no server started here ($why); install it with scripts/install-servers.sh or set OPENID_TEST_POSTGRES_URL.")
+        not_compared+=("PostgreSQL: no server started here ($(server_error postgres)); install it with scripts/install-servers.sh or set OPENID_TEST_POSTGRES_URL.")
+    fi
+fi
+mysql_url=
+if [ -n "$mysql" ]; then
+    exec {mysql_in}> >(exec "$peers" mysql >"$scratch/mysql" 2>"$scratch/mysql.err")
+    if mysql_url=$(first_line "$scratch/mysql" 180) && [ -n "$mysql_url" ]; then
+        echo "==> MariaDB at $mysql_url"
+    else
+        not_compared+=("MySQL: no server started here ($(server_error mysql)); install it with scripts/install-servers.sh or set OPENID_TEST_MYSQL_URL.")
     fi
 fi
 
@@ -98,7 +198,7 @@ for line in "${not_compared[@]}"; do args+=(--not-compared "$line"); done
 echo "==> measuring, interleaved (each row: a warm-up, then ${PEERS_ROUNDS:-3} rounds per side)"
 "$venv/bin/python" benches/peers/driver.py \
     --ours "$peers" --scratch "$scratch" --provider "$provider" \
-    --documents "$scratch/documents" --postgres "$postgres_url" \
+    --documents "$scratch/documents" --postgres "$postgres_url" --mysql "$mysql_url" \
     --rounds "${PEERS_ROUNDS:-3}" --seconds "${PEERS_SECONDS:-1}" --only "${PEERS_ONLY:-}" \
     --rustc "$(rustc --version)" --note "${PEERS_NOTE:-}" --benchmarks "$benchmarks" \
     "${args[@]}"

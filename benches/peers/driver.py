@@ -6,7 +6,8 @@ its rounds and the ratio of the medians, with the range of the per-round ratios 
 round against the reference's round right after it). Run by scripts/bench-peers.sh.
 
     python driver.py --ours BIN --scratch DIR --provider URL --documents DIR \
-        [--rounds 3] [--seconds 1] [--only OPERATION,...] [--benchmarks BENCHMARKS.md]
+        [--postgres URL] [--mysql URL] [--rounds 3] [--seconds 1] [--only OPERATION,...] \
+        [--benchmarks BENCHMARKS.md]
 
 Runs under the virtualenv's interpreter; reference.py runs under the same one.
 """
@@ -18,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECTION = "## Side by side with python3-openid (scripts/bench-peers.sh)"
@@ -36,6 +37,8 @@ ROWS = [
     ("store_get:sqlite", "SQLite store: store + get association"),
     ("use_nonce:postgres", "PostgreSQL store: `use_nonce`"),
     ("store_get:postgres", "PostgreSQL store: store + get association"),
+    ("use_nonce:mysql", "MySQL store: `use_nonce`"),
+    ("store_get:mysql", "MySQL store: store + get association"),
     ("complete", "`complete()` on a valid assertion (memory store, no network)"),
     ("login", "whole login against one provider on loopback"),
     ("html:openid_1_and_2.html", "HTML links to endpoints: python-openid's `openid_1_and_2.html` (409 B)"),
@@ -107,6 +110,8 @@ def main():
     parser.add_argument("--documents", required=True)
     parser.add_argument("--postgres", default="",
                         help="a PostgreSQL URL for both sides; empty: the rows are left out")
+    parser.add_argument("--mysql", default="",
+                        help="a MySQL/MariaDB URL for both sides; empty: the rows are left out")
     parser.add_argument("--not-compared", action="append", default=[],
                         help="a line saying what is not compared and why (repeatable)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -121,9 +126,11 @@ def main():
     rows = [row for row in ROWS if not args.only or row[0] in args.only.split(",")]
     if not args.postgres:
         rows = [row for row in rows if not row[0].endswith(":postgres")]
+    if not args.mysql:
+        rows = [row for row in rows if not row[0].endswith(":mysql")]
     for directory in ("ours", "reference"):
         os.makedirs(os.path.join(args.scratch, directory), exist_ok=True)
-    common = [args.provider, args.documents, args.postgres]
+    common = [args.provider, args.documents, args.postgres, args.mysql]
     ours = Side("openid-peers",
                 [args.ours, "serve", os.path.join(args.scratch, "ours")] + common)
     reference = Side("reference.py",
@@ -202,6 +209,7 @@ while a chunk takes over a twentieth of the round, so slow rounds end near 1 s).
 | file, `sync(false)` rows | `FileStore::builder(..).sync(false)` (no fsync) | `FileOpenIDStore`, the same as above |
 | SQLite | `SqliteStore::open` (default: WAL, `synchronous=FULL`) | `SQLiteStore` on `sqlite3.connect` (rollback journal, `synchronous=FULL`: the defaults) |
 | PostgreSQL | `PostgresStore::from_url` with `?migrate=true` | `PostgreSQLStore` on `psycopg2.connect` |
+| MySQL | `MysqlStore::from_url` with `?migrate=true` | `MySQLStore` on `MySQLdb.connect` (mysqlclient %(mysqlclient)s) |
 
 The file store's `use_nonce` row with fsync compares different promises: ours flushes the
 nonce's directory, so an acknowledged nonce survives a power cut and cannot be replayed
@@ -225,17 +233,35 @@ Both PostgreSQL sides use one throwaway server on 127.0.0.1 started by the scrip
 (`openid-test-servers`, `fsync=off`), each with tables of its own.
 """
 
+MYSQL = """\
+Both MySQL sides use one throwaway MariaDB server on 127.0.0.1 started by the script
+(`openid-test-servers`, MariaDB's defaults otherwise: `innodb_flush_log_at_trx_commit=1`, a
+log flush per commit), each with tables of its own. Ours keeps nonces in a table keyed by
+SHA-256 digests and sharded 16 ways (`stores/mysql`); python3-openid's in one keyed by the
+first 255 bytes of the server URL, the timestamp and the salt. Each side commits every call.
+"""
+
+
+def mysqlclient_version():
+    """mysqlclient's version in this virtualenv, or "absent" (then no MySQL row is shown)."""
+    try:
+        return version("mysqlclient")
+    except PackageNotFoundError:
+        return "absent"
+
 
 def write_section(path, table):
     """Replaces the section in BENCHMARKS.md (up to the next `## ` heading), or appends it."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    settings = SETTINGS
-    if "\n| PostgreSQL store" in table:
-        settings += "\n" + POSTGRES
-    else:
-        settings = "\n".join(line for line in settings.split("\n")
-                             if not line.startswith("| PostgreSQL"))
+    settings = SETTINGS % {"mysqlclient": mysqlclient_version()}
+    # A server's settings row and paragraph only when its rows were measured.
+    for backend, paragraph in (("PostgreSQL", POSTGRES), ("MySQL", MYSQL)):
+        if "\n| %s store" % backend in table:
+            settings += "\n" + paragraph
+        else:
+            settings = "\n".join(line for line in settings.split("\n")
+                                 if not line.startswith("| %s |" % backend))
     section = "%s\n\n%s\n%s\n" % (SECTION, settings, table)
     start = text.find(SECTION + "\n")
     if start < 0:

@@ -5,12 +5,14 @@
 //! ```text
 //! openid-peers documents DIR                         # writes the generated documents
 //! openid-peers postgres                              # starts a server, prints its URL
-//! openid-peers serve SCRATCH PROVIDER DOCUMENTS PG   # reads `<operation> <seconds>` lines
+//! openid-peers mysql                                 # the same for MariaDB
+//! openid-peers serve SCRATCH PROVIDER DOCUMENTS PG MY  # reads `<operation> <seconds>` lines
 //! ```
 //!
 //! `postgres` starts a throwaway PostgreSQL server on 127.0.0.1 (`openid-test-servers`, or
 //! the one `OPENID_TEST_POSTGRES_URL` names), prints its URL and keeps it until its standard
-//! input closes. PG is that URL for the `postgres` store, or empty.
+//! input closes; `mysql` does the same with MariaDB (`OPENID_TEST_MYSQL_URL`). PG and MY are
+//! those URLs for the `postgres` and `mysql` stores, or empty.
 //!
 //! `serve` answers each `<operation> <seconds>` line with `<calls> <seconds>`: the calls made
 //! in one round and the time they took, at least the seconds asked for. The first round of an
@@ -22,7 +24,8 @@
 //! - `use_nonce:STORE`, `store_get:STORE` (store an association under a new handle, then get
 //!   it by handle), where STORE is `memory`, `file` (fsync, the default), `file_nosync`
 //!   (`FileStoreBuilder::sync(false)`), `sqlite` (WAL, `synchronous=FULL`, the default) or
-//!   `postgres` (`PostgresStore::from_url` on PG, then `migrate()`);
+//!   `postgres` (`PostgresStore::from_url` on PG with `migrate=true`) or `mysql`
+//!   (`MysqlStore::from_url` on MY with `migrate=true`);
 //! - `complete`: `Consumer::complete` on a valid signed assertion, memory store, no network;
 //! - `login`: a whole login against the test provider at PROVIDER on loopback;
 //! - `html:DOC` (links into endpoints), `meta:DOC` (the Yadis `X-XRDS-Location` meta),
@@ -45,6 +48,7 @@ use openid_consumer::message::{Message, OpenIdVersion};
 use openid_consumer::store::{Association, Clock, MemoryStore, OpenIdStore, SystemClock};
 use openid_consumer::{Consumer, PendingAuth, Response, ServiceEndpoint};
 use openid_store_file::FileStore;
+use openid_store_mysql::MysqlStore;
 use openid_store_postgres::PostgresStore;
 use openid_store_sqlite::SqliteStore;
 use openid_test_servers::Backend;
@@ -70,17 +74,20 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [command, dir] if command == "documents" => write_documents(Path::new(dir)),
-        [command] if command == "postgres" => postgres_server(),
-        [command, scratch, provider, documents, postgres] if command == "serve" => serve(&Peer {
-            scratch: scratch.into(),
-            provider: provider.clone(),
-            documents: documents.into(),
-            postgres: postgres.clone(),
-        }),
-        _ => Err(
-            "usage: openid-peers documents DIR | postgres | serve SCRATCH PROVIDER DOCUMENTS PG"
-                .into(),
-        ),
+        [command] if command == "postgres" => server(Backend::Postgres),
+        [command] if command == "mysql" => server(Backend::Mysql),
+        [command, scratch, provider, documents, postgres, mysql] if command == "serve" => {
+            serve(&Peer {
+                scratch: scratch.into(),
+                provider: provider.clone(),
+                documents: documents.into(),
+                postgres: postgres.clone(),
+                mysql: mysql.clone(),
+            })
+        }
+        _ => Err("usage: openid-peers documents DIR | postgres | mysql \
+                  | serve SCRATCH PROVIDER DOCUMENTS PG MY"
+            .into()),
     }
 }
 
@@ -93,22 +100,23 @@ fn write_documents(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Starts a PostgreSQL server, prints its URL and keeps it until standard input closes.
-fn postgres_server() -> Result<()> {
-    let server =
-        openid_test_servers::shared(Backend::Postgres)?.ok_or("OPENID_TEST_SKIP names postgres")?;
+/// Starts a server of `backend`, prints its URL and keeps it until standard input closes.
+fn server(backend: Backend) -> Result<()> {
+    let server = openid_test_servers::shared(backend)?
+        .ok_or_else(|| format!("OPENID_TEST_SKIP names {}", backend.name()))?;
     println!("{}", server.url());
     io::stdout().flush()?;
     io::copy(&mut io::stdin().lock(), &mut io::sink())?;
     Ok(())
 }
 
-/// Where the operations find their directory, provider, documents and PostgreSQL server.
+/// Where the operations find their directory, provider, documents and database servers.
 struct Peer {
     scratch: PathBuf,
     provider: String,
     documents: PathBuf,
     postgres: String,
+    mysql: String,
 }
 
 /// Answers `<operation> <seconds>` lines until `quit` or the end of the input.
@@ -164,15 +172,21 @@ impl Peer {
             "file_nosync" => Box::new(FileStore::builder(path).sync(false).build()?),
             "sqlite" => Box::new(SqliteStore::open(path.with_extension("sqlite"))?),
             "postgres" if !self.postgres.is_empty() => {
-                let separator = if self.postgres.contains('?') { '&' } else { '?' };
-                Box::new(PostgresStore::from_url(&format!(
-                    "{}{separator}migrate=true",
-                    self.postgres
-                ))?)
+                Box::new(PostgresStore::from_url(&migrating(&self.postgres))?)
+            }
+            "mysql" if !self.mysql.is_empty() => {
+                Box::new(MysqlStore::from_url(&migrating(&self.mysql))?)
             }
             _ => return Err(format!("no store {name:?}").into()),
         })
     }
+}
+
+/// `url` with `migrate=true` added: the server is a throwaway one whose tables this run
+/// creates (the reference side's `createTables()`).
+fn migrating(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}migrate=true")
 }
 
 /// `use_nonce` with a fresh salt each call.

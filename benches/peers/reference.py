@@ -1,7 +1,7 @@
 """python3-openid's side of the side-by-side comparison that scripts/bench-peers.sh runs:
 the twin of the `openid-peers` binary (benches/peers/main.rs), driven by driver.py.
 
-    python reference.py SCRATCH PROVIDER DOCUMENTS PG
+    python reference.py SCRATCH PROVIDER DOCUMENTS PG MY
 
 Reads `<operation> <seconds>` lines and answers each with `<calls> <seconds>`: the calls
 made in one round and the time they took, at least the seconds asked for. The first round
@@ -14,7 +14,8 @@ and what they call here:
   handle. STORE is memory (MemoryStore), file and file_nosync (both FileOpenIDStore, which
   fsyncs an association's file but neither nonce files nor directories), sqlite
   (SQLiteStore on the sqlite3 module's defaults: rollback journal, synchronous=FULL),
-  postgres (PostgreSQLStore on psycopg2.connect(PG), its tables created for the run);
+  postgres (PostgreSQLStore on psycopg2.connect(PG), its tables created for the run),
+  mysql (MySQLStore on MySQLdb.connect to the server of the URL MY, the same);
 - complete: Consumer.complete on a valid signed assertion (benches/python/complete.py);
 - login: a whole login against the provider (benches/python/login.py);
 - html:DOC: OpenIDServiceEndpoint.fromHTML; meta:DOC: openid.yadis.parsehtml.findHTMLMeta;
@@ -26,6 +27,7 @@ import os
 import sqlite3
 import sys
 import time
+from urllib.parse import unquote, urlsplit
 
 from openid.association import Association
 from openid.consumer.discover import OpenIDServiceEndpoint
@@ -77,11 +79,12 @@ def timed(target, batch, call):
 
 
 class Peer:
-    def __init__(self, scratch, provider, documents, postgres):
+    def __init__(self, scratch, provider, documents, postgres, mysql):
         self.scratch = scratch
         self.provider = provider
         self.documents = documents
         self.postgres = postgres
+        self.mysql = mysql
         self.counter = 0
 
     def store(self, name, tag):
@@ -102,6 +105,14 @@ class Peer:
             store = PostgreSQLStore(psycopg2.connect(self.postgres),
                                     associations_table="oid_associations_" + suffix,
                                     nonces_table="oid_nonces_" + suffix)
+            store.createTables()
+            return store
+        if name == "mysql" and self.mysql:
+            from openid.store.sqlstore import MySQLStore
+            suffix = "%s_%d" % (tag, os.getpid())
+            store = MySQLStore(mysql_connect(self.mysql),
+                               associations_table="oid_associations_" + suffix,
+                               nonces_table="oid_nonces_" + suffix)
             store.createTables()
             return store
         raise ValueError("no store %r" % name)
@@ -156,6 +167,18 @@ class Peer:
         return lambda target: timed(target, batch, call)
 
 
+def mysql_connect(url):
+    """MySQLdb.connect on the server of a mysql://user:password@host:port/database URL (the
+    one our side opens; MySQLdb takes no URL, and our side's options after `?` are not its)."""
+    import MySQLdb  # mysqlclient: only bench-peers.sh installs it, for these rows alone
+
+    parts = urlsplit(url)
+    return MySQLdb.connect(host=parts.hostname or "127.0.0.1", port=parts.port or 3306,
+                           user=unquote(parts.username or ""),
+                           password=unquote(parts.password or ""),
+                           database=parts.path.lstrip("/"))
+
+
 def complete():
     """Consumer.complete on a fresh valid assertion each call (benches/python/complete.py)."""
     assertion, call = complete_py.prepare()
@@ -197,8 +220,8 @@ def xrds_endpoints(document):
 
 
 def main():
-    if len(sys.argv) != 5:
-        sys.exit("usage: reference.py SCRATCH PROVIDER DOCUMENTS PG")
+    if len(sys.argv) != 6:
+        sys.exit("usage: reference.py SCRATCH PROVIDER DOCUMENTS PG MY")
     peer = Peer(*sys.argv[1:])
     rounds = {}
     for line in sys.stdin:
