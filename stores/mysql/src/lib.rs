@@ -41,8 +41,10 @@
 //!   costs no query; `cleanup_nonces` deletes the nonces whose timestamp left it more than
 //!   the retention margin ago (5 minutes by default, `nonce_retention_s`), so a node whose
 //!   clock runs ahead does not delete nonces the others still accept. It deletes shard by
-//!   shard in batches of 20,000 rows, each a statement of its own within the timeout, so a
-//!   large backlog shrinks without one long statement holding its rows' locks.
+//!   shard in batches of 20,000 rows (about 60 ms each on a small machine), each a
+//!   statement and transaction of its own under the time limit, so a large backlog shrinks
+//!   without one long statement holding its rows' locks. A call runs at least 16
+//!   statements, and its whole length grows with the backlog.
 //! - **Atomicity.** `use_nonce` is a plain `INSERT` on the nonce's primary key: exactly one
 //!   concurrent caller inserts it. Only the duplicate-key error (1062) means "seen before";
 //!   every other error is returned (unlike `INSERT IGNORE`, which would turn errors into

@@ -86,8 +86,10 @@ pub(crate) fn statements(names: &Names) -> Statements {
         use_nonce: format!(
             "INSERT INTO {n} (shard, timestamp, nonce_key, server_url, salt) VALUES (?, ?, ?, ?, ?)"
         ),
-        // One batch of one shard: a range of the primary key, deleted in key order (the
-        // order makes the statement deterministic for statement-based replication).
+        // One batch of one shard: the oldest rows, a range of the primary key read in key
+        // order (no sort). Servers flag `DELETE ... LIMIT` as unsafe for statement-based
+        // replication whatever the order; with `binlog_format` MIXED (MariaDB's default) or
+        // ROW (MySQL's) it is logged as rows.
         cleanup_nonces: format!(
             "DELETE FROM {n} WHERE shard = ? AND timestamp < ? \
              ORDER BY timestamp, nonce_key LIMIT {CLEANUP_BATCH}"
