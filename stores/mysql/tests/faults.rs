@@ -150,11 +150,19 @@ fn a_large_nonce_backlog_is_cleaned_up_in_batches_within_a_short_timeout() {
     // the server's count of DELETE statements is this test's alone.
     let Some(server) = openid_test_servers::dedicated(Backend::Mysql).unwrap() else { return };
     let tables = "associations_table=backlog_a&nonces_table=backlog_n";
-    MysqlStore::from_url(&format!("{}?{tables}&migrate=true", server.url())).unwrap();
-    // Shorter than one delete of the whole backlog takes here (1.9 s), far longer than a
-    // batch (60 ms).
-    let store =
-        MysqlStore::from_url(&format!("{}?{tables}&timeout_ms=1000", server.url())).unwrap();
+    // The schema, the live nonce and the checks after under the default time limit; the
+    // short one is for the cleanup.
+    let store = MysqlStore::from_url(&format!("{}?{tables}&migrate=true", server.url())).unwrap();
+    // Its build checks the schema under that limit too: a loaded machine may need a retry.
+    let hurried = (1..=10)
+        .find_map(|attempt| {
+            // Shorter than one delete of the whole backlog takes here (1.9 s), far longer
+            // than a batch (60 ms).
+            MysqlStore::from_url(&format!("{}?{tables}&timeout_ms=1000", server.url()))
+                .inspect_err(|error| eprintln!("build attempt {attempt}: {error}"))
+                .ok()
+        })
+        .expect("a store with a 1 s limit could not be built in 10 attempts");
     let now = SystemClock.now();
     assert!(store.use_nonce("https://op/", now, "live").unwrap());
     let mut conn = raw(server.url());
@@ -191,9 +199,9 @@ fn a_large_nonce_backlog_is_cleaned_up_in_batches_within_a_short_timeout() {
     let mut attempts = 0;
     let removed = loop {
         attempts += 1;
-        match store.cleanup_nonces() {
+        match hurried.cleanup_nonces() {
             Ok(removed) => break removed,
-            Err(error) if error.is_unavailable() && attempts < 3 => {
+            Err(error) if error.is_unavailable() && attempts < 10 => {
                 eprintln!("cleanup attempt {attempts}: {error}");
             }
             Err(error) => panic!("cleanup failed {attempts} times, the last with: {error}"),
