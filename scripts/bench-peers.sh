@@ -7,23 +7,38 @@
 # same documents. Prints a table with the machine and the ratio per row, and writes it into
 # BENCHMARKS.md (section "Side by side with python3-openid", replaced on each run).
 #
-#     scripts/bench-peers.sh                      # about 4 minutes after the build
+#     scripts/bench-peers.sh
+#
+# About 3 to 4 minutes after the build on an idle two-core machine: 19 rows of 7 to 15 s each
+# (set-up and a warm-up, then 3 rounds of 1 s per side) and the database servers' start.
+# MariaDB's first start can take up to 3 minutes on a busy machine, and a first run also
+# installs what is missing (Debian packages, the virtualenv, mysqlclient built from source).
 #
 # Environment:
 #   PEERS_ROUNDS (default 3), PEERS_SECONDS (default 1): rounds per side and their length;
 #   PEERS_ONLY=use_nonce:memory,complete: only these operations (then BENCHMARKS.md is left
 #     alone; the MySQL rows are use_nonce:mysql,store_get:mysql);
 #   PEERS_NOTE: a sentence on the machine's state for the table ("shared with builds");
-#   PEERS_CARGO_LOCK=/tmp/x.lock: run cargo under flock on that file (a shared machine).
+#   PEERS_CARGO_LOCK=/tmp/x.lock: run cargo under flock on that file (a shared machine);
+#   PEERS_ROUND_TIMEOUT (default 120): seconds a side has to answer one round, set-up
+#     included, before it is killed and its row left out.
 #
 # Makes the virtualenv under target/ when missing (scripts/python-venv.sh), with
-# psycopg2-binary added for the PostgreSQL rows and mysqlclient (MySQLdb, built from source
-# against libmariadb) for the MySQL rows. Installs what those need from Debian when missing:
-# the PostgreSQL and MariaDB servers (scripts/install-servers.sh) and mysqlclient's build
-# dependencies (libmariadb-dev pkg-config gcc), as root; otherwise it prints the apt-get line.
-# OPENID_TEST_POSTGRES_URL and OPENID_TEST_MYSQL_URL name existing servers instead. A
-# backend whose Python driver or server cannot be had is left out of the table, which says
-# why under "Not compared"; the other rows are still measured.
+# psycopg2-binary added for the PostgreSQL rows (python3-openid's sqlstore module, of the
+# SQLite and MySQL rows too, imports it) and mysqlclient (MySQLdb, built from source against
+# libmariadb) for the MySQL rows. Installs what those need from Debian when missing: the
+# PostgreSQL and MariaDB servers (scripts/install-servers.sh, which keeps their own daemons
+# from starting) and mysqlclient's build dependencies (build-essential, pkg-config,
+# libmariadb-dev, and python3-dev for Python.h when the virtualenv's Python has no headers),
+# as root; otherwise it prints the apt-get line. OPENID_TEST_POSTGRES_URL and
+# OPENID_TEST_MYSQL_URL name existing servers instead (each side then makes tables of its own
+# there on each run, left behind); OPENID_TEST_SKIP=postgres,mysql leaves those rows out.
+# Database URLs are printed with the password hidden and reach driver.py and both sides in
+# the environment (PEERS_POSTGRES_URL, PEERS_MYSQL_URL), not in arguments any user can read.
+# A backend whose Python driver or server cannot be had is left out of the table, which says
+# why under "Not compared"; so is a row during which either side fails (an error, or no
+# answer within PEERS_ROUND_TIMEOUT): that side is started again and the other rows are
+# still measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +60,12 @@ not_compared=(
 wanted() { # BACKEND: whether PEERS_ONLY (if set) names a row of that store
     [ -z "${PEERS_ONLY:-}" ] || [[ ",$PEERS_ONLY," == *":$1,"* ]]
 }
+test_skipped() { # BACKEND: whether OPENID_TEST_SKIP names it (or all)
+    [[ ",${OPENID_TEST_SKIP:-}," == *",$1,"* || ",${OPENID_TEST_SKIP:-}," == *",all,"* ]]
+}
+redacted() { # URL: with its password, if any, hidden
+    sed -E 's#(://[^/:@]*):[^@/]*@#\1:***@#' <<<"$1"
+}
 
 # The servers of the PostgreSQL and MySQL rows: only the packages of those the script starts
 # itself. Not fatal: a server that does not start below is left out of the table.
@@ -62,28 +83,41 @@ if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
     if ! timeout 120 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         --only-binary :all: "psycopg2-binary==$psycopg2_version"; then
         postgres=
-        not_compared+=("PostgreSQL: psycopg2-binary $psycopg2_version did not install from PyPI within 2 minutes.")
+        # reference.py imports python3-openid's sqlstore only for the SQL rows: they fail
+        # (each says so below), the others are measured.
+        not_compared+=("PostgreSQL: psycopg2-binary $psycopg2_version did not install from PyPI within 2 minutes (python3-openid's sqlstore module imports it, so its SQLite and MySQL stores cannot be loaded either).")
     fi
 fi
 
 # python3-openid's MySQLStore imports MySQLdb, from the mysqlclient package, which PyPI has
-# for Linux only as source: a C extension built with gcc and pkg-config against a MySQL
-# client library (libmariadb-dev here). Only this script installs it: the interop tests of
-# scripts/test.sh do not need it, and its build would slow every fresh test run. A pure-Python
-# driver posing as MySQLdb (PyMySQL) would measure another driver than the store's own.
+# for Linux only as source: a C extension built with a C compiler and pkg-config against a
+# MySQL client library (libmariadb-dev here) and Python's headers. Only this script installs
+# it: the interop tests of scripts/test.sh do not need it, and its build would slow every
+# fresh test run. A pure-Python driver posing as MySQLdb (PyMySQL) would measure another
+# driver than the store's own. Not built when OPENID_TEST_SKIP or PEERS_ONLY leaves the MySQL
+# rows out.
 # Prints why and returns 1 when it cannot be had; the MySQL rows are then left out.
 mysqlclient() {
     if [ "$("$venv/bin/python" -c 'import MySQLdb; from importlib.metadata import version; print(version("mysqlclient"))' 2>/dev/null)" = "$mysqlclient_version" ]; then
         return 0
     fi
     local missing=()
-    command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+    # A C compiler and the C library's headers: gcc alone only recommends libc6-dev.
+    if ! command -v gcc >/dev/null 2>&1 || [ ! -e /usr/include/stdio.h ]; then
+        missing+=(build-essential)
+    fi
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     # mysqlclient's build asks pkg-config for mysqlclient, mariadb, then libmariadb.
     if ! { command -v pkg-config >/dev/null 2>&1 &&
         { pkg-config --exists mysqlclient || pkg-config --exists mariadb ||
             pkg-config --exists libmariadb; }; }; then
         missing+=(libmariadb-dev)
+    fi
+    # Python.h where the virtualenv's interpreter looks for it: Debian's python3-dev for its
+    # python3 (another Python brings its own headers, or none; pip's build then says so).
+    if ! "$venv/bin/python" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+        missing+=(python3-dev)
     fi
     if [ ${#missing[@]} -gt 0 ]; then
         local line="apt-get install -y ${missing[*]}"
@@ -95,9 +129,12 @@ mysqlclient() {
         echo "==> installing mysqlclient's build dependencies: ${missing[*]}"
         local attempt installed=
         # A mirror hiccup should not cost the rows: three tries, as scripts/install-servers.sh.
+        # Up to 5 minutes for another apt or dpkg to let go of its lock; no time limit on
+        # install, which must not be killed with dpkg half-way.
+        local apt=(apt-get -o DPkg::Lock::Timeout=300)
         for attempt in 1 2 3; do
-            if DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update -qq &&
-                DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}" >/dev/null; then
+            if DEBIAN_FRONTEND=noninteractive timeout 600 "${apt[@]}" update -qq &&
+                DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "${missing[@]}" >/dev/null; then
                 installed=yes
                 break
             fi
@@ -121,8 +158,16 @@ mysqlclient() {
         return 1
     fi
 }
-mysql= why=
+mysql='' why=''
 if wanted mysql; then mysql=yes; fi
+if [ -n "$mysql" ] && test_skipped mysql; then
+    mysql=
+    not_compared+=("MySQL: OPENID_TEST_SKIP names mysql.")
+fi
+if [ -n "$postgres" ] && wanted postgres && test_skipped postgres; then
+    postgres=
+    not_compared+=("PostgreSQL: OPENID_TEST_SKIP names postgres.")
+fi
 if [ -n "$mysql" ] && ! mysqlclient; then
     echo "MYSQL ROWS SKIPPED: $why" >&2
     mysql=
@@ -135,7 +180,7 @@ echo "==> building (release)"
 peers=$target/release/openid-peers
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/openid-peers.XXXXXX")
-provider_in= postgres_in= mysql_in=
+provider_in='' postgres_in='' mysql_in=''
 cleanup() {
     # Closing their standard input stops the provider and the database servers.
     if [ -n "$provider_in" ]; then exec {provider_in}>&-; fi
@@ -171,7 +216,7 @@ postgres_url=
 if [ -n "$postgres" ] && wanted postgres; then
     exec {postgres_in}> >(exec "$peers" postgres >"$scratch/postgres" 2>"$scratch/postgres.err")
     if postgres_url=$(first_line "$scratch/postgres" 180) && [ -n "$postgres_url" ]; then
-        echo "==> PostgreSQL at $postgres_url"
+        echo "==> PostgreSQL at $(redacted "$postgres_url")"
     else
         not_compared+=("PostgreSQL: no server started here ($(server_error postgres)); install it with scripts/install-servers.sh or set OPENID_TEST_POSTGRES_URL.")
     fi
@@ -180,7 +225,7 @@ mysql_url=
 if [ -n "$mysql" ]; then
     exec {mysql_in}> >(exec "$peers" mysql >"$scratch/mysql" 2>"$scratch/mysql.err")
     if mysql_url=$(first_line "$scratch/mysql" 180) && [ -n "$mysql_url" ]; then
-        echo "==> MariaDB at $mysql_url"
+        echo "==> MySQL/MariaDB server at $(redacted "$mysql_url")"
     else
         not_compared+=("MySQL: no server started here ($(server_error mysql)); install it with scripts/install-servers.sh or set OPENID_TEST_MYSQL_URL.")
     fi
@@ -196,9 +241,10 @@ args=()
 for line in "${not_compared[@]}"; do args+=(--not-compared "$line"); done
 
 echo "==> measuring, interleaved (each row: a warm-up, then ${PEERS_ROUNDS:-3} rounds per side)"
-"$venv/bin/python" benches/peers/driver.py \
+# The database URLs (with their passwords) in the environment, which only this user can read.
+PEERS_POSTGRES_URL=$postgres_url PEERS_MYSQL_URL=$mysql_url "$venv/bin/python" benches/peers/driver.py \
     --ours "$peers" --scratch "$scratch" --provider "$provider" \
-    --documents "$scratch/documents" --postgres "$postgres_url" --mysql "$mysql_url" \
+    --documents "$scratch/documents" --round-timeout "${PEERS_ROUND_TIMEOUT:-120}" \
     --rounds "${PEERS_ROUNDS:-3}" --seconds "${PEERS_SECONDS:-1}" --only "${PEERS_ONLY:-}" \
     --rustc "$(rustc --version)" --note "${PEERS_NOTE:-}" --benchmarks "$benchmarks" \
     "${args[@]}"

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the server packages the tests start (they are started by the tests themselves,
 # on free 127.0.0.1 ports with temporary data directories; nothing is started here).
+# While apt-get runs, a /usr/sbin/policy-rc.d that answers 101 ("action forbidden") keeps
+# the packages' own daemons (postgresql, mariadb, redis-server, memcached) from being
+# started by their install scripts, which a systemd Debian would otherwise do; it is removed
+# afterwards if this script made it (an existing one, as in many containers, is left as it
+# is). Their units may still be enabled for the next boot.
 # As root it runs apt-get; otherwise it prints the command and fails. Backends named in
 # OPENID_TEST_SKIP (comma-separated) are not required.
 set -euo pipefail
@@ -31,10 +36,17 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The packages' own services are not wanted: the tests start their own instances.
+# invoke-rc.d and deb-systemd-invoke ask policy-rc.d before starting a service; 101 refuses.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ] && [ ! -L "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+    trap 'exit 130' INT TERM HUP
+fi
 # A mirror hiccup should not fail the run: three tries, a pause between them.
 for attempt in 1 2 3; do
-    # The packages' own services are not wanted (and are blocked here): the tests start
-    # their own instances.
     if apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; then
         exit 0
     fi

@@ -5,16 +5,26 @@ operation up. Each side times its own calls; the table gives each side's median 
 its rounds and the ratio of the medians, with the range of the per-round ratios (ours in a
 round against the reference's round right after it). Run by scripts/bench-peers.sh.
 
+    PEERS_POSTGRES_URL=URL PEERS_MYSQL_URL=URL \
     python driver.py --ours BIN --scratch DIR --provider URL --documents DIR \
-        [--postgres URL] [--mysql URL] [--rounds 3] [--seconds 1] [--only OPERATION,...] \
+        [--rounds 3] [--seconds 1] [--round-timeout 120] [--only OPERATION,...] \
         [--benchmarks BENCHMARKS.md]
 
-Runs under the virtualenv's interpreter; reference.py runs under the same one.
+The database URLs are read from the environment (unset or empty: those rows are left out)
+and passed on to both sides the same way, never in arguments, which any user can read.
+
+A side that fails during a row (it exits, answers something else than `<calls> <seconds>`,
+or gives no answer within --round-timeout seconds, when it is killed) loses that row only:
+the row goes under "Not compared" with the last line the side wrote on stderr, the side is
+started again, and the next row is measured. Runs under the virtualenv's interpreter;
+reference.py runs under the same one.
 """
 
 import argparse
 import os
 import platform
+import re
+import select
 import statistics
 import subprocess
 import sys
@@ -51,31 +61,129 @@ ROWS = [
 WARM_UP_SECONDS = 0.2
 
 
-class Side:
-    """One worker process answering `<operation> <seconds>` with `<calls> <seconds>`."""
+class SideFailed(Exception):
+    """A side that stopped, answered nonsense or did not answer in time: its row is lost."""
 
-    def __init__(self, name, command):
+    def __init__(self, side, reason):
+        super().__init__(reason)
+        self.side = side
+        self.reason = reason
+
+
+class Side:
+    """One worker process answering `<operation> <seconds>` with `<calls> <seconds>`, its
+    standard error kept in a file of the scratch directory (the reason of a failure)."""
+
+    def __init__(self, name, command, stderr_path, timeout):
         self.name = name
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        text=True, bufsize=1)
+        self.command = command
+        self.stderr_path = stderr_path
+        self.timeout = timeout
+        self.start()
+
+    def start(self):
+        self.stderr = open(self.stderr_path, "ab")
+        self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=self.stderr, bufsize=0)
+        self.pending = b""
+        self.mark()
+
+    def mark(self):
+        """Where this row's standard error starts."""
+        self.stderr.flush()
+        self.stderr_from = os.path.getsize(self.stderr_path)
 
     def round(self, operation, seconds):
-        self.process.stdin.write("%s %s\n" % (operation, seconds))
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        if not answer:
+        try:
+            self.process.stdin.write(("%s %s\n" % (operation, seconds)).encode())
+        except OSError:  # it has stopped: its pipe is closed
+            raise SideFailed(self, self.stopped()) from None
+        answer = self.read_line(time.monotonic() + self.timeout)
+        try:
+            calls, took = answer.split()
+            return int(calls) / float(took)
+        except (ValueError, ZeroDivisionError):
+            raise SideFailed(self, "answered %r, not `<calls> <seconds>`" % answer[:80]) from None
+
+    def read_line(self, deadline):
+        """One line of its standard output, waiting until `deadline` at most."""
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.process.kill()
+                self.process.wait()
+                raise SideFailed(self, "gave no answer within %g s (killed)" % self.timeout)
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise SideFailed(self, self.stopped())
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line.decode("utf-8", "replace")
+
+    def stopped(self):
+        """Why it stopped: the last line it wrote on stderr during this row, and its exit code."""
+        try:
+            code = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
             code = self.process.wait()
-            sys.exit("%s stopped (exit code %s) during %s" % (self.name, code, operation))
-        calls, took = answer.split()
-        return int(calls) / float(took)
+        lines = self.stderr_lines()
+        return "%s (exit code %s)" % (lines[-1] if lines else "it wrote nothing on stderr", code)
+
+    def stderr_lines(self):
+        """The non-empty lines it wrote on stderr during this row."""
+        self.stderr.flush()
+        with open(self.stderr_path, "rb") as f:
+            f.seek(self.stderr_from)
+            text = f.read().decode("utf-8", "replace")
+        return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+    def restart(self):
+        """Shows what it wrote on stderr during the row, then starts it again."""
+        for line in self.stderr_lines()[-10:]:
+            print("    %s: %s" % (self.name, line), file=sys.stderr)
+        self.stop()
+        self.start()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        self.stderr.close()
 
     def close(self):
+        """Asks it to quit; kills it if it has not within 30 s."""
         try:
-            self.process.stdin.write("quit\n")
+            self.process.stdin.write(b"quit\n")
             self.process.stdin.close()
-        except BrokenPipeError:
+        except (OSError, ValueError):  # stopped, or its pipe already closed
             pass
-        self.process.wait()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.stderr.close()
+
+
+def public(text, scratch=""):
+    """`text` on one line, fit for BENCHMARKS.md: passwords in URLs hidden, machine-local
+    absolute paths (the scratch directory, a data directory) replaced, at most 300
+    characters."""
+    text = " ".join(text.split())
+    text = re.sub(r"(://[^/\s:@]*):[^@\s/]*@", r"\1:***@", text)
+    if scratch:
+        text = text.replace(os.path.abspath(scratch), "<scratch>")
+    # An absolute path not inside a URL (`//host/path`, `host:port/path`) or a relative one.
+    text = re.sub(r"(?<![\w:/.~>-])~?/[^\s/'\"(),;:<>]+(?:/[^\s/'\"(),;:<>]*)*", "<path>", text)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def rate(value):
@@ -108,14 +216,12 @@ def main():
     parser.add_argument("--scratch", required=True)
     parser.add_argument("--provider", required=True)
     parser.add_argument("--documents", required=True)
-    parser.add_argument("--postgres", default="",
-                        help="a PostgreSQL URL for both sides; empty: the rows are left out")
-    parser.add_argument("--mysql", default="",
-                        help="a MySQL/MariaDB URL for both sides; empty: the rows are left out")
     parser.add_argument("--not-compared", action="append", default=[],
                         help="a line saying what is not compared and why (repeatable)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--round-timeout", type=float, default=120.0,
+                        help="seconds a side has to answer one round (its set-up included)")
     parser.add_argument("--only", default="", help="comma-separated operations to run")
     parser.add_argument("--rustc", default="")
     parser.add_argument("--note", default="", help="a sentence on the machine's state")
@@ -124,41 +230,61 @@ def main():
     args = parser.parse_args()
 
     rows = [row for row in ROWS if not args.only or row[0] in args.only.split(",")]
-    if not args.postgres:
+    if not os.environ.get("PEERS_POSTGRES_URL"):
         rows = [row for row in rows if not row[0].endswith(":postgres")]
-    if not args.mysql:
+    if not os.environ.get("PEERS_MYSQL_URL"):
         rows = [row for row in rows if not row[0].endswith(":mysql")]
     for directory in ("ours", "reference"):
         os.makedirs(os.path.join(args.scratch, directory), exist_ok=True)
-    common = [args.provider, args.documents, args.postgres, args.mysql]
+    common = [args.provider, args.documents]
     ours = Side("openid-peers",
-                [args.ours, "serve", os.path.join(args.scratch, "ours")] + common)
+                [args.ours, "serve", os.path.join(args.scratch, "ours")] + common,
+                os.path.join(args.scratch, "ours.stderr"), args.round_timeout)
     reference = Side("reference.py",
                      [sys.executable, os.path.join(HERE, "reference.py"),
-                      os.path.join(args.scratch, "reference")] + common)
+                      os.path.join(args.scratch, "reference")] + common,
+                     os.path.join(args.scratch, "reference.stderr"), args.round_timeout)
 
+    not_compared = [public(line, args.scratch) for line in args.not_compared]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = os.getloadavg()
     results = []
     try:
         for operation, label in rows:
-            ours.round(operation, WARM_UP_SECONDS)
-            reference.round(operation, WARM_UP_SECONDS)
-            ours_rates, reference_rates = [], []
-            for _ in range(args.rounds):
-                ours_rates.append(ours.round(operation, args.seconds))
-                reference_rates.append(reference.round(operation, args.seconds))
+            row_started = time.monotonic()
+            ours.mark()
+            reference.mark()
+            try:
+                ours.round(operation, WARM_UP_SECONDS)
+                reference.round(operation, WARM_UP_SECONDS)
+                ours_rates, reference_rates = [], []
+                for _ in range(args.rounds):
+                    ours_rates.append(ours.round(operation, args.seconds))
+                    reference_rates.append(reference.round(operation, args.seconds))
+            except SideFailed as failure:
+                reason = public("%s failed: %s" % (failure.side.name, failure.reason),
+                                args.scratch)
+                print("%-70s NOT COMPARED: %s" % (label.replace("`", ""), reason),
+                      file=sys.stderr, flush=True)
+                failure.side.restart()
+                not_compared.append("%s: %s" % (label, reason))
+                continue
             ours_median = statistics.median(ours_rates)
             reference_median = statistics.median(reference_rates)
             ratios = [o / r for o, r in zip(ours_rates, reference_rates)]
             results.append((label, ours_median, reference_median, min(ratios), max(ratios)))
-            print("%-70s ours %12s/s  reference %12s/s  %6.2fx" % (
+            print("%-70s ours %12s/s  reference %12s/s  %6.2fx  (%.0f s)" % (
                 label.replace("`", ""), rate(ours_median), rate(reference_median),
-                ours_median / reference_median), file=sys.stderr, flush=True)
+                ours_median / reference_median, time.monotonic() - row_started),
+                file=sys.stderr, flush=True)
     finally:
         ours.close()
         reference.close()
     load_after = os.getloadavg()
+    if rows and not results:
+        print("\n".join(["", "No row was measured:"] + ["- %s" % line for line in not_compared]),
+              file=sys.stderr)
+        sys.exit("every row failed; %s left as it is" % (args.benchmarks or "nothing written"))
 
     lines = [
         "Machine: %s; %s. Run of %s; load average %.1f before, %.1f after." % (
@@ -183,11 +309,11 @@ def main():
         mark = "**" if ratio < 1 else ""
         lines.append("| %s | %s | %s | %s%.2fx%s [%.2f %.2f] |" % (
             label, rate(ours_median), rate(reference_median), mark, ratio, mark, low, high))
-    if args.not_compared:
+    if not_compared:
         lines.append("")
         lines.append("Not compared:")
         lines.append("")
-        lines += ["- %s" % line for line in args.not_compared]
+        lines += ["- %s" % line for line in not_compared]
     table = "\n".join(lines)
     print()
     print(table)
@@ -208,8 +334,8 @@ while a chunk takes over a twentieth of the round, so slow rounds end near 1 s).
 | file | `FileStore::open` (default: fsync of a nonce's directory; of an association's file before its rename) | `FileOpenIDStore` (fsyncs an association's file; neither nonce files nor directories) |
 | file, `sync(false)` rows | `FileStore::builder(..).sync(false)` (no fsync) | `FileOpenIDStore`, the same as above |
 | SQLite | `SqliteStore::open` (default: WAL, `synchronous=FULL`) | `SQLiteStore` on `sqlite3.connect` (rollback journal, `synchronous=FULL`: the defaults) |
-| PostgreSQL | `PostgresStore::from_url` with `?migrate=true` | `PostgreSQLStore` on `psycopg2.connect` |
-| MySQL | `MysqlStore::from_url` with `?migrate=true` | `MySQLStore` on `MySQLdb.connect` (mysqlclient %(mysqlclient)s) |
+| PostgreSQL | `PostgresStore::from_url` with `?table_prefix=...&migrate=true` | `PostgreSQLStore` on `psycopg2.connect` |
+| MySQL | `MysqlStore::from_url` with `?table_prefix=...&migrate=true` | `MySQLStore` on `MySQLdb.connect` (mysqlclient MYSQLCLIENT_VERSION) |
 
 The file store's `use_nonce` row with fsync compares different promises: ours flushes the
 nonce's directory, so an acknowledged nonce survives a power cut and cannot be replayed
@@ -254,7 +380,8 @@ def write_section(path, table):
     """Replaces the section in BENCHMARKS.md (up to the next `## ` heading), or appends it."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    settings = SETTINGS % {"mysqlclient": mysqlclient_version()}
+    # Not %-formatted: the prose may hold a literal percent sign.
+    settings = SETTINGS.replace("MYSQLCLIENT_VERSION", mysqlclient_version())
     # A server's settings row and paragraph only when its rows were measured.
     for backend, paragraph in (("PostgreSQL", POSTGRES), ("MySQL", MYSQL)):
         if "\n| %s store" % backend in table:

@@ -6,13 +6,15 @@
 //! openid-peers documents DIR                         # writes the generated documents
 //! openid-peers postgres                              # starts a server, prints its URL
 //! openid-peers mysql                                 # the same for MariaDB
-//! openid-peers serve SCRATCH PROVIDER DOCUMENTS PG MY  # reads `<operation> <seconds>` lines
+//! openid-peers serve SCRATCH PROVIDER DOCUMENTS      # reads `<operation> <seconds>` lines
 //! ```
 //!
 //! `postgres` starts a throwaway PostgreSQL server on 127.0.0.1 (`openid-test-servers`, or
 //! the one `OPENID_TEST_POSTGRES_URL` names), prints its URL and keeps it until its standard
-//! input closes; `mysql` does the same with MariaDB (`OPENID_TEST_MYSQL_URL`). PG and MY are
-//! those URLs for the `postgres` and `mysql` stores, or empty.
+//! input closes; `mysql` does the same with MariaDB (`OPENID_TEST_MYSQL_URL`). `serve` reads
+//! those URLs for the `postgres` and `mysql` stores from the environment, `PEERS_POSTGRES_URL`
+//! and `PEERS_MYSQL_URL` (unset or empty: no such store), not from its arguments, which any
+//! user on the machine can read.
 //!
 //! `serve` answers each `<operation> <seconds>` line with `<calls> <seconds>`: the calls made
 //! in one round and the time they took, at least the seconds asked for. The first round of an
@@ -24,8 +26,9 @@
 //! - `use_nonce:STORE`, `store_get:STORE` (store an association under a new handle, then get
 //!   it by handle), where STORE is `memory`, `file` (fsync, the default), `file_nosync`
 //!   (`FileStoreBuilder::sync(false)`), `sqlite` (WAL, `synchronous=FULL`, the default) or
-//!   `postgres` (`PostgresStore::from_url` on PG with `migrate=true`) or `mysql`
-//!   (`MysqlStore::from_url` on MY with `migrate=true`);
+//!   `postgres` (`PostgresStore::from_url` on `PEERS_POSTGRES_URL`) or `mysql`
+//!   (`MysqlStore::from_url` on `PEERS_MYSQL_URL`), both with `migrate=true` and tables of
+//!   this process's own (`table_prefix=peers_<tag>_<pid>_`), as the reference's;
 //! - `complete`: `Consumer::complete` on a valid signed assertion, memory store, no network;
 //! - `login`: a whole login against the test provider at PROVIDER on loopback;
 //! - `html:DOC` (links into endpoints), `meta:DOC` (the Yadis `X-XRDS-Location` meta),
@@ -76,17 +79,16 @@ fn run() -> Result<()> {
         [command, dir] if command == "documents" => write_documents(Path::new(dir)),
         [command] if command == "postgres" => server(Backend::Postgres),
         [command] if command == "mysql" => server(Backend::Mysql),
-        [command, scratch, provider, documents, postgres, mysql] if command == "serve" => {
-            serve(&Peer {
-                scratch: scratch.into(),
-                provider: provider.clone(),
-                documents: documents.into(),
-                postgres: postgres.clone(),
-                mysql: mysql.clone(),
-            })
-        }
+        [command, scratch, provider, documents] if command == "serve" => serve(&Peer {
+            scratch: scratch.into(),
+            provider: provider.clone(),
+            documents: documents.into(),
+            postgres: std::env::var("PEERS_POSTGRES_URL").unwrap_or_default(),
+            mysql: std::env::var("PEERS_MYSQL_URL").unwrap_or_default(),
+        }),
         _ => Err("usage: openid-peers documents DIR | postgres | mysql \
-                  | serve SCRATCH PROVIDER DOCUMENTS PG MY"
+                  | serve SCRATCH PROVIDER DOCUMENTS (database URLs in PEERS_POSTGRES_URL, \
+                  PEERS_MYSQL_URL)"
             .into()),
     }
 }
@@ -172,21 +174,43 @@ impl Peer {
             "file_nosync" => Box::new(FileStore::builder(path).sync(false).build()?),
             "sqlite" => Box::new(SqliteStore::open(path.with_extension("sqlite"))?),
             "postgres" if !self.postgres.is_empty() => {
-                Box::new(PostgresStore::from_url(&migrating(&self.postgres))?)
+                Box::new(PostgresStore::from_url(&own_tables(&self.postgres, tag))?)
             }
             "mysql" if !self.mysql.is_empty() => {
-                Box::new(MysqlStore::from_url(&migrating(&self.mysql))?)
+                Box::new(MysqlStore::from_url(&own_tables(&self.mysql, tag))?)
             }
             _ => return Err(format!("no store {name:?}").into()),
         })
     }
 }
 
-/// `url` with `migrate=true` added: the server is a throwaway one whose tables this run
-/// creates (the reference side's `createTables()`).
-fn migrating(url: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}migrate=true")
+/// `url` with tables of this process's own, `table_prefix=peers_<tag>_<pid>_` (the
+/// reference side's are `oid_*_<tag>_<pid>`), and `migrate=true`: this run creates them, as
+/// the reference side's `createTables()`. An option the URL already has is kept as it is
+/// (the stores refuse an option given twice).
+fn own_tables(url: &str, tag: &str) -> String {
+    let prefix = format!("peers_{tag}_{}_", std::process::id());
+    with_options(url, &[("table_prefix", &prefix), ("migrate", "true")])
+}
+
+/// `url` with each `(name, value)` option it does not have yet added to its query.
+fn with_options(url: &str, options: &[(&str, &str)]) -> String {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let has = |name: &str| {
+        query.split('&').any(|item| item.split_once('=').map_or(item, |(key, _)| key) == name)
+    };
+    let mut out = url.to_owned();
+    for (name, value) in options.iter().filter(|(name, _)| !has(name)) {
+        if !out.contains('?') {
+            out.push('?');
+        } else if !out.ends_with(['?', '&']) {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
 }
 
 /// `use_nonce` with a fresh salt each call.
@@ -410,3 +434,38 @@ const CHUNK: usize = 100;
 /// The generated documents `documents` writes.
 const XRDS_2K: &str = "xrds_2k.xml";
 const HTML_100K: &str = "page_100k.html";
+
+#[cfg(test)]
+mod tests {
+    use super::with_options;
+
+    #[test]
+    fn options_are_added_once_with_the_right_separator() {
+        let options = [("table_prefix", "p_"), ("migrate", "true")];
+        let cases = [
+            ("mysql://u@h/db", "mysql://u@h/db?table_prefix=p_&migrate=true"),
+            ("mysql://u@h/db?", "mysql://u@h/db?table_prefix=p_&migrate=true"),
+            (
+                "mysql://u@h/db?pool_size=2",
+                "mysql://u@h/db?pool_size=2&table_prefix=p_&migrate=true",
+            ),
+            (
+                "mysql://u@h/db?pool_size=2&",
+                "mysql://u@h/db?pool_size=2&table_prefix=p_&migrate=true",
+            ),
+            ("mysql://u@h/db?migrate=true", "mysql://u@h/db?migrate=true&table_prefix=p_"),
+            (
+                "mysql://u@h/db?a=1&migrate=false",
+                "mysql://u@h/db?a=1&migrate=false&table_prefix=p_",
+            ),
+            ("mysql://u@h/db?table_prefix=x_&migrate", "mysql://u@h/db?table_prefix=x_&migrate"),
+            (
+                "mysql://u@h/db?nomigrate=1",
+                "mysql://u@h/db?nomigrate=1&table_prefix=p_&migrate=true",
+            ),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(with_options(url, &options), expected, "{url}");
+        }
+    }
+}

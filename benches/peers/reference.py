@@ -1,11 +1,13 @@
 """python3-openid's side of the side-by-side comparison that scripts/bench-peers.sh runs:
 the twin of the `openid-peers` binary (benches/peers/main.rs), driven by driver.py.
 
-    python reference.py SCRATCH PROVIDER DOCUMENTS PG MY
+    PEERS_POSTGRES_URL=PG PEERS_MYSQL_URL=MY python reference.py SCRATCH PROVIDER DOCUMENTS
 
 Reads `<operation> <seconds>` lines and answers each with `<calls> <seconds>`: the calls
 made in one round and the time they took, at least the seconds asked for. The first round
 of an operation sets it up outside the timed part; later rounds go on with the same state.
+The database URLs come from the environment (unset or empty: no such store), not from the
+arguments, which any user on the machine can read.
 Inputs (nonce salts, associations with distinct handles, signed assertions) are made in
 batches of 2,000 outside the timed part, which times chunks of 100 calls. The operations
 and what they call here:
@@ -15,7 +17,9 @@ and what they call here:
   fsyncs an association's file but neither nonce files nor directories), sqlite
   (SQLiteStore on the sqlite3 module's defaults: rollback journal, synchronous=FULL),
   postgres (PostgreSQLStore on psycopg2.connect(PG), its tables created for the run),
-  mysql (MySQLStore on MySQLdb.connect to the server of the URL MY, the same);
+  mysql (MySQLStore on MySQLdb.connect to the server of the URL MY, the same). The
+  openid.store.sqlstore module is imported when a SQL store is first set up: it imports
+  psycopg2 on load, so without psycopg2 only the SQL rows fail;
 - complete: Consumer.complete on a valid signed assertion (benches/python/complete.py);
 - login: a whole login against the provider (benches/python/login.py);
 - html:DOC: OpenIDServiceEndpoint.fromHTML; meta:DOC: openid.yadis.parsehtml.findHTMLMeta;
@@ -33,7 +37,6 @@ from openid.association import Association
 from openid.consumer.discover import OpenIDServiceEndpoint
 from openid.store.filestore import FileOpenIDStore
 from openid.store.memstore import MemoryStore
-from openid.store.sqlstore import SQLiteStore
 from openid.yadis import parsehtml
 
 # complete and login are the scripts of scripts/bench-login.sh, on the same work.
@@ -94,6 +97,8 @@ class Peer:
         if name in ("file", "file_nosync"):
             return FileOpenIDStore(path)
         if name == "sqlite":
+            from openid.store.sqlstore import SQLiteStore  # imports psycopg2: see above
+
             store = SQLiteStore(sqlite3.connect(path + ".sqlite"))
             store.createTables()
             return store
@@ -176,7 +181,9 @@ def mysql_connect(url):
     return MySQLdb.connect(host=parts.hostname or "127.0.0.1", port=parts.port or 3306,
                            user=unquote(parts.username or ""),
                            password=unquote(parts.password or ""),
-                           database=parts.path.lstrip("/"))
+                           database=unquote(parts.path.lstrip("/")),
+                           # A server that stops answering fails the row, not the whole run.
+                           connect_timeout=10, read_timeout=60, write_timeout=60)
 
 
 def complete():
@@ -220,9 +227,11 @@ def xrds_endpoints(document):
 
 
 def main():
-    if len(sys.argv) != 6:
-        sys.exit("usage: reference.py SCRATCH PROVIDER DOCUMENTS PG MY")
-    peer = Peer(*sys.argv[1:])
+    if len(sys.argv) != 4:
+        sys.exit("usage: PEERS_POSTGRES_URL=PG PEERS_MYSQL_URL=MY "
+                 "reference.py SCRATCH PROVIDER DOCUMENTS")
+    peer = Peer(*sys.argv[1:], os.environ.get("PEERS_POSTGRES_URL", ""),
+                os.environ.get("PEERS_MYSQL_URL", ""))
     rounds = {}
     for line in sys.stdin:
         words = line.split()
