@@ -23,11 +23,12 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::Criterion;
 use mysql::prelude::Queryable;
 use openid_benches::associations;
+use openid_benches::threads::throughput;
 use openid_consumer::nonce::SKEW;
 use openid_consumer::store::{Clock, NONCE_RETENTION, OpenIdStore, SystemClock};
 use openid_store_kit::keys::{hex, nonce_digest, sha256};
@@ -184,37 +185,6 @@ fn ratios(targets: &[Target]) {
             }
         }
     }
-}
-
-/// Operations per second over `duration`, with `threads` threads each running the
-/// operation `make` gives it in that thread (one connection per thread for bare
-/// operations); timing starts once every thread is connected.
-fn throughput<'a>(
-    threads: usize,
-    duration: Duration,
-    make: impl Fn() -> Box<dyn FnMut() + 'a> + Sync,
-) -> f64 {
-    let total = AtomicU64::new(0);
-    let ready = std::sync::Barrier::new(threads + 1);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let (make, total, ready) = (&make, &total, &ready);
-            scope.spawn(move || {
-                let mut op = make();
-                ready.wait();
-                let start = Instant::now();
-                let mut done = 0u64;
-                while start.elapsed() < duration {
-                    op();
-                    done += 1;
-                }
-                total.fetch_add(done, Ordering::Relaxed);
-            });
-        }
-        // The scope ends when every thread has run for `duration`.
-        ready.wait();
-    });
-    total.load(Ordering::Relaxed) as f64 / duration.as_secs_f64()
 }
 
 /// Whether `OPENID_BENCH_BACKENDS` (comma-separated; all when unset) selects `name`.

@@ -99,6 +99,7 @@
     reason = "a case fails by panicking with its message"
 )]
 
+mod backlog;
 pub mod cases;
 mod factory;
 mod fixture;
@@ -107,6 +108,7 @@ mod runner;
 mod server;
 mod support;
 
+pub use backlog::{Cleanup, cleanup_backlog, with_retries};
 pub use factory::{
     BackendSwitch, Capabilities, MemoryFactory, Stoppable, StoreFactory, Stores, WithCapabilities,
     stores, with_capabilities,

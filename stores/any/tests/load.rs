@@ -145,8 +145,9 @@ fn prepare(store: &Arc<dyn OpenIdStore>, store_url: &str) -> Spec {
             message.set_openid("identity", CLAIMED_ID);
             message.set_openid("return_to", &return_to);
             let nonce = std::iter::repeat_with(|| ResponseNonce::generate(now).unwrap())
+                .take(1_000)
                 .find(|nonce| salts.insert(nonce.salt().to_owned()))
-                .unwrap();
+                .expect("ResponseNonce::generate keeps repeating its salts");
             message.set_openid("response_nonce", nonce.as_str());
             message.set_openid("assoc_handle", association.handle());
             sign_message(&mut message, &association).unwrap();

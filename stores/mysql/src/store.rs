@@ -377,10 +377,10 @@ impl OpenIdStore for MysqlStore {
                         connection.exec_drop(&self.sql.cleanup_nonces, (shard, oldest))?;
                         Ok(connection.affected_rows())
                     })
-                    .inspect_err(|_| {
+                    .inspect_err(|error| {
                         // What the earlier batches deleted stays deleted; the caller only
                         // sees the error.
-                        tracing::debug!(removed, shard, "nonce cleanup stopped by an error");
+                        tracing::warn!(removed, shard, %error, "nonce cleanup stopped by an error");
                     })?;
                 removed = removed.saturating_add(count(batch));
                 if batch < u64::from(CLEANUP_BATCH) {

@@ -9,6 +9,10 @@ use openid_consumer::store::{Clock as _, OpenIdStore, SystemClock};
 use openid_store_postgres::PostgresStore;
 use openid_test_servers::{Backend, shared};
 
+/// Between two builds of a store with a short time limit: its connection and schema check
+/// run under that limit too, and a load spike on the machine passes.
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
 #[test]
 fn an_unmigrated_database_is_a_configuration_error_that_says_how_to_fix_it() {
     let Some(server) = shared(Backend::Postgres).unwrap() else { return };
@@ -83,7 +87,9 @@ fn a_call_stuck_behind_a_lock_fails_within_the_timeout() {
     // The migration under the default limit: DDL on a loaded machine can outlast 1 s.
     PostgresStore::from_url(&format!("{}?schema=locked&migrate=true", server.url())).unwrap();
     let url = format!("{}?schema=locked&timeout_ms=1000", server.url());
-    let store = PostgresStore::from_url(&url).unwrap();
+    let store = openid_store_conformance::with_retries(10, PAUSE, "a 1 s store", || {
+        PostgresStore::from_url(&url)
+    });
     let mut holder = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
     let mut transaction = holder.transaction().unwrap();
     transaction.batch_execute("LOCK TABLE locked.openid_nonces IN ACCESS EXCLUSIVE MODE").unwrap();
@@ -114,12 +120,9 @@ fn a_frozen_server_fails_calls_as_unavailable_within_the_timeout() {
     let timeout = Duration::from_secs(1);
     // The migration under the default limit: DDL on a loaded machine can outlast 1 s.
     PostgresStore::from_url(&format!("{}?migrate=true", server.url())).unwrap();
-    let store = PostgresStoreBuilder::from_url(server.url())
-        .unwrap()
-        .timeout(timeout)
-        .pool_size(2)
-        .build()
-        .unwrap();
+    let store = openid_store_conformance::with_retries(10, PAUSE, "a 1 s store", || {
+        PostgresStoreBuilder::from_url(server.url())?.timeout(timeout).pool_size(2).build()
+    });
     let t = SystemClock.now();
     assert!(store.use_nonce("https://op/", t, "before").unwrap());
 
@@ -159,18 +162,14 @@ fn a_million_expired_nonces_are_cleaned_up_in_batches_under_a_short_statement_ti
         .build()
         .unwrap();
     // Its build checks the schema under that limit too: a loaded machine may need a retry.
-    let hurried = (1..=10)
-        .find_map(|attempt| {
-            PostgresStore::builder(server.url().parse().unwrap())
-                .schema("backlog")
-                // Shorter than one delete of the whole backlog takes here (0.6 s), far
-                // longer than a batch (15 ms).
-                .timeout(Duration::from_millis(250))
-                .build()
-                .inspect_err(|error| eprintln!("build attempt {attempt}: {error}"))
-                .ok()
-        })
-        .expect("a store with a 250 ms limit could not be built in 10 attempts");
+    let hurried = openid_store_conformance::with_retries(10, PAUSE, "a 250 ms store", || {
+        PostgresStore::builder(server.url().parse().unwrap())
+            .schema("backlog")
+            // Shorter than one delete of the whole backlog takes here (0.6 s), far longer
+            // than a batch (15 ms).
+            .timeout(Duration::from_millis(250))
+            .build()
+    });
     let now = SystemClock.now();
     assert!(store.use_nonce("https://op/", now, "live").unwrap());
     let mut client = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
@@ -186,23 +185,9 @@ fn a_million_expired_nonces_are_cleaned_up_in_batches_under_a_short_statement_ti
         .unwrap();
     eprintln!("backlog written in {:?}", started.elapsed());
 
-    // On a loaded machine one batch may still outlast the deadline; what was deleted before
-    // it stays deleted, so a caller that runs cleanup again gets to the end. One delete of
-    // the whole backlog would outlast it every time, and the table would never shrink.
-    let started = Instant::now();
-    let mut attempts = 0;
-    let removed = loop {
-        attempts += 1;
-        match hurried.cleanup_nonces() {
-            Ok(removed) => break removed,
-            Err(error) if error.is_unavailable() && attempts < 10 => {
-                eprintln!("cleanup attempt {attempts}: {error}");
-            }
-            Err(error) => panic!("cleanup failed {attempts} times, the last with: {error}"),
-        }
-    };
-    let took = started.elapsed();
-    eprintln!("cleanup took {took:?} in {attempts} attempt(s)");
+    // A batch may outlast the limit on a loaded machine; a second call gets further.
+    let openid_store_conformance::Cleanup { removed, attempts, took } =
+        openid_store_conformance::cleanup_backlog(&hurried, 10);
     if attempts == 1 {
         assert_eq!(removed, 1_000_000);
     }

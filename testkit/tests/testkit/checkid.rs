@@ -52,7 +52,17 @@ fn each_assertion_has_a_fresh_nonce() {
     let alice = provider.identity_url("alice");
     let first = message(&run(&provider, &checkid(&alice, &[])));
     let second = message(&run(&provider, &checkid(&alice, &[])));
-    assert_ne!(first.get_openid("response_nonce"), second.get_openid("response_nonce"));
+    let (first, second) =
+        (first.get_openid("response_nonce").unwrap(), second.get_openid("response_nonce").unwrap());
+    assert_ne!(first, second);
+    // A random salt as a provider's, then the counter that makes it unique here: the
+    // random part differs too (the counter alone would hide a constant one).
+    let random = |nonce: &str| -> String {
+        let salt = ResponseNonce::parse(nonce).unwrap().salt().to_owned();
+        salt.rsplit_once('-').unwrap().0.to_owned()
+    };
+    assert_eq!(random(first).len(), 6, "{first}");
+    assert_ne!(random(first), random(second), "{first} {second}");
 }
 
 #[test]

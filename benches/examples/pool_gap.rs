@@ -1,16 +1,18 @@
 //! Where the PostgreSQL store's time goes at 8 threads, beside the bare `postgres` crate:
 //! each variant inserts nonces (the store's statement, a table of its own) from `T`
-//! threads (default 8) in alternating rounds of 1.5 s, and the summary gives each one's
-//! median rate and its ratio to the bare crate's.
+//! threads (default 8) in rounds of 1.5 s (each round starts with the next variant; every
+//! variant starts on an empty table), and the summary gives each one's median rate and
+//! its ratio to the bare crate's.
 //!
 //! - `sync`: the `postgres` crate, one client per thread (the bench's bare loop);
+//! - `syncpool`: `T` of those shared through a `Mutex<Vec<_>>`;
 //! - `own`: the store's connection type alone, one per thread: `tokio-postgres` on a
 //!   current-thread runtime, each call under `tokio::time::timeout`;
 //! - `mutexpool`: `T` of those shared through a `Mutex<Vec<_>>`;
 //! - `store`: `PostgresStore` (its r2d2 pool, 16 connections at most);
 //! - `store_p8`: the same with `pool_size=8`.
 //!
-//! `cargo run --release -p openid-store-postgres --example pool_gap` (starts a throwaway
+//! `cargo run --release -p openid-benches --example pool_gap` (starts a throwaway
 //! server, or uses `OPENID_TEST_POSTGRES_URL`; `V=sync,store` picks variants). BENCHMARKS.md
 //! records a run.
 // A measuring program aborts on a failed set-up: there is no caller to report to.
@@ -24,8 +26,9 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use openid_benches::threads::throughput;
 use openid_consumer::store::{Clock as _, OpenIdStore, SystemClock};
 use openid_store_kit::keys::nonce_digest;
 use openid_store_postgres::PostgresStore;
@@ -77,30 +80,6 @@ impl Own {
     }
 }
 
-/// Operations per second of `threads` threads each running the operation `make` gives it.
-fn throughput<'a>(threads: usize, make: impl Fn() -> Box<dyn FnMut() + 'a> + Sync) -> f64 {
-    let total = AtomicU64::new(0);
-    let ready = std::sync::Barrier::new(threads + 1);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let (make, total, ready) = (&make, &total, &ready);
-            scope.spawn(move || {
-                let mut op = make();
-                ready.wait();
-                let start = Instant::now();
-                let mut done = 0u64;
-                while start.elapsed() < ROUND {
-                    op();
-                    done += 1;
-                }
-                total.fetch_add(done, Ordering::Relaxed);
-            });
-        }
-        ready.wait();
-    });
-    total.load(Ordering::Relaxed) as f64 / ROUND.as_secs_f64()
-}
-
 fn main() {
     let server = shared(Backend::Postgres).unwrap().expect("PostgreSQL is skipped");
     let url = server.url().to_owned();
@@ -121,11 +100,25 @@ fn main() {
     let variants: Vec<&str> = variants.split(',').collect();
     let now = SystemClock.now();
     let pool: Mutex<Vec<Own>> = Mutex::new((0..threads).map(|_| Own::connect(&url)).collect());
+    let sync_pool: Mutex<Vec<(postgres::Client, postgres::Statement)>> = Mutex::new(
+        (0..threads)
+            .map(|_| {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                let statement = client.prepare(INSERT).unwrap();
+                (client, statement)
+            })
+            .collect(),
+    );
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     for round in 0..ROUNDS {
-        for (i, variant) in variants.iter().enumerate() {
+        // Each round starts the variants one further along, so none always goes first.
+        for offset in 0..variants.len() {
+            let i = (round + offset) % variants.len();
+            let variant = &variants[i];
+            // Every variant inserts into an empty table: the bare one or the store's.
+            setup.batch_execute("TRUNCATE gap.bare_nonces; TRUNCATE gap.openid_nonces").unwrap();
             let rate = match *variant {
-                "sync" => throughput(threads, || {
+                "sync" => throughput(threads, ROUND, || {
                     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
                     let statement = client.prepare(INSERT).unwrap();
                     Box::new(move || {
@@ -136,11 +129,23 @@ fn main() {
                             .unwrap();
                     })
                 }),
-                "own" => throughput(threads, || {
+                "syncpool" => throughput(threads, ROUND, || {
+                    let pool = &sync_pool;
+                    Box::new(move || {
+                        let (mut client, statement) = pool.lock().unwrap().pop().unwrap();
+                        let salt = salt();
+                        let key = nonce_digest(SERVER, now, &salt);
+                        client
+                            .execute(&statement, &[&key.as_slice(), &SERVER, &now, &salt])
+                            .unwrap();
+                        pool.lock().unwrap().push((client, statement));
+                    })
+                }),
+                "own" => throughput(threads, ROUND, || {
                     let own = Own::connect(&url);
                     Box::new(move || own.insert(now))
                 }),
-                "mutexpool" => throughput(threads, || {
+                "mutexpool" => throughput(threads, ROUND, || {
                     let pool = &pool;
                     Box::new(move || {
                         let own = pool.lock().unwrap().pop().unwrap();
@@ -150,11 +155,13 @@ fn main() {
                 }),
                 "store" | "store_p8" => {
                     let store = if *variant == "store" { &store } else { &store_p8 };
-                    throughput(threads, || {
+                    throughput(threads, ROUND, || {
                         Box::new(move || assert!(store.use_nonce(SERVER, now, &salt()).unwrap()))
                     })
                 }
-                other => panic!("no variant {other}: sync, own, mutexpool, store, store_p8"),
+                other => {
+                    panic!("no variant {other}: sync, syncpool, own, mutexpool, store, store_p8")
+                }
             };
             println!("round {round} {variant:>10} {threads} threads: {rate:>8.0}/s");
             rates[i].push(rate);
