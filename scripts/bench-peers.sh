@@ -25,20 +25,24 @@
 #
 # Makes the virtualenv under target/ when missing (scripts/python-venv.sh), with
 # psycopg2-binary added for the PostgreSQL rows (python3-openid's sqlstore module, of the
-# SQLite and MySQL rows too, imports it) and mysqlclient (MySQLdb, built from source against
+# SQLite and MySQL rows too, imports it: without it the SQLite, PostgreSQL and MySQL rows are
+# all left out, with one reason) and mysqlclient (MySQLdb, built from source against
 # libmariadb) for the MySQL rows. Installs what those need from Debian when missing: the
 # PostgreSQL and MariaDB servers (scripts/install-servers.sh, which keeps their own daemons
 # from starting) and mysqlclient's build dependencies (build-essential, pkg-config,
 # libmariadb-dev, and python3-dev for Python.h when the virtualenv's Python has no headers),
 # as root; otherwise it prints the apt-get line. OPENID_TEST_POSTGRES_URL and
 # OPENID_TEST_MYSQL_URL name existing servers instead (each side then makes tables of its own
-# there on each run, left behind); OPENID_TEST_SKIP=postgres,mysql leaves those rows out.
-# Database URLs are printed with the password hidden and reach driver.py and both sides in
-# the environment (PEERS_POSTGRES_URL, PEERS_MYSQL_URL), not in arguments any user can read.
+# there on each run, left behind; BENCHMARKS.md then says the server was an existing one);
+# OPENID_TEST_SKIP=postgres,mysql leaves those rows out.
+# Database URLs are printed with the password hidden (`user:***@`, `password=***`) and reach
+# driver.py and both sides in the environment (PEERS_POSTGRES_URL, PEERS_MYSQL_URL), not in
+# arguments any user can read.
 # A backend whose Python driver or server cannot be had is left out of the table, which says
 # why under "Not compared"; so is a row during which either side fails (an error, or no
 # answer within PEERS_ROUND_TIMEOUT): that side is started again and the other rows are
-# still measured.
+# still measured. Each side's stderr is kept in target/bench-peers/ (ours.stderr,
+# reference.stderr, overwritten by the next run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,34 +64,61 @@ not_compared=(
 wanted() { # BACKEND: whether PEERS_ONLY (if set) names a row of that store
     [ -z "${PEERS_ONLY:-}" ] || [[ ",$PEERS_ONLY," == *":$1,"* ]]
 }
+# OPENID_TEST_SKIP without spaces around its names, as the Rust side reads it
+# ("redis, mysql" names mysql).
+test_skip=$(sed -E 's/[[:space:]]*,[[:space:]]*/,/g; s/^[[:space:]]+|[[:space:]]+$//g' <<<"${OPENID_TEST_SKIP:-}")
 test_skipped() { # BACKEND: whether OPENID_TEST_SKIP names it (or all)
-    [[ ",${OPENID_TEST_SKIP:-}," == *",$1,"* || ",${OPENID_TEST_SKIP:-}," == *",all,"* ]]
+    [[ ",$test_skip," == *",$1,"* || ",$test_skip," == *",all,"* ]]
 }
-redacted() { # URL: with its password, if any, hidden
-    sed -E 's#(://[^/:@]*):[^@/]*@#\1:***@#' <<<"$1"
+redacted() { # URL: with its password, if any, hidden (user:***@, libpq's password=***)
+    sed -E 's#(://[^/:@]*):[^@/]*@#\1:***@#; s#([?&]password=)[^&[:space:]]*#\1***#g' <<<"$1"
 }
+# Whether each server is the throwaway one started here (own) or an existing one named by
+# OPENID_TEST_*_URL (existing; blank counts as unset, as in openid-test-servers).
+postgres_server=own mysql_server=own
+url=${OPENID_TEST_POSTGRES_URL:-}
+if [ -n "${url//[[:space:]]/}" ]; then postgres_server=existing; fi
+url=${OPENID_TEST_MYSQL_URL:-}
+if [ -n "${url//[[:space:]]/}" ]; then mysql_server=existing; fi
+
+# Installed even when PEERS_ONLY leaves the PostgreSQL rows out: python3-openid's sqlstore
+# module imports psycopg2 when it is loaded, for its SQLite and MySQL stores too. Without it
+# those rows are all left out, with one reason, and neither server nor mysqlclient is set up.
+sql=yes
+if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
+    echo "==> psycopg2-binary $psycopg2_version for python3-openid's SQL stores"
+    if ! timeout 120 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --only-binary :all: "psycopg2-binary==$psycopg2_version"; then
+        echo "SQLITE, POSTGRESQL AND MYSQL ROWS SKIPPED: psycopg2-binary did not install" >&2
+        sql=
+    fi
+fi
+postgres='' mysql=''
+if [ -z "$sql" ]; then
+    if wanted sqlite || wanted postgres || wanted mysql; then
+        not_compared+=("SQLite, PostgreSQL and MySQL: python3-openid's sqlstore module, which has these three stores, imports psycopg2 when it is loaded, and psycopg2-binary $psycopg2_version could not be installed from PyPI (a failure, or over 2 minutes).")
+    fi
+else
+    if wanted postgres; then postgres=yes; fi
+    if wanted mysql; then mysql=yes; fi
+fi
+if [ -n "$mysql" ] && test_skipped mysql; then
+    mysql=
+    not_compared+=("MySQL: OPENID_TEST_SKIP names mysql.")
+fi
+if [ -n "$postgres" ] && test_skipped postgres; then
+    postgres=
+    not_compared+=("PostgreSQL: OPENID_TEST_SKIP names postgres.")
+fi
 
 # The servers of the PostgreSQL and MySQL rows: only the packages of those the script starts
 # itself. Not fatal: a server that does not start below is left out of the table.
-skip=redis,redis-cluster,memcache${OPENID_TEST_SKIP:+,$OPENID_TEST_SKIP}
-if [ -n "${OPENID_TEST_POSTGRES_URL:-}" ] || ! wanted postgres; then skip+=,postgres; fi
-if [ -n "${OPENID_TEST_MYSQL_URL:-}" ] || ! wanted mysql; then skip+=,mysql; fi
+skip=redis,redis-cluster,memcache${test_skip:+,$test_skip}
+if [ -z "$postgres" ] || [ "$postgres_server" = existing ]; then skip+=,postgres; fi
+if [ -z "$mysql" ] || [ "$mysql_server" = existing ]; then skip+=,mysql; fi
 echo "==> server packages for the PostgreSQL and MySQL rows"
 OPENID_TEST_SKIP=$skip bash scripts/install-servers.sh ||
     echo "(continuing: the rows of a server that does not start are left out)" >&2
-# Installed even when PEERS_ONLY leaves the PostgreSQL rows out: python3-openid's sqlstore
-# module imports psycopg2 when it is loaded, for its SQLite and MySQL stores too.
-postgres=yes
-if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
-    echo "==> psycopg2-binary $psycopg2_version for python3-openid's PostgreSQLStore"
-    if ! timeout 120 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --only-binary :all: "psycopg2-binary==$psycopg2_version"; then
-        postgres=
-        # reference.py imports python3-openid's sqlstore only for the SQL rows: they fail
-        # (each says so below), the others are measured.
-        not_compared+=("PostgreSQL: psycopg2-binary $psycopg2_version did not install from PyPI within 2 minutes (python3-openid's sqlstore module imports it, so its SQLite and MySQL stores cannot be loaded either).")
-    fi
-fi
 
 # python3-openid's MySQLStore imports MySQLdb, from the mysqlclient package, which PyPI has
 # for Linux only as source: a C extension built with a C compiler and pkg-config against a
@@ -95,7 +126,7 @@ fi
 # it: the interop tests of scripts/test.sh do not need it, and its build would slow every
 # fresh test run. A pure-Python driver posing as MySQLdb (PyMySQL) would measure another
 # driver than the store's own. Not built when OPENID_TEST_SKIP or PEERS_ONLY leaves the MySQL
-# rows out.
+# rows out, nor without psycopg2 (python3-openid's MySQLStore cannot be loaded then).
 # Prints why and returns 1 when it cannot be had; the MySQL rows are then left out.
 mysqlclient() {
     if [ "$("$venv/bin/python" -c 'import MySQLdb; from importlib.metadata import version; print(version("mysqlclient"))' 2>/dev/null)" = "$mysqlclient_version" ]; then
@@ -158,16 +189,7 @@ sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Pyth
         return 1
     fi
 }
-mysql='' why=''
-if wanted mysql; then mysql=yes; fi
-if [ -n "$mysql" ] && test_skipped mysql; then
-    mysql=
-    not_compared+=("MySQL: OPENID_TEST_SKIP names mysql.")
-fi
-if [ -n "$postgres" ] && wanted postgres && test_skipped postgres; then
-    postgres=
-    not_compared+=("PostgreSQL: OPENID_TEST_SKIP names postgres.")
-fi
+why=''
 if [ -n "$mysql" ] && ! mysqlclient; then
     echo "MYSQL ROWS SKIPPED: $why" >&2
     mysql=
@@ -213,7 +235,7 @@ server_error() { # BACKEND: the start of what its server wrote on stderr, on one
     head -c 300 "$scratch/$1.err" | tr '\n' ' '
 }
 postgres_url=
-if [ -n "$postgres" ] && wanted postgres; then
+if [ -n "$postgres" ]; then
     exec {postgres_in}> >(exec "$peers" postgres >"$scratch/postgres" 2>"$scratch/postgres.err")
     if postgres_url=$(first_line "$scratch/postgres" 180) && [ -n "$postgres_url" ]; then
         echo "==> PostgreSQL at $(redacted "$postgres_url")"
@@ -239,12 +261,15 @@ benchmarks=BENCHMARKS.md
 if [ -n "${PEERS_ONLY:-}" ]; then benchmarks=; fi
 args=()
 for line in "${not_compared[@]}"; do args+=(--not-compared "$line"); done
+if [ -z "$sql" ]; then args+=(--without sqlite); fi
 
 echo "==> measuring, interleaved (each row: a warm-up, then ${PEERS_ROUNDS:-3} rounds per side)"
 # The database URLs (with their passwords) in the environment, which only this user can read.
 PEERS_POSTGRES_URL=$postgres_url PEERS_MYSQL_URL=$mysql_url "$venv/bin/python" benches/peers/driver.py \
     --ours "$peers" --scratch "$scratch" --provider "$provider" \
-    --documents "$scratch/documents" --round-timeout "${PEERS_ROUND_TIMEOUT:-120}" \
+    --documents "$scratch/documents" --stderr-dir target/bench-peers \
+    --postgres-server "$postgres_server" --mysql-server "$mysql_server" \
+    --round-timeout "${PEERS_ROUND_TIMEOUT:-120}" \
     --rounds "${PEERS_ROUNDS:-3}" --seconds "${PEERS_SECONDS:-1}" --only "${PEERS_ONLY:-}" \
     --rustc "$(rustc --version)" --note "${PEERS_NOTE:-}" --benchmarks "$benchmarks" \
     "${args[@]}"

@@ -1,19 +1,54 @@
 #!/usr/bin/env bash
 # Installs the server packages the tests start (they are started by the tests themselves,
 # on free 127.0.0.1 ports with temporary data directories; nothing is started here).
-# While apt-get runs, a /usr/sbin/policy-rc.d that answers 101 ("action forbidden") keeps
-# the packages' own daemons (postgresql, mariadb, redis-server, memcached) from being
-# started by their install scripts, which a systemd Debian would otherwise do; it is removed
-# afterwards if this script made it (an existing one, as in many containers, is left as it
-# is). Their units may still be enabled for the next boot.
+# While apt-get runs, a /usr/sbin/policy-rc.d answering 101 ("action forbidden") for
+# postgresql*, mariadb*, mysql*, redis* and memcached* (0 for any other service) keeps these
+# packages' own daemons from being started by their install scripts, which a systemd Debian
+# would otherwise do; the packages' units may still be enabled for the next boot. That file
+# carries a marker line with this script's process id and is removed when the script ends
+# (also on Ctrl-C, SIGTERM or SIGHUP, which are then passed on to the caller as the signal
+# they were). A marked file whose process is gone (a run killed with SIGKILL) is removed by
+# the next run; a policy-rc.d without the marker (as in many containers) is never touched.
+# Nothing of this happens when no package is missing.
 # As root it runs apt-get; otherwise it prints the command and fails. Backends named in
-# OPENID_TEST_SKIP (comma-separated) are not required.
+# OPENID_TEST_SKIP (comma-separated, spaces around names ignored) are not required.
 set -euo pipefail
 
-skipped() { [[ ",${OPENID_TEST_SKIP:-}," == *",$1,"* || ",${OPENID_TEST_SKIP:-}," == *",all,"* ]]; }
+# OPENID_TEST_SKIP without spaces around its names, as the Rust side reads it.
+skip_list=$(sed -E 's/[[:space:]]*,[[:space:]]*/,/g; s/^[[:space:]]+|[[:space:]]+$//g' <<<"${OPENID_TEST_SKIP:-}")
+skipped() { [[ ",$skip_list," == *",$1,"* || ",$skip_list," == *",all,"* ]]; }
 have() {
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ] \
         || compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
+}
+
+policy=/usr/sbin/policy-rc.d
+marker='# written by openid-rs scripts/install-servers.sh, pid'
+# The process id in the marker line of a policy-rc.d this script wrote; fails for any other
+# file (someone else's policy-rc.d, a symbolic link, none).
+policy_writer() {
+    [ -f "$policy" ] && [ ! -L "$policy" ] && [ -r "$policy" ] || return 1
+    local line
+    while IFS= read -r line; do
+        if [[ $line =~ ^"$marker "([0-9]+)(;|$) ]]; then
+            echo "${BASH_REMATCH[1]}"
+            return 0
+        fi
+    done <"$policy"
+    return 1
+}
+# Removes a marked policy-rc.d whose run is over (killed with SIGKILL, or a power cut).
+remove_stale_policy() {
+    local pid
+    pid=$(policy_writer) || return 0
+    if kill -0 "$pid" 2>/dev/null && grep -qa install-servers "/proc/$pid/cmdline" 2>/dev/null; then
+        return 0 # a run still installing
+    fi
+    if rm -f "$policy" 2>/dev/null && [ ! -e "$policy" ]; then
+        echo "removed $policy left behind by an earlier run of this script (pid $pid)"
+    else
+        echo "warning: $policy left behind by an earlier run of this script (pid $pid) keeps postgresql, mariadb, redis and memcached from starting; remove it as root" >&2
+    fi
 }
 
 missing=()
@@ -24,6 +59,7 @@ skipped memcache || have memcached || missing+=(memcached)
 # The TLS Redis server's certificates are made with the openssl command.
 skipped redis || have openssl || missing+=(openssl)
 
+remove_stale_policy
 if [ ${#missing[@]} -eq 0 ]; then
     echo "all test server packages present"
     exit 0
@@ -38,16 +74,46 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # The packages' own services are not wanted: the tests start their own instances.
 # invoke-rc.d and deb-systemd-invoke ask policy-rc.d before starting a service; 101 refuses.
-policy=/usr/sbin/policy-rc.d
+# The traps come first, so that no signal can leave the file behind once it is written;
+# they remove it only while it carries this process's marker.
+made_policy=
+# shellcheck disable=SC2317 # cleanup and on_signal are called by the traps
+cleanup() {
+    if [ -n "$made_policy" ] && [ "$(policy_writer)" = "$$" ]; then rm -f "$policy"; fi
+}
+# shellcheck disable=SC2317
+on_signal() { # SIGNAL: cleans up, then dies of that signal, so that the caller sees it
+    cleanup
+    trap - EXIT INT TERM HUP
+    kill -"$1" $$
+}
+trap cleanup EXIT
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
 if [ ! -e "$policy" ] && [ ! -L "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod +x "$policy"
-    trap 'rm -f "$policy"' EXIT
-    trap 'exit 130' INT TERM HUP
+    made_policy=yes
+    # noclobber: a policy-rc.d that appeared meanwhile is someone else's, left as it is.
+    # invoke-rc.d puts options (--quiet) before the service's name.
+    # shellcheck disable=SC2016 # the policy's own $1, not this script's
+    if (set -C && printf '%s\n' '#!/bin/sh' "$marker $$; removed when that run ends" \
+        '# Keeps the test servers'"'"' packages from starting their services while they install.' \
+        'while [ "${1#-}" != "$1" ]; do shift; done' \
+        'case "$1" in postgresql*|mariadb*|mysql*|redis*|memcached*) exit 101;; esac' \
+        'exit 0' >"$policy") 2>/dev/null; then
+        chmod +x "$policy"
+    else
+        made_policy=
+    fi
 fi
+# Up to 5 minutes for another apt or dpkg to let go of its lock. `update` has 10 minutes
+# (--foreground: it stays in the terminal's process group, so Ctrl-C reaches it at once);
+# `install` has no time limit: dpkg must not be killed half-way.
+apt=(apt-get -o DPkg::Lock::Timeout=300)
 # A mirror hiccup should not fail the run: three tries, a pause between them.
 for attempt in 1 2 3; do
-    if apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; then
+    if timeout --foreground 600 "${apt[@]}" update -qq &&
+        "${apt[@]}" install -y -qq "${missing[@]}" >/dev/null; then
         exit 0
     fi
     echo "apt-get failed (attempt $attempt of 3)" >&2

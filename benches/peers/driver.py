@@ -7,17 +7,28 @@ round against the reference's round right after it). Run by scripts/bench-peers.
 
     PEERS_POSTGRES_URL=URL PEERS_MYSQL_URL=URL \
     python driver.py --ours BIN --scratch DIR --provider URL --documents DIR \
-        [--rounds 3] [--seconds 1] [--round-timeout 120] [--only OPERATION,...] \
-        [--benchmarks BENCHMARKS.md]
+        [--stderr-dir target/bench-peers] [--rounds 3] [--seconds 1] [--round-timeout 120] \
+        [--only OPERATION,...] [--without sqlite] [--postgres-server own|existing] \
+        [--mysql-server own|existing] [--benchmarks BENCHMARKS.md]
 
 The database URLs are read from the environment (unset or empty: those rows are left out)
 and passed on to both sides the same way, never in arguments, which any user can read.
+--postgres-server and --mysql-server say whether that server is the throwaway one the
+script started (`own`, the default) or an existing one named by OPENID_TEST_POSTGRES_URL /
+OPENID_TEST_MYSQL_URL (`existing`); BENCHMARKS.md's paragraph on the server says which.
+--without BACKEND (repeatable) leaves that store's rows out (the script's reason is among
+its --not-compared lines).
 
+Each side's standard error goes to a file of --stderr-dir (default target/bench-peers,
+relative to the working directory): `ours.stderr` and `reference.stderr`, emptied when the
+driver starts and kept after it ends (the script's scratch directory is deleted on exit).
 A side that fails during a row (it exits, answers something else than `<calls> <seconds>`,
 or gives no answer within --round-timeout seconds, when it is killed) loses that row only:
-the row goes under "Not compared" with the last line the side wrote on stderr, the side is
-started again, and the next row is measured. Runs under the virtualenv's interpreter;
-reference.py runs under the same one.
+the row goes under "Not compared" with the last meaningful line the side wrote on stderr
+during that row (Rust's `note: run with ...` backtrace hint skipped), its last lines are
+shown on the terminal (passwords hidden as in "Not compared"), the side is started again,
+and the next row is measured. Runs under the virtualenv's interpreter; reference.py runs
+under the same one.
 """
 
 import argparse
@@ -72,13 +83,15 @@ class SideFailed(Exception):
 
 class Side:
     """One worker process answering `<operation> <seconds>` with `<calls> <seconds>`, its
-    standard error kept in a file of the scratch directory (the reason of a failure)."""
+    standard error kept in `stderr_path` (emptied here; the reason of a failure)."""
 
-    def __init__(self, name, command, stderr_path, timeout):
+    def __init__(self, name, command, stderr_path, timeout, scratch):
         self.name = name
         self.command = command
         self.stderr_path = stderr_path
         self.timeout = timeout
+        self.scratch = scratch
+        open(stderr_path, "wb").close()  # this run's lines only; restarts append
         self.start()
 
     def start(self):
@@ -103,7 +116,8 @@ class Side:
             calls, took = answer.split()
             return int(calls) / float(took)
         except (ValueError, ZeroDivisionError):
-            raise SideFailed(self, "answered %r, not `<calls> <seconds>`" % answer[:80]) from None
+            raise SideFailed(self, "answered %r, not `<calls> <seconds>`%s" % (
+                answer[:80], self.last_words("; "))) from None
 
     def read_line(self, deadline):
         """One line of its standard output, waiting until `deadline` at most."""
@@ -113,7 +127,8 @@ class Side:
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 self.process.kill()
                 self.process.wait()
-                raise SideFailed(self, "gave no answer within %g s (killed)" % self.timeout)
+                raise SideFailed(self, "gave no answer within %g s (killed)%s" % (
+                    self.timeout, self.last_words("; ")))
             chunk = os.read(fd, 65536)
             if not chunk:
                 raise SideFailed(self, self.stopped())
@@ -128,8 +143,18 @@ class Side:
         except subprocess.TimeoutExpired:
             self.process.kill()
             code = self.process.wait()
-        lines = self.stderr_lines()
-        return "%s (exit code %s)" % (lines[-1] if lines else "it wrote nothing on stderr", code)
+        return "%s (exit code %s)" % (self.last_line() or "it wrote nothing on stderr", code)
+
+    def last_line(self):
+        """The last meaningful line it wrote on stderr during this row, or None: Rust's
+        `note: run with `RUST_BACKTRACE=1` ...` hint says nothing about the failure."""
+        lines = [line for line in self.stderr_lines() if not line.startswith("note: run with")]
+        return lines[-1] if lines else None
+
+    def last_words(self, separator):
+        """`separator` and the last meaningful stderr line of this row, or nothing."""
+        line = self.last_line()
+        return "%slast on stderr: %s" % (separator, line) if line else ""
 
     def stderr_lines(self):
         """The non-empty lines it wrote on stderr during this row."""
@@ -142,7 +167,7 @@ class Side:
     def restart(self):
         """Shows what it wrote on stderr during the row, then starts it again."""
         for line in self.stderr_lines()[-10:]:
-            print("    %s: %s" % (self.name, line), file=sys.stderr)
+            print("    %s: %s" % (self.name, public(line, self.scratch)), file=sys.stderr)
         self.stop()
         self.start()
 
@@ -174,11 +199,12 @@ class Side:
 
 
 def public(text, scratch=""):
-    """`text` on one line, fit for BENCHMARKS.md: passwords in URLs hidden, machine-local
-    absolute paths (the scratch directory, a data directory) replaced, at most 300
-    characters."""
+    """`text` on one line, fit for BENCHMARKS.md: passwords in URLs (`user:***@`, and
+    libpq-style `?password=***` / `&password=***` parameters) hidden, machine-local absolute
+    paths (the scratch directory, a data directory) replaced, at most 300 characters."""
     text = " ".join(text.split())
     text = re.sub(r"(://[^/\s:@]*):[^@\s/]*@", r"\1:***@", text)
+    text = re.sub(r"([?&]password=)[^&\s]*", r"\1***", text)
     if scratch:
         text = text.replace(os.path.abspath(scratch), "<scratch>")
     # An absolute path not inside a URL (`//host/path`, `host:port/path`) or a relative one.
@@ -216,6 +242,14 @@ def main():
     parser.add_argument("--scratch", required=True)
     parser.add_argument("--provider", required=True)
     parser.add_argument("--documents", required=True)
+    parser.add_argument("--stderr-dir", default=os.path.join("target", "bench-peers"),
+                        help="where the sides' stderr files are kept (emptied on each run)")
+    parser.add_argument("--without", action="append", default=[], metavar="BACKEND",
+                        help="leave the rows of this store out (repeatable)")
+    parser.add_argument("--postgres-server", choices=("own", "existing"), default="own",
+                        help="whether PEERS_POSTGRES_URL is the script's throwaway server")
+    parser.add_argument("--mysql-server", choices=("own", "existing"), default="own",
+                        help="whether PEERS_MYSQL_URL is the script's throwaway server")
     parser.add_argument("--not-compared", action="append", default=[],
                         help="a line saying what is not compared and why (repeatable)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -234,16 +268,19 @@ def main():
         rows = [row for row in rows if not row[0].endswith(":postgres")]
     if not os.environ.get("PEERS_MYSQL_URL"):
         rows = [row for row in rows if not row[0].endswith(":mysql")]
+    rows = [row for row in rows if row[0].rpartition(":")[2] not in args.without]
     for directory in ("ours", "reference"):
         os.makedirs(os.path.join(args.scratch, directory), exist_ok=True)
+    os.makedirs(args.stderr_dir, exist_ok=True)
     common = [args.provider, args.documents]
     ours = Side("openid-peers",
                 [args.ours, "serve", os.path.join(args.scratch, "ours")] + common,
-                os.path.join(args.scratch, "ours.stderr"), args.round_timeout)
+                os.path.join(args.stderr_dir, "ours.stderr"), args.round_timeout, args.scratch)
     reference = Side("reference.py",
                      [sys.executable, os.path.join(HERE, "reference.py"),
                       os.path.join(args.scratch, "reference")] + common,
-                     os.path.join(args.scratch, "reference.stderr"), args.round_timeout)
+                     os.path.join(args.stderr_dir, "reference.stderr"), args.round_timeout,
+                     args.scratch)
 
     not_compared = [public(line, args.scratch) for line in args.not_compared]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -318,7 +355,7 @@ def main():
     print()
     print(table)
     if args.benchmarks:
-        write_section(args.benchmarks, table)
+        write_section(args.benchmarks, table, args.postgres_server, args.mysql_server)
         print("\n(written into %s, section %r)" % (args.benchmarks, SECTION[3:]))
 
 
@@ -354,18 +391,38 @@ python3-openid `OpenIDServiceEndpoint.fromHTML`, `openid.yadis.parsehtml.findHTM
 copies in `benches/peers/documents/`; ours are made by `benches/src/documents.rs`.
 """
 
-POSTGRES = """\
+# The paragraph on each server, by whether it is the script's own throwaway server or an
+# existing one named by OPENID_TEST_POSTGRES_URL / OPENID_TEST_MYSQL_URL.
+POSTGRES = {
+    "own": """\
 Both PostgreSQL sides use one throwaway server on 127.0.0.1 started by the script
 (`openid-test-servers`, `fsync=off`), each with tables of its own.
+""",
+    "existing": """\
+Both PostgreSQL sides use an existing server, the one `OPENID_TEST_POSTGRES_URL` named for
+this run, with that server's own settings (not a throwaway server started by the script),
+each with tables of its own.
+""",
+}
+
+MYSQL_STORES = """\
+Ours keeps nonces in a table keyed by SHA-256 digests and sharded 16 ways (`stores/mysql`);
+python3-openid's in one keyed by the first 255 bytes of the server URL, the timestamp and the
+salt. Each side commits every call.
 """
 
-MYSQL = """\
+MYSQL = {
+    "own": """\
 Both MySQL sides use one throwaway MariaDB server on 127.0.0.1 started by the script
 (`openid-test-servers`, MariaDB's defaults otherwise: `innodb_flush_log_at_trx_commit=1`, a
-log flush per commit), each with tables of its own. Ours keeps nonces in a table keyed by
-SHA-256 digests and sharded 16 ways (`stores/mysql`); python3-openid's in one keyed by the
-first 255 bytes of the server URL, the timestamp and the salt. Each side commits every call.
-"""
+log flush per commit), each with tables of its own.
+""" + MYSQL_STORES,
+    "existing": """\
+Both MySQL sides use an existing MySQL or MariaDB server, the one `OPENID_TEST_MYSQL_URL`
+named for this run, with that server's own settings (not a throwaway server started by the
+script), each with tables of its own.
+""" + MYSQL_STORES,
+}
 
 
 def mysqlclient_version():
@@ -376,14 +433,17 @@ def mysqlclient_version():
         return "absent"
 
 
-def write_section(path, table):
-    """Replaces the section in BENCHMARKS.md (up to the next `## ` heading), or appends it."""
+def write_section(path, table, postgres_server="own", mysql_server="own"):
+    """Replaces the section in BENCHMARKS.md (up to the next `## ` heading), or appends it.
+    `postgres_server` and `mysql_server`: "own" (the script's throwaway server) or
+    "existing" (one named by OPENID_TEST_*_URL), for the servers' paragraphs."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     # Not %-formatted: the prose may hold a literal percent sign.
     settings = SETTINGS.replace("MYSQLCLIENT_VERSION", mysqlclient_version())
     # A server's settings row and paragraph only when its rows were measured.
-    for backend, paragraph in (("PostgreSQL", POSTGRES), ("MySQL", MYSQL)):
+    for backend, paragraph in (("PostgreSQL", POSTGRES[postgres_server]),
+                               ("MySQL", MYSQL[mysql_server])):
         if "\n| %s store" % backend in table:
             settings += "\n" + paragraph
         else:
