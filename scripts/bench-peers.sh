@@ -87,7 +87,7 @@ if [ -n "${url//[[:space:]]/}" ]; then mysql_server=existing; fi
 sql=yes
 if ! "$venv/bin/python" -c 'import psycopg2' 2>/dev/null; then
     echo "==> psycopg2-binary $psycopg2_version for python3-openid's SQL stores"
-    if ! timeout 120 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    if ! timeout --foreground 120 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         --only-binary :all: "psycopg2-binary==$psycopg2_version"; then
         echo "SQLITE, POSTGRESQL AND MYSQL ROWS SKIPPED: psycopg2-binary did not install" >&2
         sql=
@@ -160,12 +160,13 @@ sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Pyth
         echo "==> installing mysqlclient's build dependencies: ${missing[*]}"
         local attempt installed=
         # A mirror hiccup should not cost the rows: three tries, as scripts/install-servers.sh.
-        # Up to 5 minutes for another apt or dpkg to let go of its lock; no time limit on
-        # install, which must not be killed with dpkg half-way.
+        # install waits up to 5 minutes for another dpkg's lock, has no time limit (dpkg
+        # must not be killed half-way) and reads no terminal; the package lists' lock that
+        # update takes is not covered by DPkg::Lock::Timeout, only by the three tries.
         local apt=(apt-get -o DPkg::Lock::Timeout=300)
         for attempt in 1 2 3; do
-            if DEBIAN_FRONTEND=noninteractive timeout 600 "${apt[@]}" update -qq &&
-                DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "${missing[@]}" >/dev/null; then
+            if DEBIAN_FRONTEND=noninteractive timeout --foreground 600 "${apt[@]}" update -qq &&
+                DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "${missing[@]}" </dev/null >/dev/null; then
                 installed=yes
                 break
             fi
@@ -178,7 +179,7 @@ sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Pyth
         fi
     fi
     echo "==> mysqlclient $mysqlclient_version (built from source) for python3-openid's MySQLStore"
-    if ! timeout 600 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    if ! timeout --foreground 600 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-binary mysqlclient "mysqlclient==$mysqlclient_version" >"$venv/mysqlclient-build.log" 2>&1; then
         tail -n 20 "$venv/mysqlclient-build.log" >&2
         why="pip did not build and install mysqlclient $mysqlclient_version (a failure, or over 10 minutes; log: $venv/mysqlclient-build.log)"
@@ -267,7 +268,7 @@ echo "==> measuring, interleaved (each row: a warm-up, then ${PEERS_ROUNDS:-3} r
 # The database URLs (with their passwords) in the environment, which only this user can read.
 PEERS_POSTGRES_URL=$postgres_url PEERS_MYSQL_URL=$mysql_url "$venv/bin/python" benches/peers/driver.py \
     --ours "$peers" --scratch "$scratch" --provider "$provider" \
-    --documents "$scratch/documents" --stderr-dir target/bench-peers \
+    --documents "$scratch/documents" --stderr-dir "$target/bench-peers" \
     --postgres-server "$postgres_server" --mysql-server "$mysql_server" \
     --round-timeout "${PEERS_ROUND_TIMEOUT:-120}" \
     --rounds "${PEERS_ROUNDS:-3}" --seconds "${PEERS_SECONDS:-1}" --only "${PEERS_ONLY:-}" \

@@ -5,11 +5,12 @@
 # postgresql*, mariadb*, mysql*, redis* and memcached* (0 for any other service) keeps these
 # packages' own daemons from being started by their install scripts, which a systemd Debian
 # would otherwise do; the packages' units may still be enabled for the next boot. That file
-# carries a marker line with this script's process id and is removed when the script ends
-# (also on Ctrl-C, SIGTERM or SIGHUP, which are then passed on to the caller as the signal
-# they were). A marked file whose process is gone (a run killed with SIGKILL) is removed by
-# the next run; a policy-rc.d without the marker (as in many containers) is never touched.
-# Nothing of this happens when no package is missing.
+# carries a marker line and is removed when the script ends (also on Ctrl-C, SIGTERM or
+# SIGHUP, which are then passed on to the caller as the signal they were). Runs as root take
+# turns (a lock in /run/lock), so a marked file found by a run holding the lock was left by
+# a run that was killed (SIGKILL, a power cut) and is removed; a policy-rc.d without the
+# marker (as in many containers) is never touched. Apart from that removal, nothing of
+# this happens when no package is missing.
 # As root it runs apt-get; otherwise it prints the command and fails. Backends named in
 # OPENID_TEST_SKIP (comma-separated, spaces around names ignored) are not required.
 set -euo pipefail
@@ -37,13 +38,11 @@ policy_writer() {
     done <"$policy"
     return 1
 }
-# Removes a marked policy-rc.d whose run is over (killed with SIGKILL, or a power cut).
+# Removes a marked policy-rc.d: called while holding the runs' lock, so its run is over
+# (killed with SIGKILL, or a power cut).
 remove_stale_policy() {
     local pid
     pid=$(policy_writer) || return 0
-    if kill -0 "$pid" 2>/dev/null && grep -qa install-servers "/proc/$pid/cmdline" 2>/dev/null; then
-        return 0 # a run still installing
-    fi
     if rm -f "$policy" 2>/dev/null && [ ! -e "$policy" ]; then
         echo "removed $policy left behind by an earlier run of this script (pid $pid)"
     else
@@ -59,7 +58,15 @@ skipped memcache || have memcached || missing+=(memcached)
 # The TLS Redis server's certificates are made with the openssl command.
 skipped redis || have openssl || missing+=(openssl)
 
-remove_stale_policy
+# Root runs take turns: two at once (the tests and a benchmark) would share one policy file,
+# and the first to end would remove it under the other's install.
+if [ "$(id -u)" -eq 0 ] && [ -d /run/lock ]; then
+    exec 9>>/run/lock/openid-rs-install-servers.lock
+    flock -w 900 9 || { echo "another run of $0 held its lock for 15 minutes" >&2; exit 1; }
+    remove_stale_policy
+elif policy_writer >/dev/null; then
+    echo "warning: $policy was left behind by a killed run of this script; it keeps postgresql, mariadb, redis and memcached from starting: remove it as root" >&2
+fi
 if [ ${#missing[@]} -eq 0 ]; then
     echo "all test server packages present"
     exit 0
@@ -75,7 +82,7 @@ export DEBIAN_FRONTEND=noninteractive
 # The packages' own services are not wanted: the tests start their own instances.
 # invoke-rc.d and deb-systemd-invoke ask policy-rc.d before starting a service; 101 refuses.
 # The traps come first, so that no signal can leave the file behind once it is written;
-# they remove it only while it carries this process's marker.
+# they remove it only if this run wrote it and it still carries this run's marker.
 made_policy=
 # shellcheck disable=SC2317 # cleanup and on_signal are called by the traps
 cleanup() {
@@ -86,6 +93,7 @@ on_signal() { # SIGNAL: cleans up, then dies of that signal, so that the caller 
     cleanup
     trap - EXIT INT TERM HUP
     kill -"$1" $$
+    exit 1 # not reached: the signal's default action ends the script
 }
 trap cleanup EXIT
 trap 'on_signal INT' INT
@@ -106,18 +114,40 @@ if [ ! -e "$policy" ] && [ ! -L "$policy" ]; then
         made_policy=
     fi
 fi
-# Up to 5 minutes for another apt or dpkg to let go of its lock. `update` has 10 minutes
-# (--foreground: it stays in the terminal's process group, so Ctrl-C reaches it at once);
-# `install` has no time limit: dpkg must not be killed half-way.
+# `install` waits up to 5 minutes for another dpkg to let go of its lock and has no time
+# limit (dpkg must not be killed half-way); it keeps existing configuration files and reads
+# no terminal, so a question cannot hang it. `update` has 10 minutes (--foreground: it
+# stays in the terminal's process group, so Ctrl-C reaches it at once), and is tried again
+# for up to 5 minutes while another apt (apt-daily on a freshly booted machine) holds the
+# package lists' lock, which DPkg::Lock::Timeout does not cover.
 apt=(apt-get -o DPkg::Lock::Timeout=300)
+update() {
+    local waited=0 out
+    while true; do
+        if out=$(timeout --foreground 600 "${apt[@]}" update -qq 2>&1); then return 0; fi
+        if [[ $out == *"Could not get lock"* || $out == *"Unable to lock"* ]] && [ "$waited" -lt 300 ]; then
+            sleep 5
+            waited=$((waited + 5))
+            continue
+        fi
+        printf '%s\n' "$out" >&2
+        return 1
+    done
+}
+# A run killed during an install leaves dpkg interrupted, and every later install refuses
+# to run until it is finished.
+if [ -n "$(dpkg --audit 2>/dev/null)" ]; then
+    echo "finishing an interrupted dpkg run first (dpkg --configure -a)"
+    dpkg --configure -a </dev/null >/dev/null || true
+fi
 # A mirror hiccup should not fail the run: three tries, a pause between them.
 for attempt in 1 2 3; do
-    if timeout --foreground 600 "${apt[@]}" update -qq &&
-        "${apt[@]}" install -y -qq "${missing[@]}" >/dev/null; then
+    if update && "${apt[@]}" install -y -qq -o Dpkg::Options::=--force-confdef \
+        -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null >/dev/null; then
         exit 0
     fi
     echo "apt-get failed (attempt $attempt of 3)" >&2
-    sleep 10
+    if [ "$attempt" -lt 3 ]; then sleep 10; fi
 done
 echo "could not install: $line" >&2
 exit 1

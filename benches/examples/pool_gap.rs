@@ -1,4 +1,4 @@
-//! Where the PostgreSQL store's time goes at 8 threads, beside the bare `postgres` crate:
+//! Where the PostgreSQL store's time goes with several threads, beside the bare `postgres` crate:
 //! each variant inserts nonces (the store's statement, a table of its own) from `T`
 //! threads (default 8) in rounds of 1.5 s (each round starts with the next variant; every
 //! variant starts on an empty table), and the summary gives each one's median rate and

@@ -91,7 +91,10 @@ class Side:
         self.stderr_path = stderr_path
         self.timeout = timeout
         self.scratch = scratch
-        open(stderr_path, "wb").close()  # this run's lines only; restarts append
+        # This run's lines only (restarts append), readable by this user alone: a side's
+        # errors may name a database with its password.
+        os.close(os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+        os.chmod(stderr_path, 0o600)
         self.start()
 
     def start(self):
@@ -271,7 +274,8 @@ def main():
     rows = [row for row in rows if row[0].rpartition(":")[2] not in args.without]
     for directory in ("ours", "reference"):
         os.makedirs(os.path.join(args.scratch, directory), exist_ok=True)
-    os.makedirs(args.stderr_dir, exist_ok=True)
+    os.makedirs(args.stderr_dir, mode=0o700, exist_ok=True)
+    os.chmod(args.stderr_dir, 0o700)
     common = [args.provider, args.documents]
     ours = Side("openid-peers",
                 [args.ours, "serve", os.path.join(args.scratch, "ours")] + common,

@@ -5,7 +5,7 @@
 //!
 //! The `openid-peers` binary (`benches/peers/`) is one side of the side-by-side comparison
 //! with python3-openid that `scripts/bench-peers.sh` runs; `examples/pool_gap.rs` takes the
-//! PostgreSQL store's time at 8 threads apart (BENCHMARKS.md).
+//! PostgreSQL store's time with several threads apart (BENCHMARKS.md).
 
 pub mod associations;
 pub mod documents;

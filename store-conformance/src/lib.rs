@@ -87,6 +87,10 @@
 //! environment variable that makes the child race the parent on the same backing data,
 //! its clock an hour ahead of the parent's.
 //!
+//! Beyond the cases, [`helpers`] has what a store's own tests of its time limits need on a
+//! loaded machine: a cleanup of a large nonce backlog that calls again after a call ran out
+//! of time, and a retry for building a store whose short limit bounds its own connection.
+//!
 //! [`ManualClock`]: openid_consumer::store::ManualClock
 #![deny(missing_docs)]
 // This crate is a test suite: failing a case by panicking with a message is its job.
@@ -99,16 +103,15 @@
     reason = "a case fails by panicking with its message"
 )]
 
-mod backlog;
 pub mod cases;
 mod factory;
 mod fixture;
+pub mod helpers;
 mod process;
 mod runner;
 mod server;
 mod support;
 
-pub use backlog::{Cleanup, cleanup_backlog, with_retries};
 pub use factory::{
     BackendSwitch, Capabilities, MemoryFactory, Stoppable, StoreFactory, Stores, WithCapabilities,
     stores, with_capabilities,

@@ -11,7 +11,7 @@ use openid_test_servers::{Backend, shared};
 
 /// Between two builds of a store with a short time limit: its connection and schema check
 /// run under that limit too, and a load spike on the machine passes.
-const PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+const PAUSE: Duration = Duration::from_millis(300);
 
 #[test]
 fn an_unmigrated_database_is_a_configuration_error_that_says_how_to_fix_it() {
@@ -87,9 +87,12 @@ fn a_call_stuck_behind_a_lock_fails_within_the_timeout() {
     // The migration under the default limit: DDL on a loaded machine can outlast 1 s.
     PostgresStore::from_url(&format!("{}?schema=locked&migrate=true", server.url())).unwrap();
     let url = format!("{}?schema=locked&timeout_ms=1000", server.url());
-    let store = openid_store_conformance::with_retries(10, PAUSE, "a 1 s store", || {
-        PostgresStore::from_url(&url)
-    });
+    let store = openid_store_conformance::helpers::retry_while_unavailable(
+        10,
+        PAUSE,
+        "a 1 s store",
+        || PostgresStore::from_url(&url),
+    );
     let mut holder = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
     let mut transaction = holder.transaction().unwrap();
     transaction.batch_execute("LOCK TABLE locked.openid_nonces IN ACCESS EXCLUSIVE MODE").unwrap();
@@ -98,7 +101,14 @@ fn a_call_stuck_behind_a_lock_fails_within_the_timeout() {
     assert!(error.is_unavailable(), "{error}");
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     transaction.rollback().unwrap();
-    assert!(store.use_nonce("https://op/", SystemClock.now(), "behind-a-lock").unwrap());
+    // The first call after the fault may need a new connection, under the 1 s limit.
+    let fresh = openid_store_conformance::helpers::retry_while_unavailable(
+        10,
+        PAUSE,
+        "the first call after the lock",
+        || store.use_nonce("https://op/", SystemClock.now(), "behind-a-lock"),
+    );
+    assert!(fresh);
 }
 
 // See: issue 15, item 4 (a frozen server blocked a call for 11 to 15 minutes).
@@ -120,9 +130,12 @@ fn a_frozen_server_fails_calls_as_unavailable_within_the_timeout() {
     let timeout = Duration::from_secs(1);
     // The migration under the default limit: DDL on a loaded machine can outlast 1 s.
     PostgresStore::from_url(&format!("{}?migrate=true", server.url())).unwrap();
-    let store = openid_store_conformance::with_retries(10, PAUSE, "a 1 s store", || {
-        PostgresStoreBuilder::from_url(server.url())?.timeout(timeout).pool_size(2).build()
-    });
+    let store = openid_store_conformance::helpers::retry_while_unavailable(
+        10,
+        PAUSE,
+        "a 1 s store",
+        || PostgresStoreBuilder::from_url(server.url())?.timeout(timeout).pool_size(2).build(),
+    );
     let t = SystemClock.now();
     assert!(store.use_nonce("https://op/", t, "before").unwrap());
 
@@ -162,14 +175,19 @@ fn a_million_expired_nonces_are_cleaned_up_in_batches_under_a_short_statement_ti
         .build()
         .unwrap();
     // Its build checks the schema under that limit too: a loaded machine may need a retry.
-    let hurried = openid_store_conformance::with_retries(10, PAUSE, "a 250 ms store", || {
-        PostgresStore::builder(server.url().parse().unwrap())
-            .schema("backlog")
-            // Shorter than one delete of the whole backlog takes here (0.6 s), far longer
-            // than a batch (15 ms).
-            .timeout(Duration::from_millis(250))
-            .build()
-    });
+    let hurried = openid_store_conformance::helpers::retry_while_unavailable(
+        10,
+        PAUSE,
+        "a 250 ms store",
+        || {
+            PostgresStore::builder(server.url().parse().unwrap())
+                .schema("backlog")
+                // Shorter than one delete of the whole backlog takes here (0.6 s), far longer
+                // than a batch (15 ms).
+                .timeout(Duration::from_millis(250))
+                .build()
+        },
+    );
     let now = SystemClock.now();
     assert!(store.use_nonce("https://op/", now, "live").unwrap());
     let mut client = postgres::Client::connect(server.url(), postgres::NoTls).unwrap();
@@ -186,8 +204,8 @@ fn a_million_expired_nonces_are_cleaned_up_in_batches_under_a_short_statement_ti
     eprintln!("backlog written in {:?}", started.elapsed());
 
     // A batch may outlast the limit on a loaded machine; a second call gets further.
-    let openid_store_conformance::Cleanup { removed, attempts, took } =
-        openid_store_conformance::cleanup_backlog(&hurried, 10);
+    let cleanup = openid_store_conformance::helpers::clean_up_backlog(&hurried, 10);
+    let (removed, attempts, took) = (cleanup.removed_by_last_call, cleanup.calls, cleanup.took);
     if attempts == 1 {
         assert_eq!(removed, 1_000_000);
     }
