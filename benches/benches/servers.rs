@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use mysql::prelude::Queryable;
-use openid_benches::associations;
 use openid_benches::threads::throughput;
+use openid_benches::{associations, postgres_bare};
 use openid_consumer::nonce::SKEW;
 use openid_consumer::store::{Clock, NONCE_RETENTION, OpenIdStore, SystemClock};
 use openid_store_kit::keys::{hex, nonce_digest, sha256};
@@ -202,8 +202,7 @@ fn targets() -> Vec<Target> {
 
 /// The postgres store and bare operation, if selected and the server is available.
 ///
-/// The bare table is the store's nonce table (schema version 1 of
-/// `stores/postgres/src/schema.rs`), BRIN index included, and the insert is the store's.
+/// The bare table and insert are the store's ([`postgres_bare`]).
 fn postgres_target() -> Option<Target> {
     if !selected("postgres") {
         return None;
@@ -212,29 +211,13 @@ fn postgres_target() -> Option<Target> {
     let url = server.url().to_owned();
     let store = PostgresStore::from_url(&format!("{url}?schema=bench&migrate=true")).unwrap();
     let mut setup = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    setup
-        .batch_execute(
-            "DROP TABLE IF EXISTS bench.bare_nonces;
-             CREATE TABLE bench.bare_nonces (
-                 nonce_key bytea PRIMARY KEY,
-                 server_url text NOT NULL,
-                 timestamp bigint NOT NULL,
-                 salt text NOT NULL
-             );
-             CREATE INDEX ON bench.bare_nonces USING brin (timestamp);",
-        )
-        .unwrap();
+    setup.batch_execute(&postgres_bare::create_table("bench")).unwrap();
     Some(Target {
         name: "postgres",
         store: Box::new(store),
         bare: Box::new(move || {
             let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            let statement = client
-                .prepare(
-                    "INSERT INTO bench.bare_nonces (nonce_key, server_url, timestamp, salt) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                )
-                .unwrap();
+            let statement = client.prepare(&postgres_bare::insert("bench")).unwrap();
             Box::new(move |timestamp, salt| {
                 let key = nonce_digest(SERVER, timestamp, salt);
                 let rows = client

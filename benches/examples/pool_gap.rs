@@ -28,6 +28,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use openid_benches::postgres_bare;
 use openid_benches::threads::throughput;
 use openid_consumer::store::{Clock as _, OpenIdStore, SystemClock};
 use openid_store_kit::keys::nonce_digest;
@@ -37,8 +38,8 @@ use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 
 const SERVER: &str = "https://op.example/server";
-const INSERT: &str = "INSERT INTO gap.bare_nonces (nonce_key, server_url, timestamp, salt) \
-                      VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+/// The schema of the store's tables and of the bare one ([`postgres_bare`]).
+const SCHEMA: &str = "gap";
 const ROUND: Duration = Duration::from_millis(1_500);
 const ROUNDS: usize = 4;
 
@@ -46,6 +47,20 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn salt() -> String {
     format!("s{}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The bare crate's client, its insert prepared.
+fn sync_connect(url: &str) -> (postgres::Client, postgres::Statement) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let statement = client.prepare(&postgres_bare::insert(SCHEMA)).unwrap();
+    (client, statement)
+}
+
+/// One insert of a fresh nonce through the bare crate.
+fn sync_insert(client: &mut postgres::Client, statement: &postgres::Statement, now: i64) {
+    let salt = salt();
+    let key = nonce_digest(SERVER, now, &salt);
+    client.execute(statement, &[&key.as_slice(), &SERVER, &now, &salt]).unwrap();
 }
 
 /// The store's connection type, rebuilt here (the store's is private).
@@ -63,7 +78,7 @@ impl Own {
         runtime.spawn(async move {
             let _ = connection.await;
         });
-        let statement = runtime.block_on(client.prepare(INSERT)).unwrap();
+        let statement = runtime.block_on(client.prepare(&postgres_bare::insert(SCHEMA))).unwrap();
         Self { runtime, client, statement }
     }
 
@@ -83,32 +98,18 @@ impl Own {
 fn main() {
     let server = shared(Backend::Postgres).unwrap().expect("PostgreSQL is skipped");
     let url = server.url().to_owned();
-    let store = PostgresStore::from_url(&format!("{url}?schema=gap&migrate=true")).unwrap();
-    let store_p8 = PostgresStore::from_url(&format!("{url}?schema=gap&pool_size=8")).unwrap();
+    let store = PostgresStore::from_url(&format!("{url}?schema={SCHEMA}&migrate=true")).unwrap();
+    let store_p8 = PostgresStore::from_url(&format!("{url}?schema={SCHEMA}&pool_size=8")).unwrap();
     let mut setup = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    setup
-        .batch_execute(
-            "DROP TABLE IF EXISTS gap.bare_nonces;
-             CREATE TABLE gap.bare_nonces (nonce_key bytea PRIMARY KEY, server_url text NOT NULL,
-                 timestamp bigint NOT NULL, salt text NOT NULL);
-             CREATE INDEX ON gap.bare_nonces USING brin (timestamp);",
-        )
-        .unwrap();
+    setup.batch_execute(&postgres_bare::create_table(SCHEMA)).unwrap();
     let threads: usize = std::env::var("T").ok().and_then(|t| t.parse().ok()).unwrap_or(8);
     let variants =
         std::env::var("V").unwrap_or_else(|_| "sync,own,mutexpool,store,store_p8".into());
     let variants: Vec<&str> = variants.split(',').collect();
     let now = SystemClock.now();
     let pool: Mutex<Vec<Own>> = Mutex::new((0..threads).map(|_| Own::connect(&url)).collect());
-    let sync_pool: Mutex<Vec<(postgres::Client, postgres::Statement)>> = Mutex::new(
-        (0..threads)
-            .map(|_| {
-                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-                let statement = client.prepare(INSERT).unwrap();
-                (client, statement)
-            })
-            .collect(),
-    );
+    let sync_pool: Mutex<Vec<(postgres::Client, postgres::Statement)>> =
+        Mutex::new((0..threads).map(|_| sync_connect(&url)).collect());
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     for round in 0..ROUNDS {
         // Each round starts the variants one further along, so none always goes first.
@@ -116,28 +117,21 @@ fn main() {
             let i = (round + offset) % variants.len();
             let variant = &variants[i];
             // Every variant inserts into an empty table: the bare one or the store's.
-            setup.batch_execute("TRUNCATE gap.bare_nonces; TRUNCATE gap.openid_nonces").unwrap();
+            setup
+                .batch_execute(&format!(
+                    "TRUNCATE {SCHEMA}.bare_nonces; TRUNCATE {SCHEMA}.openid_nonces"
+                ))
+                .unwrap();
             let rate = match *variant {
                 "sync" => throughput(threads, ROUND, || {
-                    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-                    let statement = client.prepare(INSERT).unwrap();
-                    Box::new(move || {
-                        let salt = salt();
-                        let key = nonce_digest(SERVER, now, &salt);
-                        client
-                            .execute(&statement, &[&key.as_slice(), &SERVER, &now, &salt])
-                            .unwrap();
-                    })
+                    let (mut client, statement) = sync_connect(&url);
+                    Box::new(move || sync_insert(&mut client, &statement, now))
                 }),
                 "syncpool" => throughput(threads, ROUND, || {
                     let pool = &sync_pool;
                     Box::new(move || {
                         let (mut client, statement) = pool.lock().unwrap().pop().unwrap();
-                        let salt = salt();
-                        let key = nonce_digest(SERVER, now, &salt);
-                        client
-                            .execute(&statement, &[&key.as_slice(), &SERVER, &now, &salt])
-                            .unwrap();
+                        sync_insert(&mut client, &statement, now);
                         pool.lock().unwrap().push((client, statement));
                     })
                 }),

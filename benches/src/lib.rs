@@ -10,4 +10,5 @@
 pub mod associations;
 pub mod documents;
 pub mod nonces;
+pub mod postgres_bare;
 pub mod threads;

@@ -40,21 +40,13 @@ pub struct BacklogCleanup {
 pub fn clean_up_backlog(store: &dyn OpenIdStore, max_calls: u32) -> BacklogCleanup {
     let started = Instant::now();
     let mut calls = 0;
-    loop {
+    let removed = retry_while_unavailable(max_calls, PAUSE, "cleanup", || {
         calls += 1;
-        match store.cleanup_nonces() {
-            Ok(removed) => {
-                let took = started.elapsed();
-                eprintln!("cleanup took {took:?} in {calls} call(s)");
-                return BacklogCleanup { removed_by_last_call: removed, calls, took };
-            }
-            Err(error) if error.is_unavailable() && calls < max_calls => {
-                eprintln!("cleanup call {calls}: {error}");
-                std::thread::sleep(PAUSE);
-            }
-            Err(error) => panic!("cleanup failed {calls} times, the last with: {error}"),
-        }
-    }
+        store.cleanup_nonces()
+    });
+    let took = started.elapsed();
+    eprintln!("cleanup took {took:?} in {calls} call(s)");
+    BacklogCleanup { removed_by_last_call: removed, calls, took }
 }
 
 /// Runs `attempt` until it succeeds, again after `pause` while it fails as unavailable, at
