@@ -158,22 +158,7 @@ sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Pyth
             return 1
         fi
         echo "==> installing mysqlclient's build dependencies: ${missing[*]}"
-        local attempt installed=
-        # A mirror hiccup should not cost the rows: three tries, as scripts/install-servers.sh.
-        # install waits up to 5 minutes for another dpkg's lock, has no time limit (dpkg
-        # must not be killed half-way) and reads no terminal; the package lists' lock that
-        # update takes is not covered by DPkg::Lock::Timeout, only by the three tries.
-        local apt=(apt-get -o DPkg::Lock::Timeout=300)
-        for attempt in 1 2 3; do
-            if DEBIAN_FRONTEND=noninteractive timeout --foreground 600 "${apt[@]}" update -qq &&
-                DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "${missing[@]}" </dev/null >/dev/null; then
-                installed=yes
-                break
-            fi
-            echo "apt-get failed (attempt $attempt of 3)" >&2
-            sleep 10
-        done
-        if [ -z "$installed" ]; then
+        if ! bash scripts/apt-install.sh "${missing[@]}"; then
             why="$line failed"
             return 1
         fi

@@ -16,15 +16,7 @@ if ! command -v chromium >/dev/null 2>&1; then
         exit 1
     fi
     echo "installing chromium"
-    export DEBIAN_FRONTEND=noninteractive
-    for attempt in 1 2 3; do
-        if apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; then
-            break
-        fi
-        echo "apt-get failed (attempt $attempt of 3)" >&2
-        [ "$attempt" -lt 3 ] || exit 1
-        sleep 10
-    done
+    bash scripts/apt-install.sh chromium
 fi
 command -v node >/dev/null 2>&1 || { echo "node is missing: install Node.js 20 or newer (playwright-core needs it; Debian 12's nodejs is 18)" >&2; exit 1; }
 
