@@ -122,8 +122,9 @@ pub(crate) fn read_message(
     let mut pairs = match args {
         // A GET: the arguments are the URL's query, nothing to merge.
         CallbackArgs::Raw(raw) if raw.strip_prefix('?').unwrap_or(raw) == current.query => {
-            // A cheap upper bound of the count: one argument per `&`, plus one.
-            check_count(raw.bytes().filter(|&b| b == b'&').count() + 1)?;
+            // A cheap upper bound of the count: one argument per `&`, plus one (counted
+            // with memchr's vectorised search: a byte-by-byte count was a tenth of the call).
+            check_count(memchr::memchr_iter(b'&', raw.as_bytes()).count() + 1)?;
             return Message::from_query(raw).map_err(FailureReason::MalformedCallback);
         }
         CallbackArgs::Raw(raw) => {

@@ -116,12 +116,16 @@ fn id_res(
     message: Message,
     current: &CurrentUrl,
 ) -> Result<Response, FailureReason> {
+    // One reading of the clock for every check: the login's age, the association's expiry
+    // and the nonce's window are judged at the same instant (and a clock read was a tenth
+    // of the call).
+    let now = inner.clock.now();
     let (claimed_id, endpoint) = {
         let assertion = check_fields(inner, pending, &message)?;
         let return_to_args = check_return_to(&message, &assertion, current)?;
-        check_pending(inner, pending, &assertion, &return_to_args)?;
-        verify_signature(inner, pending, &message, &assertion)?;
-        check_nonce(inner, pending, &assertion)?;
+        check_pending(inner, pending, &assertion, &return_to_args, now)?;
+        verify_signature(inner, pending, &message, &assertion, now)?;
+        check_nonce(inner, pending, &assertion, now)?;
         let endpoint = check_discovered(inner, pending, &assertion)?;
         (claimed_id_of(&assertion, &endpoint), endpoint)
     };
@@ -344,12 +348,13 @@ fn check_pending(
     pending: Option<&PendingAuth>,
     assertion: &Assertion<'_>,
     return_to_args: &[(String, String)],
+    now: i64,
 ) -> Result<(), FailureReason> {
     let Some(pending) = pending else {
         return if inner.allow_unsolicited { Ok(()) } else { Err(FailureReason::Unsolicited) };
     };
     let started = pending.started_at().ok_or(FailureReason::PendingMismatch)?;
-    let age = inner.clock.now().saturating_sub(started);
+    let age = now.saturating_sub(started);
     if age > inner.pending_max_age {
         return Err(FailureReason::PendingExpired { age, limit: inner.pending_max_age });
     }
@@ -387,8 +392,8 @@ fn verify_signature(
     pending: Option<&PendingAuth>,
     message: &Message,
     assertion: &Assertion<'_>,
+    now: i64,
 ) -> Result<(), FailureReason> {
-    let now = inner.clock.now();
     let expired = || FailureReason::AssociationExpired { handle: bounded(assertion.assoc_handle) };
     if let Some(store) = &inner.store {
         let association = store
@@ -449,11 +454,11 @@ fn check_nonce(
     inner: &Inner,
     pending: Option<&PendingAuth>,
     assertion: &Assertion<'_>,
+    now: i64,
 ) -> Result<(), FailureReason> {
     // Check 1 made sure a 2.0 assertion has a response nonce and a 1.x one a login.
     let text = assertion.response_nonce.or(pending.map(PendingAuth::nonce)).unwrap_or_default();
     let nonce = ResponseNonce::parse(text).map_err(FailureReason::InvalidNonce)?;
-    let now = inner.clock.now();
     if !nonce::within_skew(nonce.timestamp(), now, SKEW) {
         return Err(FailureReason::NonceOutOfRange {
             timestamp: nonce.timestamp(),
