@@ -87,6 +87,9 @@ step "reference vectors (python-openid), case counts"
 cargo test -p openid-consumer --all-features --locked --test vectors -- --nocapture 2>&1 \
     | grep -E 'cases passed|deviation|VECTORS ABSENT'
 
+step "bench scripts: passwords hidden from BENCHMARKS.md and the terminal"
+python3 -m unittest discover -s benches/peers -p 'test_*.py'
+
 step "fuzzing: 20,000 fixed inputs per target (scripts/fuzz.sh --ci 20000)"
 if cargo +nightly --version >/dev/null 2>&1; then
     bash scripts/fuzz.sh --ci 20000

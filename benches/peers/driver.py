@@ -202,12 +202,17 @@ class Side:
 
 
 def public(text, scratch=""):
-    """`text` on one line, fit for BENCHMARKS.md: passwords in URLs (`user:***@`, and
-    libpq-style `?password=***` / `&password=***` parameters) hidden, machine-local absolute
-    paths (the scratch directory, a data directory) replaced, at most 300 characters."""
+    """`text` on one line, fit for BENCHMARKS.md: passwords hidden, machine-local absolute
+    paths (the scratch directory, a data directory) replaced, at most 300 characters.
+
+    A URL's password is everything from the user's `:` to the last `@` of the word, so a
+    password holding a raw `@` or `/` is hidden whole (an `@` later in the URL hides more
+    than needed, never less); `password=` parameters and libpq's `password=...` settings,
+    quoted or not, are hidden too."""
     text = " ".join(text.split())
-    text = re.sub(r"(://[^/\s:@]*):[^@\s/]*@", r"\1:***@", text)
-    text = re.sub(r"([?&]password=)[^&\s]*", r"\1***", text)
+    text = re.sub(r"(://[^\s:@/]*):\S*@", r"\1:***@", text)
+    text = re.sub(r"(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s]*)", r"\1***", text,
+                  flags=re.IGNORECASE)
     if scratch:
         text = text.replace(os.path.abspath(scratch), "<scratch>")
     # An absolute path not inside a URL (`//host/path`, `host:port/path`) or a relative one.
