@@ -97,22 +97,34 @@ impl Connection {
     /// Reads the next request, head and body. `stopping` is asked whenever a read times out:
     /// once it says so the connection is given up, idle or not.
     pub(crate) fn next(&mut self, stopping: &dyn Fn() -> bool) -> Next {
+        // The buffer's length when it was last parsed. httparse parses from the start each
+        // time, so it is asked again only once a line has ended since: a head sent a byte at
+        // a time is parsed once per line (at most MAX_HEADERS + 1 times), not once per byte.
+        let mut parsed_at: Option<usize> = None;
         let (head, consumed) = loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut request = httparse::Request::new(&mut headers);
-            match request.parse(&self.buffer) {
-                Ok(httparse::Status::Complete(consumed)) => break (owned(&request), consumed),
-                Ok(httparse::Status::Partial) if self.buffer.len() > MAX_HEAD => {
-                    return Next::Refuse(Reply::error_page(431, "request head too large"));
+            let line_ended = parsed_at
+                .is_none_or(|at| self.buffer.get(at..).is_some_and(|fresh| fresh.contains(&b'\n')));
+            if line_ended {
+                parsed_at = Some(self.buffer.len());
+                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                let mut request = httparse::Request::new(&mut headers);
+                match request.parse(&self.buffer) {
+                    Ok(httparse::Status::Complete(consumed)) => break (owned(&request), consumed),
+                    Ok(httparse::Status::Partial) => {}
+                    Err(httparse::Error::TooManyHeaders) => {
+                        return Next::Refuse(Reply::error_page(431, "too many request headers"));
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "malformed request");
+                        return Next::Refuse(Reply::error_page(
+                            400,
+                            &format!("bad request: {error}"),
+                        ));
+                    }
                 }
-                Ok(httparse::Status::Partial) => {}
-                Err(httparse::Error::TooManyHeaders) => {
-                    return Next::Refuse(Reply::error_page(431, "too many request headers"));
-                }
-                Err(error) => {
-                    tracing::debug!(%error, "malformed request");
-                    return Next::Refuse(Reply::error_page(400, &format!("bad request: {error}")));
-                }
+            }
+            if self.buffer.len() > MAX_HEAD {
+                return Next::Refuse(Reply::error_page(431, "request head too large"));
             }
             if !self.fill(stopping) {
                 return Next::Close;

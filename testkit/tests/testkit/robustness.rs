@@ -163,6 +163,53 @@ fn garbage_gets_errors_and_the_provider_keeps_serving() {
     still_serving(&provider);
 }
 
+/// Writes `pieces` one write each, `pause` apart (so each reaches the provider in a read
+/// of its own), and returns what it answered.
+fn dribble(provider: &Provider, pieces: &[&[u8]], pause: Duration) -> String {
+    let address = provider.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for piece in pieces {
+        // The provider may answer (and close) before the last piece: later writes may fail.
+        if stream.write_all(piece).is_err() {
+            break;
+        }
+        std::thread::sleep(pause);
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn a_head_in_many_pieces_is_read_whole_and_a_bad_or_long_one_refused() {
+    let provider = Provider::start().unwrap();
+    let request = b"GET /id/alice HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    // A byte at a time, and with the last line's \r and \n in reads of their own: the
+    // provider parses the head again only once a line has ended.
+    let bytes: Vec<&[u8]> = request.chunks(1).collect();
+    let answer = dribble(&provider, &bytes, Duration::ZERO);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("openid2.provider"), "{answer}");
+    let (start, end) = request.split_at(request.len() - 3);
+    let (cr, lf) = end.split_at(2);
+    let answer = dribble(&provider, &[start, cr, lf], Duration::from_millis(30));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A request line that is not HTTP, its line ended in a later piece.
+    let answer =
+        dribble(&provider, &[b"GE\x01T /", b"op HTTP/1.1", b"\r\n"], Duration::from_millis(30));
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // A header line that never ends: refused once it passes the limit on the head.
+    let long = vec![b'a'; 8 * 1024];
+    let mut pieces: Vec<&[u8]> = vec![b"GET /op HTTP/1.1\r\nX-Long: "];
+    pieces.extend(std::iter::repeat_n(&long[..], 9));
+    let answer = dribble(&provider, &pieces, Duration::from_millis(5));
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    still_serving(&provider);
+}
+
 #[test]
 fn concurrent_requests_are_all_answered() {
     let provider = Provider::start().unwrap();
