@@ -116,15 +116,18 @@ fn id_res(
     message: Message,
     current: &CurrentUrl,
 ) -> Result<Response, FailureReason> {
-    // One reading of the clock for every check: the login's age, the association's expiry
-    // and the nonce's window are judged at the same instant (and a clock read was a tenth
-    // of the call).
+    // The login's age, the association's expiry and the nonce's window are judged at one
+    // reading of the clock (reading it for each was a measurable part of the call), taken
+    // again only after a `check_authentication` round trip, which may last seconds.
     let now = inner.clock.now();
     let (claimed_id, endpoint) = {
         let assertion = check_fields(inner, pending, &message)?;
         let return_to_args = check_return_to(&message, &assertion, current)?;
         check_pending(inner, pending, &assertion, &return_to_args, now)?;
-        verify_signature(inner, pending, &message, &assertion, now)?;
+        let now = match verify_signature(inner, pending, &message, &assertion, now)? {
+            Verified::WithAssociation => now,
+            Verified::ByProvider => inner.clock.now(),
+        };
         check_nonce(inner, pending, &assertion, now)?;
         let endpoint = check_discovered(inner, pending, &assertion)?;
         (claimed_id_of(&assertion, &endpoint), endpoint)
@@ -385,6 +388,14 @@ fn check_pending(
 
 // ---- check 4 -------------------------------------------------------------------------------
 
+/// How a signature was verified.
+enum Verified {
+    /// With the stored association: no request was made.
+    WithAssociation,
+    /// By the provider (`check_authentication`): a network round trip.
+    ByProvider,
+}
+
 /// Section 11.4: the signature, with the stored association of the signing endpoint, or
 /// else by `check_authentication` to an endpoint already trusted.
 fn verify_signature(
@@ -393,7 +404,7 @@ fn verify_signature(
     message: &Message,
     assertion: &Assertion<'_>,
     now: i64,
-) -> Result<(), FailureReason> {
+) -> Result<Verified, FailureReason> {
     let expired = || FailureReason::AssociationExpired { handle: bounded(assertion.assoc_handle) };
     if let Some(store) = &inner.store {
         let association = store
@@ -401,7 +412,9 @@ fn verify_signature(
             .map_err(FailureReason::Store)?;
         match association {
             Some(association) if !association.is_expired(now) => {
-                return check_signature(message, &association).map_err(FailureReason::BadSignature);
+                return check_signature(message, &association)
+                    .map(|()| Verified::WithAssociation)
+                    .map_err(FailureReason::BadSignature);
             }
             // The provider signed with the association this login gave it, and the store
             // no longer has it (expired, or invalidated): the provider will not confirm a
@@ -442,7 +455,8 @@ fn verify_signature(
         "check_authentication"
     );
     let store = inner.store.as_deref();
-    check_auth::verify(&*inner.fetcher, &inner.policy, store, assertion.op_endpoint, message)
+    check_auth::verify(&*inner.fetcher, &inner.policy, store, assertion.op_endpoint, message)?;
+    Ok(Verified::ByProvider)
 }
 
 // ---- check 5 -------------------------------------------------------------------------------

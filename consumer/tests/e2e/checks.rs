@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
+use openid_consumer::fetch::{FetchError, FetchResponse, Fetcher, NetworkPolicy, UreqFetcher};
 use openid_consumer::message::Namespace;
+use openid_consumer::nonce::SKEW;
 use openid_consumer::store::{Clock, ManualClock, SystemClock};
 use openid_consumer::{ConfigError, Consumer, FailureReason, PendingAuth, ProviderPin, Response};
 use openid_testkit::{Provider, Tamper};
@@ -196,6 +198,64 @@ fn a_login_that_took_too_long_is_refused() {
     clock.advance(1);
     let reason = failure(finish(&rp, Some(&started.pending), &started.callback));
     assert!(matches!(reason, FailureReason::PendingExpired { age: 601, limit: 600 }), "{reason:?}");
+}
+
+/// A fetcher whose `check_authentication` (a POST) takes `lasts` seconds of `clock`.
+#[derive(Debug)]
+struct SlowPost {
+    inner: UreqFetcher,
+    clock: Arc<ManualClock>,
+    lasts: i64,
+}
+
+impl Fetcher for SlowPost {
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        policy: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        self.inner.get(url, headers, policy)
+    }
+
+    fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        policy: &NetworkPolicy,
+    ) -> Result<FetchResponse, FetchError> {
+        let answer = self.inner.post_form(url, form, policy);
+        self.clock.advance(self.lasts);
+        answer
+    }
+}
+
+#[test]
+fn the_nonce_window_is_judged_after_a_check_authentication_round_trip() {
+    let provider = Provider::start().unwrap();
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let consumer_with = |lasts: i64| {
+        let fetcher = SlowPost { inner: UreqFetcher::new(), clock: clock.clone(), lasts };
+        let consumer = Consumer::builder()
+            .policy(policy())
+            .stateless()
+            .fetcher(Arc::new(fetcher))
+            .clock(clock.clone())
+            .pending_max_age(3 * SKEW)
+            .build()
+            .unwrap();
+        super::support::Rp::from_consumer(consumer)
+    };
+    // A quick answer: the nonce, made just now, is in its window.
+    let rp = consumer_with(1);
+    let started = alice_login(&provider, &rp);
+    success(finish(&rp, Some(&started.pending), &started.callback));
+    // The provider confirms the signature, but the answer took the nonce out of its window
+    // on the way: the nonce is judged by the clock after the request, not before it.
+    let rp = consumer_with(SKEW + 60);
+    let started = alice_login(&provider, &rp);
+    let reason = failure(finish(&rp, Some(&started.pending), &started.callback));
+    assert!(matches!(reason, FailureReason::NonceOutOfRange { .. }), "{reason:?}");
 }
 
 #[test]
