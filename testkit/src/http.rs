@@ -99,12 +99,18 @@ impl Connection {
     pub(crate) fn next(&mut self, stopping: &dyn Fn() -> bool) -> Next {
         // The buffer's length when it was last parsed. httparse parses from the start each
         // time, so it is asked again only once a line has ended since: a head sent a byte at
-        // a time is parsed once per line (at most MAX_HEADERS + 1 times), not once per byte.
+        // a time is parsed once per line, not once per byte. Empty lines before the request
+        // line (which httparse skips, and RFC 9112 section 2.2 lets a server ignore) are
+        // dropped first, so every line parsed is the request line or a header: at most
+        // MAX_HEADERS + 2 parses before the head is complete or refused.
         let mut parsed_at: Option<usize> = None;
         let (head, consumed) = loop {
             let line_ended = parsed_at
-                .is_none_or(|at| self.buffer.get(at..).is_some_and(|fresh| fresh.contains(&b'\n')));
+                .is_none_or(|at| self.buffer.get(at..).is_none_or(|fresh| fresh.contains(&b'\n')));
             if line_ended {
+                let empty_lines =
+                    self.buffer.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+                self.buffer.drain(..empty_lines);
                 parsed_at = Some(self.buffer.len());
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
                 let mut request = httparse::Request::new(&mut headers);
