@@ -70,10 +70,9 @@ test_skip=$(sed -E 's/[[:space:]]*,[[:space:]]*/,/g; s/^[[:space:]]+|[[:space:]]
 test_skipped() { # BACKEND: whether OPENID_TEST_SKIP names it (or all)
     [[ ",$test_skip," == *",$1,"* || ",$test_skip," == *",all,"* ]]
 }
-redacted() { # URL: with its password hidden as benches/peers/driver.py's public() does:
-    # from the user's `:` to the last `@` of the word (user:***@), and password=*** settings
-    sed -E "s#(://[^[:space:]:@/]*):[^[:space:]]*@#\\1:***@#g
-            s#(password[[:space:]]*=[[:space:]]*)('([^'\\\\]|\\\\.)*'?|[^&[:space:]]*)#\\1***#Ig" <<<"$1"
+redacted() { # TEXT: with passwords hidden, by benches/peers/driver.py's public()
+    python3 -c 'import sys; sys.path.insert(0, "benches/peers"); import driver
+print(driver.public(sys.argv[1]))' "$1"
 }
 # Whether each server is the throwaway one started here (own) or an existing one named by
 # OPENID_TEST_*_URL (existing; blank counts as unset, as in openid-test-servers).

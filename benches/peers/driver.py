@@ -41,6 +41,7 @@ import subprocess
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import unquote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECTION = "## Side by side with python3-openid (scripts/bench-peers.sh)"
@@ -201,18 +202,44 @@ class Side:
         self.stderr.close()
 
 
+def known_secrets():
+    """The passwords of this run's database URLs and their pieces (see public()), longest
+    first; pieces of one character are left to the patterns."""
+    found = set()
+    for name in ("PEERS_POSTGRES_URL", "PEERS_MYSQL_URL"):
+        rest = os.environ.get(name, "").partition("://")[2]
+        userinfo = rest.rpartition("@")[0]
+        if ":" not in userinfo:
+            continue
+        password = userinfo.partition(":")[2]
+        for form in (password, unquote(password)):
+            found.add(form)
+            found.update(re.split(r"[/#?@:]", form))
+    return sorted((secret for secret in found if len(secret) > 1), key=len, reverse=True)
+
+
 def public(text, scratch=""):
     """`text` on one line, fit for BENCHMARKS.md: passwords hidden, machine-local absolute
     paths (the scratch directory, a data directory) replaced, at most 300 characters.
 
-    A URL's password is everything from the user's `:` to the last `@` of the word, so a
-    password holding a raw `@` or `/` is hidden whole (an `@` later in the URL hides more
-    than needed, never less); `password=` parameters and libpq's `password=...` settings,
-    quoted or not, are hidden too."""
+    Passwords are hidden three ways:
+    - those of the database URLs this run was given (PEERS_POSTGRES_URL, PEERS_MYSQL_URL)
+      wherever they appear, as written, percent-decoded, and each piece of them a URL
+      parser may cut out (at `/ # ? @ :`; a driver's error can quote one, such as libpq's
+      `invalid integer value "SE" for connection option "port"`);
+    - in any URL, from the user's `:` to the last `@` before the next URL (a password with
+      a raw `@` or `/` is hidden whole), unless what follows the `:` is a port;
+    - `password=`, `password:` and `pass:` settings, with their value quoted or not (an
+      unquoted one ends at white space, `&`, `,`, `;`, `)` or `}`).
+    A hidden part is replaced with `***`; where in doubt, more is hidden rather than less."""
     text = " ".join(text.split())
-    text = re.sub(r"(://[^\s:@/]*):\S*@", r"\1:***@", text)
-    text = re.sub(r"(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s]*)", r"\1***", text,
-                  flags=re.IGNORECASE)
+    for secret in known_secrets():
+        text = text.replace(secret, "***")
+    text = re.sub(r"(://[^\s:@/]*):(?!\d{1,5}(?:[/?#\s]|$))(?:(?!://)\S)*@", r"\1:***@", text)
+    text = re.sub(r"""(pass(?:word|wd)?\s*[:=]\s*)"""
+                  r"""(?:Some\("(?:[^"\\]|\\.)*"?\)?|"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?"""
+                  r"""|(?:\\.|[^&\s"',;)}])+)""",
+                  r"\1***", text, flags=re.IGNORECASE)
     if scratch:
         text = text.replace(os.path.abspath(scratch), "<scratch>")
     # An absolute path not inside a URL (`//host/path`, `host:port/path`) or a relative one.

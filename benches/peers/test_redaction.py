@@ -1,5 +1,5 @@
-"""Passwords never reach BENCHMARKS.md or the terminal: driver.public() (rows, reasons) and
-scripts/bench-peers.sh's redacted() (server URLs) hide the same parts of the same texts.
+"""Passwords never reach BENCHMARKS.md or the terminal: driver.public() (rows, reasons)
+hides them, and scripts/bench-peers.sh's redacted() (server URLs) is the same function.
 
 Run by scripts/test.sh; by hand: python3 -m unittest discover -s benches/peers -p 'test_*.py'
 """
@@ -19,16 +19,38 @@ CASES = [
     ("mysql://root:SE@CRET@127.0.0.1:3306/openid", "mysql://root:***@127.0.0.1:3306/openid"),
     ("postgres://u:SE/CRET@h:1/db?sslmode=disable", "postgres://u:***@h:1/db?sslmode=disable"),
     ("postgres://u:SECRET%2F@h/db", "postgres://u:***@h/db"),
+    # Two URLs in one word: each keeps its host.
+    ("mysql://a:SECRET@h1/x,mysql://b:SECRET2@h2/y", "mysql://a:***@h1/x,mysql://b:***@h2/y"),
     ("postgres://h/db?user=u&password=SECRET&x=1", "postgres://h/db?user=u&password=***&x=1"),
     # libpq's key=value settings, plain and quoted (with an escaped quote and a space).
     ("host=127.0.0.1 user=u password=SECRET dbname=d", "host=127.0.0.1 user=u password=*** dbname=d"),
     ("host=h password = 'SE\\' CRET' dbname=d", "host=h password = *** dbname=d"),
+    ('password="SE CRET" x', "password=*** x"),
+    ("password=SE\\ CRET x", "password=*** x"),
     ("PASSWORD=SECRET", "PASSWORD=***"),
+    ("PGPASSWORD=SECRET sslpassword=SECRET db_password=SECRET",
+     "PGPASSWORD=*** sslpassword=*** db_password=***"),
+    ("password: SECRET, pass: Some(\"SECRET\") }", "password: ***, pass: *** }"),
     ("error: mysql://root:SECRET@127.0.0.1:3306/x: refused",
      "error: mysql://root:***@127.0.0.1:3306/x: refused"),
-    # Nothing to hide.
+    # Nothing to hide, an `@` after a port included.
     ("postgres://nouser@h/db", "postgres://nouser@h/db"),
     ("http://127.0.0.1:8901/op", "http://127.0.0.1:8901/op"),
+    ("http://127.0.0.1:8901/id/alice@example.com", "http://127.0.0.1:8901/id/alice@example.com"),
+    ("mysql://h:3306/db?user=root@localhost", "mysql://h:3306/db?user=root@localhost"),
+]
+
+# The run's own URLs: their passwords are hidden wherever they appear, pieces included.
+KNOWN = {
+    "PEERS_POSTGRES_URL": "postgres://u:SE/CRETPG@h:1/db",
+    "PEERS_MYSQL_URL": "mysql://root:MY%40SQL@127.0.0.1:3306/openid",
+}
+KNOWN_CASES = [
+    ('invalid integer value "SE" for connection option "port"',
+     'invalid integer value "***" for connection option "port"'),
+    ("could not translate host name CRETPG@h", "could not translate host name ***@h"),
+    ("Access denied (using password: YES) MY@SQL", "Access denied (using password: ***) ***"),
+    ("MY%40SQL", "***"),
 ]
 
 
@@ -49,6 +71,20 @@ class Redaction(unittest.TestCase):
             with self.subTest(text=text):
                 self.assertEqual(driver.public(text), expected)
                 self.assertNotIn("CRET", driver.public(text))
+
+    def test_the_run_s_own_passwords_are_hidden_anywhere(self):
+        saved = {name: os.environ.get(name) for name in KNOWN}
+        os.environ.update(KNOWN)
+        try:
+            for text, expected in KNOWN_CASES:
+                with self.subTest(text=text):
+                    self.assertEqual(driver.public(text), expected)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     def test_the_shell_script_hides_the_same(self):
         for text, expected in CASES:
