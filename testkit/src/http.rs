@@ -97,21 +97,21 @@ impl Connection {
     /// Reads the next request, head and body. `stopping` is asked whenever a read times out:
     /// once it says so the connection is given up, idle or not.
     pub(crate) fn next(&mut self, stopping: &dyn Fn() -> bool) -> Next {
-        // The buffer's length when it was last parsed. httparse parses from the start each
-        // time, so it is asked again only once a line has ended since: a head sent a byte at
-        // a time is parsed once per line, not once per byte. Empty lines before the request
-        // line (which httparse skips, and RFC 9112 section 2.2 lets a server ignore) are
-        // dropped first, so every line parsed is the request line or a header: at most
-        // MAX_HEADERS + 2 parses before the head is complete or refused.
-        let mut parsed_at: Option<usize> = None;
+        // httparse parses from the start each time, so it is asked again only once a line
+        // has ended in the bytes read since (`fresh`, the only bytes searched): a head sent a
+        // byte at a time is parsed once per line, not once per byte. Empty lines before the
+        // request line (which httparse would skip on every parse; RFC 9112 section 2.2 lets
+        // a server ignore them) are dropped first but still count towards MAX_HEAD, so every
+        // line parsed is the request line or a header: about MAX_HEADERS parses at most.
+        let mut fresh: Option<usize> = None;
+        let mut dropped = 0_usize;
         let (head, consumed) = loop {
-            let line_ended = parsed_at
-                .is_none_or(|at| self.buffer.get(at..).is_none_or(|fresh| fresh.contains(&b'\n')));
+            let line_ended = fresh
+                .is_none_or(|from| self.buffer.get(from..).is_none_or(|new| new.contains(&b'\n')));
             if line_ended {
-                let empty_lines =
-                    self.buffer.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
-                self.buffer.drain(..empty_lines);
-                parsed_at = Some(self.buffer.len());
+                let empty = leading_empty_lines(&self.buffer);
+                self.buffer.drain(..empty);
+                dropped = dropped.saturating_add(empty);
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
                 let mut request = httparse::Request::new(&mut headers);
                 match request.parse(&self.buffer) {
@@ -129,9 +129,10 @@ impl Connection {
                     }
                 }
             }
-            if self.buffer.len() > MAX_HEAD {
+            if dropped.saturating_add(self.buffer.len()) > MAX_HEAD {
                 return Next::Refuse(Reply::error_page(431, "request head too large"));
             }
+            fresh = Some(self.buffer.len());
             if !self.fill(stopping) {
                 return Next::Close;
             }
@@ -281,6 +282,20 @@ impl Connection {
 }
 
 /// Copies what the handlers need out of `httparse`'s borrowed view of the buffer.
+/// The length of the empty lines (`\r\n` or `\n`) at the start of `buffer`. A `\r` not
+/// followed by `\n` ends them: httparse refuses it, and a lone last `\r` may be the start
+/// of a `\r\n` still on its way.
+fn leading_empty_lines(buffer: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        match buffer.get(at..) {
+            Some([b'\n', ..]) => at += 1,
+            Some([b'\r', b'\n', ..]) => at += 2,
+            _ => return at,
+        }
+    }
+}
+
 fn owned(request: &httparse::Request<'_, '_>) -> Head {
     Head {
         method: request.method.unwrap_or_default().to_ascii_uppercase(),
@@ -332,6 +347,15 @@ fn split_target(target: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_lines_are_crlf_or_lf_pairs_only() {
+        assert_eq!(leading_empty_lines(b"\r\n\n\r\nGET"), 5);
+        assert_eq!(leading_empty_lines(b"GET / HTTP/1.1\r\n"), 0);
+        assert_eq!(leading_empty_lines(b"\n\r\rGET"), 1);
+        assert_eq!(leading_empty_lines(b"\r\n\r"), 2);
+        assert_eq!(leading_empty_lines(b""), 0);
+    }
 
     #[test]
     fn splits_origin_and_absolute_targets() {
