@@ -70,9 +70,12 @@ test_skip=$(sed -E 's/[[:space:]]*,[[:space:]]*/,/g; s/^[[:space:]]+|[[:space:]]
 test_skipped() { # BACKEND: whether OPENID_TEST_SKIP names it (or all)
     [[ ",$test_skip," == *",$1,"* || ",$test_skip," == *",all,"* ]]
 }
-redacted() { # TEXT: with passwords hidden, by benches/peers/driver.py's public()
-    python3 -c 'import sys; sys.path.insert(0, "benches/peers"); import driver
-print(driver.public(sys.argv[1]))' "$1"
+redacted() { # URL: with its password hidden, by benches/peers/driver.py's public(); the URL
+    # goes through the environment, not argv, which any user can read
+    PEERS_POSTGRES_URL=$1 python3 -c 'import os, sys
+sys.path.insert(0, "benches/peers")
+import driver
+print(driver.public(os.environ["PEERS_POSTGRES_URL"]))'
 }
 # Whether each server is the throwaway one started here (own) or an existing one named by
 # OPENID_TEST_*_URL (existing; blank counts as unset, as in openid-test-servers).

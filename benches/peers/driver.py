@@ -202,20 +202,43 @@ class Side:
         self.stderr.close()
 
 
+# A URL's password: from the user's `:` to the last `@` before any next URL in the same
+# word (so a password holding a raw `@` or `/` is matched whole). What follows the `:` is a
+# port instead when it is digits, then perhaps a path, then a query, before any `@`
+# (`h:3306/db?user=root@localhost`).
+URL_PASSWORD = re.compile(
+    r"(://[^\s:@/]*):(?!\d{1,5}(?:[/#][^\s@?]*)?\?)((?:(?!://)\S)*)@")
+# `password=` settings (libpq's key=value, URL queries): an unquoted value ends at white space
+# or `&`. `password:` / `pass:` forms (Debug output, messages): an unquoted value ends at
+# white space or punctuation that closes it.
+PASSWORD_SETTING = re.compile(
+    r"""((?:password|(?<![a-z])pass(?:wd)?)\s*=\s*)"""
+    r"""(?:"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|(?:\\.|[^&\s])*)""", re.IGNORECASE)
+PASSWORD_FIELD = re.compile(
+    r"""((?:password|(?<![a-z])pass(?:wd)?)\s*:\s*)"""
+    r"""(?:Some\("(?:[^"\\]|\\.)*"?\)?|"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?"""
+    r"""|(?:\\.|[^&\s"',;)}])+)""", re.IGNORECASE)
+# The environment variables whose URLs' passwords public() hides wherever they appear.
+# main() keeps only those of servers this run did not start: a throwaway server's password
+# is in this repository's code, and hiding it would mangle words that contain it.
+SECRET_URLS = ["PEERS_POSTGRES_URL", "PEERS_MYSQL_URL"]
+
+
 def known_secrets():
-    """The passwords of this run's database URLs and their pieces (see public()), longest
-    first; pieces of one character are left to the patterns."""
-    found = set()
-    for name in ("PEERS_POSTGRES_URL", "PEERS_MYSQL_URL"):
-        rest = os.environ.get(name, "").partition("://")[2]
-        userinfo = rest.rpartition("@")[0]
-        if ":" not in userinfo:
-            continue
-        password = userinfo.partition(":")[2]
-        for form in (password, unquote(password)):
-            found.add(form)
-            found.update(re.split(r"[/#?@:]", form))
-    return sorted((secret for secret in found if len(secret) > 1), key=len, reverse=True)
+    """The passwords of the URLs named by SECRET_URLS, each as written and percent-decoded,
+    with the pieces of them a URL parser may cut out (at `/ # ? @ :`) of 4 characters or
+    more; longest first."""
+    whole, pieces = set(), set()
+    for name in SECRET_URLS:
+        url = os.environ.get(name, "")
+        found = [m.group(2) for m in URL_PASSWORD.finditer(url)]
+        found += re.findall(r"[?&]password=([^&\s#]*)", url, re.IGNORECASE)
+        for password in found:
+            for form in (password, unquote(password)):
+                form = " ".join(form.split())  # as public() collapses white space
+                whole.add(form)
+                pieces.update(p for p in re.split(r"[/#?@:]", form) if len(p) >= 4)
+    return sorted((secret for secret in whole | pieces if secret), key=len, reverse=True)
 
 
 def public(text, scratch=""):
@@ -223,23 +246,21 @@ def public(text, scratch=""):
     paths (the scratch directory, a data directory) replaced, at most 300 characters.
 
     Passwords are hidden three ways:
-    - those of the database URLs this run was given (PEERS_POSTGRES_URL, PEERS_MYSQL_URL)
-      wherever they appear, as written, percent-decoded, and each piece of them a URL
-      parser may cut out (at `/ # ? @ :`; a driver's error can quote one, such as libpq's
-      `invalid integer value "SE" for connection option "port"`);
-    - in any URL, from the user's `:` to the last `@` before the next URL (a password with
-      a raw `@` or `/` is hidden whole), unless what follows the `:` is a port;
-    - `password=`, `password:` and `pass:` settings, with their value quoted or not (an
-      unquoted one ends at white space, `&`, `,`, `;`, `)` or `}`).
+    - those of the database URLs of existing servers this run was given (SECRET_URLS)
+      wherever they stand apart from letters and digits, as written, percent-decoded, and
+      each piece of 4 characters or more a URL parser may cut out (a driver's error can
+      quote one, such as libpq's `invalid integer value "SECRET" for connection option
+      "port"` for a password with a raw `/`);
+    - in any URL (URL_PASSWORD);
+    - `password=`, `password:` and `pass:` settings, their value quoted or not
+      (PASSWORD_SETTING, PASSWORD_FIELD).
     A hidden part is replaced with `***`; where in doubt, more is hidden rather than less."""
     text = " ".join(text.split())
     for secret in known_secrets():
-        text = text.replace(secret, "***")
-    text = re.sub(r"(://[^\s:@/]*):(?!\d{1,5}(?:[/?#\s]|$))(?:(?!://)\S)*@", r"\1:***@", text)
-    text = re.sub(r"""(pass(?:word|wd)?\s*[:=]\s*)"""
-                  r"""(?:Some\("(?:[^"\\]|\\.)*"?\)?|"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?"""
-                  r"""|(?:\\.|[^&\s"',;)}])+)""",
-                  r"\1***", text, flags=re.IGNORECASE)
+        text = re.sub(r"(?<![A-Za-z0-9])%s(?![A-Za-z0-9])" % re.escape(secret), "***", text)
+    text = URL_PASSWORD.sub(r"\1:***@", text)
+    text = PASSWORD_SETTING.sub(r"\1***", text)
+    text = PASSWORD_FIELD.sub(r"\1***", text)
     if scratch:
         text = text.replace(os.path.abspath(scratch), "<scratch>")
     # An absolute path not inside a URL (`//host/path`, `host:port/path`) or a relative one.
@@ -297,6 +318,9 @@ def main():
     parser.add_argument("--benchmarks", default="",
                         help="BENCHMARKS.md to write the table into (its section replaced)")
     args = parser.parse_args()
+    SECRET_URLS[:] = [name for name, server in (("PEERS_POSTGRES_URL", args.postgres_server),
+                                                ("PEERS_MYSQL_URL", args.mysql_server))
+                      if server == "existing"]
 
     rows = [row for row in ROWS if not args.only or row[0] in args.only.split(",")]
     if not os.environ.get("PEERS_POSTGRES_URL"):

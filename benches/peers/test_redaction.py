@@ -36,21 +36,32 @@ CASES = [
     # Nothing to hide, an `@` after a port included.
     ("postgres://nouser@h/db", "postgres://nouser@h/db"),
     ("http://127.0.0.1:8901/op", "http://127.0.0.1:8901/op"),
-    ("http://127.0.0.1:8901/id/alice@example.com", "http://127.0.0.1:8901/id/alice@example.com"),
     ("mysql://h:3306/db?user=root@localhost", "mysql://h:3306/db?user=root@localhost"),
+    ("bypass: cache", "bypass: cache"),
+    # An `@` after a port and a path, with no query before it, could be a password's: hidden.
+    ("http://127.0.0.1:8901/id/alice@example.com", "http://127.0.0.1:***@example.com"),
+    # Passwords that start like a port.
+    ("postgres://u:12/ab@db.example:5432/db", "postgres://u:***@db.example:5432/db"),
+    ("mysql://root:2024#Pw@127.0.0.1:3306/x", "mysql://root:***@127.0.0.1:3306/x"),
+    # An unquoted `password=` value ends only at white space or `&`.
+    ("host=h password=se;cret,x dbname=d", "host=h password=*** dbname=d"),
+    ("postgres://h/db?password=x,y&a=1", "postgres://h/db?password=***&a=1"),
 ]
 
-# The run's own URLs: their passwords are hidden wherever they appear, pieces included.
+# The URLs of existing servers: their passwords are hidden wherever they stand apart from
+# letters and digits, pieces of 4 characters or more included.
 KNOWN = {
-    "PEERS_POSTGRES_URL": "postgres://u:SE/CRETPG@h:1/db",
-    "PEERS_MYSQL_URL": "mysql://root:MY%40SQL@127.0.0.1:3306/openid",
+    "PEERS_POSTGRES_URL": "postgres://u:SECR/ETPG@h:1/db",
+    "PEERS_MYSQL_URL": "mysql://root:MY%40SQL@127.0.0.1:3306/openid?password=Q%20UERY",
 }
 KNOWN_CASES = [
-    ('invalid integer value "SE" for connection option "port"',
+    ('invalid integer value "SECR" for connection option "port"',
      'invalid integer value "***" for connection option "port"'),
-    ("could not translate host name CRETPG@h", "could not translate host name ***@h"),
+    ("could not translate host name ETPG@h", "could not translate host name ***@h"),
     ("Access denied (using password: YES) MY@SQL", "Access denied (using password: ***) ***"),
-    ("MY%40SQL", "***"),
+    ("MY%40SQL and Q UERY", "*** and ***"),
+    # Not where they are part of a longer word.
+    ("SECRETARY MY@SQLite", "SECRETARY MY@SQLite"),
 ]
 
 
