@@ -19,17 +19,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
-use openid_consumer::crypto::{AssociationType, check_signature, sign_message};
-use openid_consumer::discovery::endpoint::TYPE_SIGNON_2_0;
-use openid_consumer::message::{Message, OpenIdVersion};
-use openid_consumer::store::{Association, Clock, MemoryStore, OpenIdStore, SystemClock};
-use openid_consumer::{Consumer, PendingAuth, Response, ServiceEndpoint};
+use openid_benches::assertions::{BenchLogin, HANDLE, OP};
+use openid_consumer::Response;
+use openid_consumer::crypto::check_signature;
+use openid_consumer::message::Message;
+use openid_consumer::store::{Clock, MemoryStore, OpenIdStore, SystemClock};
 use sha2::Sha256;
 
-const OP: &str = "http://127.0.0.1:8901/op";
-const CLAIMED_ID: &str = "http://127.0.0.1:8901/id/alice";
-const REALM: &str = "http://127.0.0.1:8000/";
-const RETURN_TO: &str = "http://127.0.0.1:8000/return";
 /// Calls per timed batch; assertions are made before each batch.
 const BATCH: u32 = 20_000;
 
@@ -50,10 +46,11 @@ fn main() {
         }
         started.elapsed()
     });
-    let signature =
-        best_of(|| timed(|| check_signature(black_box(&sample), &setup.association).unwrap()));
+    let signature = best_of(|| {
+        timed(|| check_signature(black_box(&sample), &setup.login.association).unwrap())
+    });
     let text = signed_text(&sample);
-    let secret = setup.association.secret();
+    let secret = setup.login.association.secret();
     let mac = best_of(|| {
         timed(|| {
             let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
@@ -70,9 +67,8 @@ fn main() {
             black_box(mac.finalize());
         })
     });
-    let lookup = best_of(|| {
-        timed(|| black_box(setup.store.get_association(OP, Some("bench-handle")).unwrap()))
-    });
+    let lookup =
+        best_of(|| timed(|| black_box(setup.store.get_association(OP, Some(HANDLE)).unwrap())));
     let nonce = best_of(|| setup.time_nonces());
     let parts = read + signature + lookup + nonce;
     println!("  read the callback                {read:>6.0} ns");
@@ -85,52 +81,23 @@ fn main() {
     println!("  the other checks and the result  {:>6.0} ns", whole - parts);
 }
 
-/// A consumer with a stored association and a login begun, as in the login bench.
+/// A login begun, as in the login bench, and a store of its own for the nonce part (so
+/// its nonces do not slow the whole call).
 struct Setup {
     store: Arc<MemoryStore>,
-    consumer: Consumer,
-    pending: PendingAuth,
-    return_to: String,
-    association: Association,
-    /// A store of its own for the nonce part, so its nonces do not slow the whole call.
+    login: BenchLogin,
     nonces: MemoryStore,
 }
 
 impl Setup {
     fn new() -> Self {
-        let now = SystemClock.now();
-        let association = Association::new(
-            "bench-handle",
-            vec![1u8; 32],
-            now,
-            3_600,
-            AssociationType::HmacSha256,
-        )
-        .unwrap();
         let store = Arc::new(MemoryStore::new());
-        store.store_association(OP, &association).unwrap();
-        let consumer = Consumer::builder().store(store.clone()).build().unwrap();
-        let endpoint =
-            ServiceEndpoint::for_claimed_id(CLAIMED_ID, OP, None, vec![TYPE_SIGNON_2_0.to_owned()]);
-        let mut request = consumer.begin_with_endpoint(endpoint).unwrap();
-        let message = request.message(REALM, RETURN_TO, false).unwrap();
-        let return_to = message.get_openid("return_to").unwrap().to_owned();
-        let pending = request.pending();
-        Self { store, consumer, pending, return_to, association, nonces: MemoryStore::new() }
+        let login = BenchLogin::new(store.clone());
+        Self { store, login, nonces: MemoryStore::new() }
     }
 
-    /// A fresh signed assertion, as the query string of the callback.
     fn assertion(&self) -> String {
-        let mut message = Message::new(OpenIdVersion::V2_0);
-        message.set_openid("mode", "id_res");
-        message.set_openid("op_endpoint", OP);
-        message.set_openid("claimed_id", CLAIMED_ID);
-        message.set_openid("identity", CLAIMED_ID);
-        message.set_openid("return_to", &self.return_to);
-        let nonce = openid_benches::nonces::unique(SystemClock.now()).unwrap();
-        message.set_openid("response_nonce", nonce.as_str());
-        sign_message(&mut message, &self.association).unwrap();
-        message.to_url(&self.return_to).split_once('?').unwrap().1.to_owned()
+        self.login.assertion()
     }
 
     fn queries(&self) -> Vec<String> {
@@ -143,13 +110,13 @@ impl Setup {
             .queries()
             .into_iter()
             .map(|query| {
-                let url = format!("{RETURN_TO}?{query}");
+                let url = BenchLogin::callback_url(&query);
                 (query, url)
             })
             .collect();
         let started = Instant::now();
         for (query, url) in &batch {
-            let response = self.consumer.complete(Some(&self.pending), query.as_str(), url);
+            let response = self.login.consumer.complete(Some(&self.login.pending), query, url);
             assert!(matches!(response, Response::Success(_)));
             black_box(response);
         }

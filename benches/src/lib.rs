@@ -7,6 +7,7 @@
 //! with python3-openid that `scripts/bench-peers.sh` runs; `examples/pool_gap.rs` takes the
 //! PostgreSQL store's time with several threads apart (BENCHMARKS.md).
 
+pub mod assertions;
 pub mod associations;
 pub mod documents;
 pub mod nonces;

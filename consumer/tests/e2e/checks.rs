@@ -241,7 +241,6 @@ fn the_nonce_window_is_judged_after_a_check_authentication_round_trip() {
             .stateless()
             .fetcher(Arc::new(fetcher))
             .clock(clock.clone())
-            .pending_max_age(3 * SKEW)
             .build()
             .unwrap();
         super::support::Rp::from_consumer(consumer)
