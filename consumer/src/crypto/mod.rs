@@ -14,6 +14,7 @@ mod dh;
 mod kinds;
 mod random;
 mod signature;
+mod signed_list;
 
 pub use association::{Association, AssociationError, MAX_HANDLE_LEN, is_valid_handle};
 pub use btwoc::{BtwocError, decode_btwoc_base64, encode_btwoc_base64};
