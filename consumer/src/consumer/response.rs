@@ -253,7 +253,7 @@ impl SignedFields {
 
     /// The keys `openid.signed` lists (without `openid.`), in its order.
     pub fn list(&self) -> impl Iterator<Item = &str> {
-        self.message.get_openid("signed").into_iter().flat_map(|list| list.split(','))
+        self.message.get_openid("signed").into_iter().flat_map(crate::crypto::signed_list_entries)
     }
 
     /// The whole message as received, signed and unsigned fields alike: read it only

@@ -89,7 +89,7 @@ pub fn check_signed_fields(message: &Message) -> Result<(), SignedFieldsError> {
     };
     // One pass over the list marks the fields of interest, rather than one pass per field.
     let mut listed = [false; OPENID2_ALWAYS.len() + OPENID2_WHEN_PRESENT.len()];
-    for entry in super::signed_list::entries(signed) {
+    for entry in super::signed_list_entries(signed) {
         if let Some(index) = always.iter().chain(when_present).position(|f| *f == entry)
             && let Some(mark) = listed.get_mut(index)
         {

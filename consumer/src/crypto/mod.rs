@@ -23,3 +23,4 @@ pub use dh::{DEFAULT_GENERATOR, DEFAULT_MODULUS_BASE64, DhError, DiffieHellman};
 pub use kinds::{AssociationType, SessionType, UnknownTypeError};
 pub use random::{RandomError, random_bytes, random_string};
 pub use signature::{SignatureError, check_signature, sign_message, signature_for};
+pub(crate) use signed_list::entries as signed_list_entries;

@@ -185,7 +185,7 @@ fn mac_of<M: Mac + KeyInit>(secret: &[u8], message: &Message) -> Result<M, Signa
     // HMAC takes keys of any length (RFC 2104 hashes long ones); the error is kept typed
     // rather than assumed away.
     let mut mac = <M as KeyInit>::new_from_slice(secret).map_err(|_| SignatureError::InvalidKey)?;
-    for field in super::signed_list::entries(list) {
+    for field in super::signed_list_entries(list) {
         let value = message
             .openid_field(field)
             .ok_or_else(|| SignatureError::SignedFieldMissing { field: field.to_owned() })?;
