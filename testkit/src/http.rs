@@ -281,7 +281,6 @@ impl Connection {
     }
 }
 
-/// Copies what the handlers need out of `httparse`'s borrowed view of the buffer.
 /// The length of the empty lines (`\r\n` or `\n`) at the start of `buffer`. A `\r` not
 /// followed by `\n` ends them: httparse refuses it, and a lone last `\r` may be the start
 /// of a `\r\n` still on its way.
@@ -296,6 +295,7 @@ fn leading_empty_lines(buffer: &[u8]) -> usize {
     }
 }
 
+/// Copies what the handlers need out of `httparse`'s borrowed view of the buffer.
 fn owned(request: &httparse::Request<'_, '_>) -> Head {
     Head {
         method: request.method.unwrap_or_default().to_ascii_uppercase(),
